@@ -1,0 +1,4 @@
+#ifndef CCODECS_H
+#define CCODECS_H
+int ccodecs_placeholder(void);
+#endif

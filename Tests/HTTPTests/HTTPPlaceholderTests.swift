@@ -1,0 +1,3 @@
+import XCTest
+@testable import HTTP
+final class HTTPPlaceholderTests: XCTestCase { func testBuilds() { XCTAssertTrue(true) } }

@@ -1,0 +1,3 @@
+import XCTest
+@testable import ImageIO
+final class ImageIOPlaceholderTests: XCTestCase { func testBuilds() { XCTAssertTrue(true) } }
