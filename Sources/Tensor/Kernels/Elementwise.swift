@@ -1,0 +1,51 @@
+/// Nearest-neighbour upsampling by an integer factor (ONNX Resize, mode nearest, floor, asymmetric):
+/// out[y][x] = in[y / f][x / f].
+public func upsampleNearest(_ x: Tensor, factor f: Int) -> Tensor {
+    precondition(x.rank == 4 && f >= 1)
+    let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+    let oh = h * f, ow = w * f
+    var out = Tensor(uninitialized: [n, c, oh, ow])
+    out.withUnsafeMutableBufferPointer { dst in
+        x.withUnsafeBufferPointer { src in
+            Parallel.forEach(n * c) { plane in
+                let s = src.baseAddress! + plane * h * w, d = dst.baseAddress! + plane * oh * ow
+                for y in 0..<h {
+                    let row = d + y * f * ow
+                    let srow = s + y * w
+                    for x in 0..<w {
+                        let v = srow[x]
+                        for k in 0..<f { row[x * f + k] = v }
+                    }
+                    for k in 1..<f { (row + k * ow).update(from: row, count: ow) }
+                }
+            }
+        }
+    }
+    return out
+}
+
+/// a + b, elementwise (same shapes).
+public func add(_ a: Tensor, _ b: Tensor) -> Tensor {
+    precondition(a.shape == b.shape, "add: shapes \(a.shape) and \(b.shape) differ")
+    var out = a
+    out.withUnsafeMutableBufferPointer { d in
+        b.withUnsafeBufferPointer { s in
+            for i in 0..<d.count { d[i] += s[i] }
+        }
+    }
+    return out
+}
+
+/// max(x, 0), elementwise.
+public func relu(_ x: Tensor) -> Tensor {
+    var out = x
+    out.withUnsafeMutableBufferPointer { d in for i in 0..<d.count { d[i] = max(d[i], 0) } }
+    return out
+}
+
+/// 1 / (1 + e^-x), elementwise.
+public func sigmoid(_ x: Tensor) -> Tensor {
+    var out = x
+    out.withUnsafeMutableBufferPointer { d in for i in 0..<d.count { d[i] = sigmoid(d[i]) } }
+    return out
+}

@@ -1,0 +1,130 @@
+/// What follows a normalization, fused into its output pass.
+public enum Activation: Sendable {
+    case none, relu, sigmoid
+}
+
+/// Instance normalization (Ulyanov et al.) with a per-channel affine map:
+///   y = γ_c · (x − μ_{n,c}) / sqrt(σ²_{n,c} + ε) + β_c
+/// where μ and σ² are the mean and (biased) variance over the H×W plane. With γ, β taken from a
+/// style's row (or a blend of rows) this is conditional instance normalization (Dumoulin et al.).
+/// `gamma` and `beta` have C values, or N·C to give every image in the batch its own.
+public func instanceNorm(_ x: Tensor, gamma: [Float], beta: [Float], epsilon: Float = 1e-5,
+                         activation: Activation = .none) -> Tensor {
+    precondition(x.rank == 4)
+    let (n, c) = (x.shape[0], x.shape[1])
+    let plane = x.shape[2] * x.shape[3]
+    precondition(gamma.count == beta.count && (gamma.count == c || gamma.count == n * c),
+                 "instance norm needs \(c) (or \(n * c)) γ/β values, got \(gamma.count)")
+    var out = Tensor(uninitialized: x.shape)
+    out.withUnsafeMutableBufferPointer { dst in
+        x.withUnsafeBufferPointer { src in
+            Parallel.forEach(n * c) { p in
+                let s = src.baseAddress! + p * plane, d = dst.baseAddress! + p * plane
+                let (mean, variance) = planeMeanVariance(s, count: plane)
+                let g = gamma[gamma.count == c ? p % c : p], b = beta[beta.count == c ? p % c : p]
+                let scale = g / (variance + epsilon).squareRoot()
+                applyAffine(s, d, count: plane, scale: scale, shift: b - mean * scale, activation: activation)
+            }
+        }
+    }
+    return out
+}
+
+/// Mean and biased variance of `count` floats, two passes with SIMD partial sums and a double
+/// accumulator per block so large planes (1M+ pixels) keep full precision.
+public func planeMeanVariance(_ p: UnsafePointer<Float>, count: Int) -> (mean: Float, variance: Float) {
+    typealias V = SIMD16<Float>
+    let block = 4096
+    var total = 0.0
+    var i0 = 0
+    while i0 < count {
+        let end = min(i0 + block, count)
+        var acc = V(), i = i0
+        while i + 16 <= end { acc += UnsafeRawPointer(p + i).loadUnaligned(as: V.self); i += 16 }
+        var s = Double(acc.sum())
+        while i < end { s += Double(p[i]); i += 1 }
+        total += s
+        i0 = end
+    }
+    let mean = Float(total / Double(count))
+    var sq = 0.0
+    i0 = 0
+    let m = V(repeating: mean)
+    while i0 < count {
+        let end = min(i0 + block, count)
+        var acc = V(), i = i0
+        while i + 16 <= end {
+            let d = UnsafeRawPointer(p + i).loadUnaligned(as: V.self) - m
+            acc += d * d
+            i += 16
+        }
+        var s = Double(acc.sum())
+        while i < end { let d = Double(p[i] - mean); s += d * d; i += 1 }
+        sq += s
+        i0 = end
+    }
+    return (mean, Float(sq / Double(count)))
+}
+
+/// d[i] = act(s[i]·scale + shift)
+@inline(__always)
+func applyAffine(_ s: UnsafePointer<Float>, _ d: UnsafeMutablePointer<Float>, count: Int,
+                 scale: Float, shift: Float, activation: Activation) {
+    typealias V = SIMD16<Float>
+    let vs = V(repeating: scale), vb = V(repeating: shift), zero = V()
+    var i = 0
+    switch activation {
+    case .none:
+        while i + 16 <= count {
+            let v = UnsafeRawPointer(s + i).loadUnaligned(as: V.self) * vs + vb
+            UnsafeMutableRawPointer(d + i).storeBytes(of: v, as: V.self); i += 16
+        }
+        while i < count { d[i] = s[i] * scale + shift; i += 1 }
+    case .relu:
+        while i + 16 <= count {
+            let v = UnsafeRawPointer(s + i).loadUnaligned(as: V.self) * vs + vb
+            UnsafeMutableRawPointer(d + i).storeBytes(of: v.replacing(with: zero, where: v .< zero), as: V.self); i += 16
+        }
+        while i < count { d[i] = max(s[i] * scale + shift, 0); i += 1 }
+    case .sigmoid:
+        for j in 0..<count { d[j] = sigmoid(s[j] * scale + shift) }
+    }
+}
+
+@inline(__always)
+public func sigmoid(_ x: Float) -> Float { 1 / (1 + _exp(-x)) }
+
+#if canImport(Glibc)
+import Glibc
+@inline(__always) func _exp(_ x: Float) -> Float { expf(x) }
+#else
+import Darwin
+@inline(__always) func _exp(_ x: Float) -> Float { expf(x) }
+#endif
+
+/// Instance norm computed the obvious way in double precision: the reference for tests.
+public func instanceNormReference(_ x: Tensor, gamma: [Float], beta: [Float], epsilon: Float = 1e-5,
+                                  activation: Activation = .none) -> Tensor {
+    let (n, c) = (x.shape[0], x.shape[1])
+    let plane = x.shape[2] * x.shape[3]
+    let v = x.scalars
+    var out = [Float](repeating: 0, count: v.count)
+    for p in 0..<(n * c) {
+        let values = v[(p * plane)..<((p + 1) * plane)].map(Double.init)
+        let mean = values.reduce(0, +) / Double(plane)
+        let variance = values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(plane)
+        let g = Double(gamma[gamma.count == c ? p % c : p]), b = Double(beta[beta.count == c ? p % c : p])
+        for i in 0..<plane {
+            var y = Float(g * (values[i] - mean) / (variance + Double(epsilon)).squareRoot() + b)
+            switch activation {
+            case .none: break
+            case .relu: y = max(y, 0)
+            case .sigmoid: y = Float(1 / (1 + Foundation_exp(-Double(y))))
+            }
+            out[p * plane + i] = y
+        }
+    }
+    return Tensor(shape: x.shape, values: out)
+}
+
+@inline(__always) private func Foundation_exp(_ x: Double) -> Double { exp(x) }

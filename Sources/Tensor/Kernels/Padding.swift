@@ -1,0 +1,48 @@
+/// How `pad2d` fills the border.
+public enum PaddingMode: Sendable {
+    case zero
+    /// Mirror without repeating the edge pixel (ONNX/PyTorch "reflect"): [a b c] → [c b | a b c | b a].
+    case reflect
+}
+
+/// Pads the two spatial dimensions of an [N, C, H, W] tensor.
+public func pad2d(_ x: Tensor, top: Int, bottom: Int, left: Int, right: Int, mode: PaddingMode) -> Tensor {
+    precondition(x.rank == 4)
+    let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+    if mode == .reflect {
+        precondition(top < h && bottom < h && left < w && right < w, "reflect padding must be smaller than the image (\(h)×\(w))")
+    }
+    let ph = h + top + bottom, pw = w + left + right
+    var out = Tensor(uninitialized: [n, c, ph, pw])
+    // Source column for every output column, and source row for every output row (-1: zero).
+    let colMap = (0..<pw).map { sourceIndex($0 - left, size: w, mode: mode) }
+    let rowMap = (0..<ph).map { sourceIndex($0 - top, size: h, mode: mode) }
+    out.withUnsafeMutableBufferPointer { dst in
+        x.withUnsafeBufferPointer { src in
+            Parallel.forEach(n * c) { plane in
+                let s = src.baseAddress! + plane * h * w
+                let d = dst.baseAddress! + plane * ph * pw
+                for oy in 0..<ph {
+                    let row = d + oy * pw
+                    let sy = rowMap[oy]
+                    if sy < 0 { row.update(repeating: 0, count: pw); continue }
+                    let srow = s + sy * w
+                    for ox in 0..<left { row[ox] = colMap[ox] < 0 ? 0 : srow[colMap[ox]] }
+                    (row + left).update(from: srow, count: w)
+                    for ox in (left + w)..<pw { row[ox] = colMap[ox] < 0 ? 0 : srow[colMap[ox]] }
+                }
+            }
+        }
+    }
+    return out
+}
+
+/// The source index for a padded coordinate `i` (may be out of 0..<size), or -1 for a zero.
+@inline(__always)
+func sourceIndex(_ i: Int, size: Int, mode: PaddingMode) -> Int {
+    if i >= 0 && i < size { return i }
+    switch mode {
+    case .zero: return -1
+    case .reflect: return i < 0 ? -i : 2 * (size - 1) - i
+    }
+}

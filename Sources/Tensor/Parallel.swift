@@ -1,0 +1,30 @@
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How kernels spread work over cores.
+///
+/// Each kernel splits its work into `workers` contiguous-or-strided shares and runs them with
+/// `DispatchQueue.concurrentPerform`, so a kernel call owns at most `workers` threads and each
+/// share can allocate its scratch once.
+public enum Parallel {
+    /// Threads one kernel call may use. Defaults to the number of online cores.
+    nonisolated(unsafe) public static var maxThreads: Int = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+
+    /// Runs `body(worker, workers)` for each of `min(maxThreads, tasks)` workers in parallel.
+    /// A worker handles tasks `worker, worker + workers, ...` (see `forEachTask`).
+    public static func run(tasks: Int, _ body: (_ worker: Int, _ workers: Int) -> Void) {
+        let workers = max(1, min(maxThreads, tasks))
+        if workers == 1 { body(0, 1); return }
+        DispatchQueue.concurrentPerform(iterations: workers) { body($0, workers) }
+    }
+
+    /// Runs `body(task)` for every task in `0..<tasks`, spread over the workers.
+    public static func forEach(_ tasks: Int, _ body: (Int) -> Void) {
+        run(tasks: tasks) { worker, workers in
+            var t = worker
+            while t < tasks { body(t); t += workers }
+        }
+    }
+}
