@@ -1,11 +1,39 @@
 import Foundation
-import Models
+#if canImport(Glibc)
+import Glibc
+#endif
 
-// Temporary entry point while the service layer is built; replaced by the full CLI.
-let args = CommandLine.arguments
-if args.count == 5 && args[1] == "import-weights" {
-    let model = try ONNXModel(contentsOf: URL(fileURLWithPath: args[3]))
-    let tensors = args[2] == "vgg16" ? try WeightImport.vgg16ConvBase(onnx: model) : try WeightImport.multiStyle26(onnx: model)
-    try SafeTensors.write(tensors, to: URL(fileURLWithPath: args[4]))
-    print("imported \(tensors.count) tensors to \(args[4])")
+let usage = """
+usage: atelier <command> [options]
+
+  serve            [--host 0.0.0.0] [--port 8080] [--data DIR] [--models DIR] [--workers N] [--queue N]
+                   run the HTTP service (environment: ATELIER_HOST, ATELIER_PORT, ATELIER_DATA, ATELIER_MODELS,
+                   ATELIER_WORKERS, ATELIER_QUEUE, ATELIER_THREADS)
+  stylize IN OUT   [--style 3 | 3:0.5,12:0.5] [--model NAME] [--strength S] [--preserve-color]
+                   [--max-size N] [--quality Q] [--data DIR] [--models DIR]
+                   stylize one image offline with the same pipeline (OUT: .png or .jpg)
+  contact-sheet IN OUT [--tile 256] [--model NAME]
+                   every style of a model applied to IN, on one PNG
+  import-weights multistyle26|vgg16 MODEL.onnx OUT.safetensors
+                   convert third-party ONNX weights (used by scripts/fetch_weights.sh)
+"""
+
+let commands: [String: (ArraySlice<String>) throws -> Void] = [
+    "serve": ServeCommand.run,
+    "stylize": StylizeCommand.run,
+    "contact-sheet": ContactSheetCommand.run,
+    "import-weights": ImportCommand.run,
+]
+
+let argv = CommandLine.arguments
+guard argv.count >= 2, let command = commands[argv[1]] else {
+    if argv.count >= 2 && ["-h", "--help", "help"].contains(argv[1]) { print(usage); exit(0) }
+    FileHandle.standardError.write(Data(usage.utf8))
+    exit(2)
+}
+do {
+    try command(argv.dropFirst(2))
+} catch {
+    FileHandle.standardError.write(Data("atelier \(argv[1]): \(error)\n".utf8))
+    exit(1)
 }

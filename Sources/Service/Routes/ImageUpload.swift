@@ -1,0 +1,59 @@
+import HTTP
+import ImageIO
+
+/// The uploaded files and fields of a request: a `multipart/form-data` form, or a raw image body.
+struct Upload {
+    var files: [String: [UInt8]] = [:]
+    var fields: [String: String] = [:]
+
+    static let imageMediaTypes: Set<String> = ["image/png", "image/jpeg", "image/jpg", "application/octet-stream"]
+
+    init(_ request: HTTPRequest) throws {
+        let contentType = request.headers["Content-Type"] ?? ""
+        let mediaType = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        if mediaType == "multipart/form-data" {
+            let parts: [MultipartPart]
+            do { parts = try Multipart.parse(body: request.body, contentType: contentType) } catch {
+                throw APIError.badRequest("\(error)", code: "malformed_multipart")
+            }
+            for part in parts {
+                if part.filename != nil || ["image", "style_image", "mask"].contains(part.name) {
+                    files[part.name] = files[part.name] ?? part.body
+                } else {
+                    fields[part.name] = fields[part.name] ?? String(decoding: part.body, as: UTF8.self)
+                }
+            }
+        } else if Self.imageMediaTypes.contains(mediaType) || (mediaType.isEmpty && !request.body.isEmpty) {
+            files["image"] = request.body
+        } else {
+            throw APIError.unsupportedMediaType("send the image as multipart/form-data (field 'image') or as an image/png or image/jpeg body, not '\(mediaType)'")
+        }
+    }
+
+    /// The named image, checked to be a PNG or JPEG within the pixel limit (header only).
+    func image(_ field: String, maxPixels: Int) throws -> (bytes: [UInt8], format: ImageFormat) {
+        guard let bytes = files[field], !bytes.isEmpty else {
+            throw APIError.badRequest("the request has no '\(field)' image", code: "missing_image")
+        }
+        guard let format = ImageCodec.detectFormat(bytes) else {
+            throw APIError.unsupportedMediaType("'\(field)' is not a PNG or JPEG image")
+        }
+        let size: (format: ImageFormat, width: Int, height: Int)
+        do { size = try ImageCodec.probe(bytes) } catch let error as ImageError {
+            throw Self.apiError(error, field: field)
+        }
+        guard size.width * size.height <= maxPixels else {
+            throw APIError.unprocessable("'\(field)' is \(size.width)×\(size.height) = \(size.width * size.height) pixels; the limit is \(maxPixels)",
+                                         code: "image_too_large")
+        }
+        return (bytes, format)
+    }
+
+    static func apiError(_ error: ImageError, field: String) -> APIError {
+        switch error.kind {
+        case .unsupportedFormat: return .unsupportedMediaType("'\(field)': \(error.message)")
+        case .tooLarge: return .unprocessable("'\(field)': \(error.message)", code: "image_too_large")
+        case .corrupt, .empty: return .unprocessable("'\(field)' cannot be decoded: \(error.message)")
+        }
+    }
+}

@@ -1,0 +1,89 @@
+import Foundation
+import HTTP
+import ImageIO
+
+/// `POST /stylize`: parses and validates everything up front (cheap 4xx), then queues the
+/// decode → stylize → encode work on the worker pool and answers from the worker.
+extension AtelierService {
+    func stylize(_ request: HTTPRequest, respond: @escaping (HTTPResponse) -> Void) throws {
+        let q = request.query
+        let upload = try Upload(request)
+        let input = try upload.image("image", maxPixels: config.maxInputPixels)
+
+        let modelName = q["model"] ?? upload.fields["model"]
+        guard let model = registry.model(named: modelName) else {
+            throw APIError.notFound("model '\(modelName ?? "")' does not exist; GET /models lists them", code: "unknown_model")
+        }
+        let styleText = q["style"] ?? upload.fields["style"] ?? "0"
+        let blend = try StyleBlend(parsing: styleText, validIDs: Set(model.styles.map(\.id)))
+        var options = StylizeOptions(model: model, blend: blend.weights, maxSide: config.defaultMaxSide)
+        if let s = q["strength"] {
+            guard let v = Float(s), v >= 0, v <= 1 else { throw APIError.badRequest("strength must be a number from 0 to 1") }
+            options.strength = v
+        }
+        if let p = q["preserve_color"] {
+            guard let v = Self.parseBool(p) else { throw APIError.badRequest("preserve_color must be true or false") }
+            options.preserveColor = v
+        }
+        if let m = q["max_size"] {
+            guard let v = Int(m), v >= config.minSide, v <= config.maxSideLimit else {
+                throw APIError.badRequest("max_size must be an integer from \(config.minSide) to \(config.maxSideLimit)")
+            }
+            options.maxSide = v
+        }
+        let format = try Self.outputFormat(query: q["format"], accept: request.headers["Accept"], input: input.format)
+        var quality = 90
+        if let qs = q["quality"] {
+            guard let v = Int(qs), (1...100).contains(v) else { throw APIError.badRequest("quality must be an integer from 1 to 100") }
+            quality = v
+        }
+
+        let accepted = pool.submit { [self] in
+            let response: HTTPResponse
+            do {
+                let image: RGBImage
+                do { image = try ImageCodec.decode(input.bytes, maxPixels: config.maxInputPixels) } catch let e as ImageError {
+                    throw Upload.apiError(e, field: "image")
+                }
+                let result = try Stylizer.run(image, options: options, minSide: config.minSide)
+                metrics.recordInference(seconds: result.inferenceSeconds)
+                let body = format == .png ? try ImageCodec.encodePNG(result.image) : try ImageCodec.encodeJPEG(result.image, quality: quality)
+                var headers = HTTPHeaders()
+                headers.set(name: "X-Inference-Seconds", value: String(format: "%.3f", result.inferenceSeconds))
+                headers.set(name: "X-Image-Size", value: "\(result.image.width)x\(result.image.height)")
+                response = .bytes(contentType: format == .png ? "image/png" : "image/jpeg", body: body, headers: headers)
+            } catch let e as APIError {
+                response = e.response
+            } catch {
+                response = .error(status: 500, code: "internal_error", message: "stylization failed: \(error)")
+            }
+            respond(response)
+        }
+        guard accepted else {
+            throw APIError(status: 503, code: "queue_full", message: "all \(pool.capacity) queue slots are taken; retry shortly", retryAfter: 2)
+        }
+    }
+
+    static func parseBool(_ s: String) -> Bool? {
+        switch s.lowercased() {
+        case "1", "true", "yes", "on": return true
+        case "0", "false", "no", "off": return false
+        default: return nil
+        }
+    }
+
+    /// `format` wins; else an `Accept` that names exactly one of our types; else the input's format.
+    static func outputFormat(query: String?, accept: String?, input: ImageFormat) throws -> ImageFormat {
+        if let query {
+            switch query.lowercased() {
+            case "png": return .png
+            case "jpeg", "jpg": return .jpeg
+            default: throw APIError.badRequest("format must be png or jpeg")
+            }
+        }
+        let accepted = (accept ?? "").lowercased()
+        let png = accepted.contains("image/png"), jpeg = accepted.contains("image/jpeg")
+        if png != jpeg { return png ? .png : .jpeg }
+        return input
+    }
+}

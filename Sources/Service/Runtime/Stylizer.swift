@@ -1,0 +1,38 @@
+import Foundation
+import ImageIO
+import Tensor
+
+/// What to do to one image: the parsed, validated form of a `/stylize` request.
+struct StylizeOptions {
+    var model: StyleModel
+    var blend: [Int: Float]
+    /// 0…1: how much of the stylized image to mix over the (resized) original.
+    var strength: Float = 1
+    /// Keep the original's colours (chroma) under the stylized luminance.
+    var preserveColor = false
+    /// Longest side the image is stylized at; smaller images keep their size.
+    var maxSide: Int
+}
+
+/// The pipeline from a decoded image to a stylized one.
+enum Stylizer {
+    struct Result {
+        let image: RGBImage
+        let inferenceSeconds: Double
+    }
+
+    static func run(_ input: RGBImage, options: StylizeOptions, minSide: Int) throws -> Result {
+        let image = input.fitted(maxSide: options.maxSide)
+        guard min(image.width, image.height) >= minSide else {
+            throw APIError.unprocessable("image is \(image.width)×\(image.height) after resizing; both sides need at least \(minSide) pixels",
+                                         code: "image_too_small")
+        }
+        let start = DispatchTime.now().uptimeNanoseconds
+        let output = options.model.stylize(ImageTensor.tensor(from: image), blend: options.blend)
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        var result = ImageTensor.image(from: output)
+        if options.preserveColor { result = result.preservingColor(of: image) }
+        if options.strength < 1 { result = image.blended(with: result, amount: options.strength) }
+        return Result(image: result, inferenceSeconds: seconds)
+    }
+}

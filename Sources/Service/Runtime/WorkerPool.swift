@@ -1,0 +1,67 @@
+import Foundation
+
+/// A fixed set of worker threads fed from a bounded FIFO queue.
+///
+/// `submit` never blocks: when `capacity` jobs are already waiting it returns false and the caller
+/// answers 503. Inference is CPU-bound and each job already spreads over all cores, so a small
+/// number of workers with a queue in front bounds both latency and memory.
+final class WorkerPool: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var queue: [() -> Void] = []
+    private var head = 0
+    private var busy = 0
+    private var stopping = false
+    let capacity: Int
+    let workerCount: Int
+
+    init(workers: Int, capacity: Int, name: String = "atelier.worker") {
+        workerCount = max(1, workers)
+        self.capacity = max(0, capacity)
+        for i in 0..<workerCount {
+            let thread = Thread { [unowned self] in self.workLoop() }
+            thread.name = "\(name).\(i)"
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
+    }
+
+    /// Enqueues `job`; false when the queue is full or the pool is stopping.
+    func submit(_ job: @escaping () -> Void) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        guard !stopping, queue.count - head < capacity else { return false }
+        queue.append(job)
+        condition.signal()
+        return true
+    }
+
+    /// Jobs waiting for a worker.
+    var waiting: Int { condition.lock(); defer { condition.unlock() }; return queue.count - head }
+    /// Jobs running now.
+    var running: Int { condition.lock(); defer { condition.unlock() }; return busy }
+
+    /// Lets queued jobs finish, then ends the worker threads.
+    func stop() {
+        condition.lock()
+        stopping = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    private func workLoop() {
+        while true {
+            condition.lock()
+            while head == queue.count && !stopping { condition.wait() }
+            if head == queue.count { condition.unlock(); return }
+            let job = queue[head]
+            head += 1
+            if head > 64 && head * 2 > queue.count { queue.removeFirst(head); head = 0 }
+            busy += 1
+            condition.unlock()
+            job()
+            condition.lock()
+            busy -= 1
+            condition.unlock()
+        }
+    }
+}

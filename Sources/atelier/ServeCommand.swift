@@ -1,0 +1,29 @@
+import Foundation
+import HTTP
+import Service
+
+enum ServeCommand {
+    static func run(_ args: ArraySlice<String>) throws {
+        let a = try Arguments(args, flagNames: [])
+        try a.checkKnown(["host", "port", "data", "models", "workers", "queue", "max-body-mb"])
+        let env = ServiceSetup.environment
+        var config = ServiceSetup.config(a)
+        if let w = try a.int("workers") ?? env["ATELIER_WORKERS"].flatMap(Int.init) { config.workers = w }
+        if let q = try a.int("queue") ?? env["ATELIER_QUEUE"].flatMap(Int.init) { config.queueCapacity = q }
+        try FileManager.default.createDirectory(at: config.dataDirectory, withIntermediateDirectories: true)
+
+        let registry = try ModelRegistry.load(from: config.modelsDirectory, defaultModel: config.defaultModel)
+        let service = AtelierService(config: config, registry: registry)
+
+        var serverConfig = ServerConfig(host: a.options["host"] ?? env["ATELIER_HOST"] ?? "0.0.0.0",
+                                        port: try a.int("port") ?? env["ATELIER_PORT"].flatMap(Int.init) ?? 8080)
+        if let mb = try a.int("max-body-mb") ?? env["ATELIER_MAX_BODY_MB"].flatMap(Int.init) { serverConfig.maxBodyBytes = mb << 20 }
+        let server = HTTPServer(config: serverConfig, handler: service.handle)
+        let port = try server.start()
+        server.installSignalHandlers(gracePeriod: 30)
+        print("atelier: serving on \(serverConfig.host):\(port) with models \(registry.models.keys.sorted()) from \(config.modelsDirectory.path)")
+        server.waitUntilStopped()
+        service.stop()
+        print("atelier: stopped")
+    }
+}

@@ -1,0 +1,29 @@
+import Foundation
+import ImageIO
+import Service
+import Tensor
+
+/// Configuration shared by the commands: flags first, then ATELIER_* environment, then defaults.
+enum ServiceSetup {
+    static let environment = ProcessInfo.processInfo.environment
+
+    static func config(_ a: Arguments) -> ServiceConfig {
+        let data = a.options["data"] ?? environment["ATELIER_DATA"] ?? "data"
+        let models = a.options["models"] ?? environment["ATELIER_MODELS"]
+        var config = ServiceConfig(dataDirectory: URL(fileURLWithPath: data), modelsDirectory: models.map { URL(fileURLWithPath: $0) })
+        if let t = environment["ATELIER_THREADS"].flatMap(Int.init), t > 0 { Parallel.maxThreads = t }
+        if let m = environment["ATELIER_MAX_PIXELS"].flatMap(Int.init), m > 0 { config.maxInputPixels = m }
+        return config
+    }
+
+    static func readImage(_ path: String, maxPixels: Int) throws -> RGBImage {
+        guard let data = FileManager.default.contents(atPath: path) else { throw CLIError("cannot read \(path)") }
+        return try ImageCodec.decode([UInt8](data), maxPixels: maxPixels)
+    }
+
+    static func writeImage(_ image: RGBImage, to path: String, quality: Int) throws {
+        let lower = path.lowercased()
+        let bytes = lower.hasSuffix(".jpg") || lower.hasSuffix(".jpeg") ? try ImageCodec.encodeJPEG(image, quality: quality) : try ImageCodec.encodePNG(image)
+        guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else { throw CLIError("cannot write \(path)") }
+    }
+}
