@@ -1,2 +1,0 @@
-#include "ccodecs.h"
-int ccodecs_placeholder(void) { return 0; }

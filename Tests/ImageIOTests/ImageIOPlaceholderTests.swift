@@ -1,3 +1,0 @@
-import XCTest
-@testable import ImageIO
-final class ImageIOPlaceholderTests: XCTestCase { func testBuilds() { XCTAssertTrue(true) } }
