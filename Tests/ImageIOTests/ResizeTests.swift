@@ -74,17 +74,22 @@ final class ResizeTests: XCTestCase {
     }
 
     func testLargeDownscaleIsFast() {
-        let large = RGBImage(width: 4096, height: 4096, red: 10, green: 20, blue: 30)
-        let start = Date()
-        let small = large.resized(width: 1024, height: 1024)
-        let seconds = Date().timeIntervalSince(start)
-        XCTAssertEqual(small.pixel(x: 500, y: 500), [10, 20, 30])
-        // The budget is "well under a second" in release; debug builds are far slower.
+        // The budget is "well under a second" for 4096² → 1024² in release; unoptimized
+        // debug builds are many times slower, so they only check a smaller case works.
         #if DEBUG
-        print("4096² → 1024² resize (debug build): \(seconds) s")
+        let side = 1024
         #else
+        let side = 4096
+        #endif
+        let large = RGBImage(width: side, height: side, red: 10, green: 20, blue: 30)
+        let start = Date()
+        let small = large.resized(width: side / 4, height: side / 4)
+        let seconds = Date().timeIntervalSince(start)
+        XCTAssertEqual(small.pixel(x: side / 8, y: side / 8), [10, 20, 30])
+        #if !DEBUG
         XCTAssertLessThan(seconds, 1.0)
         #endif
+        print("\(side)² → \(side / 4)² resize: \(seconds) s")
     }
 }
 
