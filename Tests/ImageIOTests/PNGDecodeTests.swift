@@ -63,4 +63,14 @@ final class PNGDecodeTests: XCTestCase {
         XCTAssertEqual([image.width, image.height], [33, 17])
         assertPixels(image, within: 0) { x, y in FixturePattern.rgb(x, y).map(Int.init) }
     }
+
+    func testExifOrientationChunkIsApplied() throws {
+        let bytes = try Fixture.bytes("rgb_exif6_7x5.png")
+        let image = try ImageCodec.decode(bytes)
+        XCTAssertEqual([image.width, image.height], [5, 7])
+        // Rotated 90° clockwise: shown (x, y) is stored (y, 4 - x).
+        assertPixels(image, within: 0) { x, y in FixturePattern.rgb(y, 4 - x).map(Int.init) }
+        let probed = try ImageCodec.probe(bytes)
+        XCTAssertEqual([probed.width, probed.height], [5, 7])
+    }
 }

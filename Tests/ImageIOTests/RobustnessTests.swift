@@ -41,7 +41,7 @@ final class RobustnessTests: XCTestCase {
     /// Every prefix must either throw an ImageError or decode to an image of the full size.
     func testEveryPrefixThrowsOrDecodes() throws {
         let names = [
-            "rgb_7x5.png", "palette4_trns_7x5.png", "interlaced_rgb_33x17.png", "rgb16_7x5.png",
+            "rgb_7x5.png", "palette4_trns_7x5.png", "interlaced_rgb_33x17.png", "rgb16_7x5.png", "rgb_exif6_7x5.png",
             "baseline_33x17.jpg", "progressive_33x17.jpg", "gray_33x17.jpg", "cmyk_16x16.jpg", "orientation_6.jpg",
         ]
         for name in names {
