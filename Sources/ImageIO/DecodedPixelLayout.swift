@@ -27,19 +27,19 @@ enum DecodedPixelLayout {
             return Array(source)
         case .rgba:
             return Self.convertFourChannels(source) { red, green, blue, alpha in
-                let alpha = Int(alpha)
-                return (Self.overWhite(Int(red), alpha: alpha), Self.overWhite(Int(green), alpha: alpha), Self.overWhite(Int(blue), alpha: alpha))
+                func composite(_ value: UInt8) -> UInt8 { Self.overWhite(Int(value), alpha: Int(alpha)) }
+                return (composite(red), composite(green), composite(blue))
             }
         case .cmyk:
             return Self.convertFourChannels(source) { cyan, magenta, yellow, black in
-                let white = 255 - Int(black)
-                return (Self.multiply(255 - Int(cyan), white), Self.multiply(255 - Int(magenta), white), Self.multiply(255 - Int(yellow), white))
+                func light(_ ink: UInt8) -> UInt8 { Self.multiply(255 - Int(ink), 255 - Int(black)) }
+                return (light(cyan), light(magenta), light(yellow))
             }
         case .invertedCMYK:
             // Inverted samples already say how much light passes: 255 - ink.
             return Self.convertFourChannels(source) { cyan, magenta, yellow, black in
-                let white = Int(black)
-                return (Self.multiply(Int(cyan), white), Self.multiply(Int(magenta), white), Self.multiply(Int(yellow), white))
+                func light(_ sample: UInt8) -> UInt8 { Self.multiply(Int(sample), Int(black)) }
+                return (light(cyan), light(magenta), light(yellow))
             }
         }
     }
@@ -52,7 +52,8 @@ enum DecodedPixelLayout {
         return [UInt8](unsafeUninitializedCapacity: pixelCount * 3) { rgb, initialized in
             for pixel in 0..<pixelCount {
                 let input = pixel * 4
-                let (red, green, blue) = convert(source[input], source[input + 1], source[input + 2], source[input + 3])
+                let (red, green, blue) = convert(
+                    source[input], source[input + 1], source[input + 2], source[input + 3])
                 rgb[pixel * 3] = red
                 rgb[pixel * 3 + 1] = green
                 rgb[pixel * 3 + 2] = blue
