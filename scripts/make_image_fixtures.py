@@ -106,14 +106,17 @@ def rows_of(width, height, sample_fn):
 
 # --- EXIF -------------------------------------------------------------------------------------
 
-def exif_app1(orientation, big_endian):
-    """An APP1 segment whose IFD0 holds only the orientation tag (type SHORT, count 1)."""
+def exif_tiff(orientation, big_endian):
+    """A TIFF structure whose IFD0 holds only the orientation tag (type SHORT, count 1)."""
     e = ">" if big_endian else "<"
     tiff = (b"MM" if big_endian else b"II") + struct.pack(e + "HI", 42, 8)
     tiff += struct.pack(e + "H", 1)
     tiff += struct.pack(e + "HHI", 0x0112, 3, 1) + struct.pack(e + "HH", orientation, 0)
-    tiff += struct.pack(e + "I", 0)  # no next IFD
-    payload = b"Exif\x00\x00" + tiff
+    return tiff + struct.pack(e + "I", 0)  # no next IFD
+
+
+def exif_app1(orientation, big_endian):
+    payload = b"Exif\x00\x00" + exif_tiff(orientation, big_endian)
     return b"\xff\xe1" + struct.pack(">H", len(payload) + 2) + payload
 
 
@@ -180,6 +183,9 @@ def main():
         7, 5, lambda x, y: list(rgb_pattern(x, y)) + [alpha_pattern(x, y)])))
     write("rgb16_7x5.png", png_bytes(7, 5, 16, 2, rows_of(
         7, 5, lambda x, y: [v * 256 + low_byte_pattern(x, y, c) for c, v in enumerate(rgb_pattern(x, y))])))
+    # eXIf orientation 6: the stored 7×5 picture is shown rotated 90° clockwise as 5×7.
+    write("rgb_exif6_7x5.png", png_bytes(7, 5, 8, 2, rows_of(7, 5, lambda x, y: list(rgb_pattern(x, y))),
+                                         extra_chunks=[chunk(b"eXIf", exif_tiff(6, big_endian=True))]))
     interlaced = png_bytes(33, 17, 8, 2, rows_of(33, 17, lambda x, y: list(rgb_pattern(x, y))), interlaced=True)
     write("interlaced_rgb_33x17.png", interlaced)
     # A valid IHDR (correct CRC) announcing 100000×100000 RGB, then a few bytes of image data.
@@ -231,6 +237,8 @@ def check_png_readback():
     img = Image.open(os.path.join(OUT, "palette4_trns_7x5.png")).convert("RGBA")
     i = palette_index(1, 0)
     assert img.getpixel((1, 0)) == PALETTE[i] + (PALETTE_ALPHA[i] if i < 4 else 255,)
+    img = ImageOps.exif_transpose(Image.open(os.path.join(OUT, "rgb_exif6_7x5.png")))
+    assert img.size == (5, 7) and img.getpixel((0, 0)) == rgb_pattern(0, 4)
     img = Image.open(os.path.join(OUT, "gray1_9x3.png")).convert("L")
     assert img.getpixel((1, 0)) == 255 and img.getpixel((0, 0)) == 0
     img = Image.open(os.path.join(OUT, "cmyk_16x16.jpg")).convert("RGB")

@@ -186,7 +186,6 @@ ccodecs_status ccodecs_jpeg_encode(const unsigned char *rgb, int width, int heig
         ccodecs_set_message(error, "invalid image dimensions for JPEG");
         return CCODECS_INVALID_ARGUMENT;
     }
-    quality = quality < 1 ? 1 : quality > 100 ? 100 : quality;
     struct jpeg_compress_struct cinfo;
     error_handler handler;
     buffer_destination destination = {
@@ -210,7 +209,7 @@ ccodecs_status ccodecs_jpeg_encode(const unsigned char *rgb, int width, int heig
     cinfo.input_components = 3;
     cinfo.in_color_space = JCS_RGB;
     jpeg_set_defaults(&cinfo);
-    jpeg_set_quality(&cinfo, quality, TRUE);
+    jpeg_set_quality(&cinfo, quality < 1 ? 1 : quality > 100 ? 100 : quality, TRUE);
     cinfo.optimize_coding = TRUE;
     if (quality >= 90) {
         // Full-resolution chroma: at high quality, 4:2:0 subsampling is the largest error.

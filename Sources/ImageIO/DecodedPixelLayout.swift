@@ -22,29 +22,41 @@ enum DecodedPixelLayout {
     var bytesPerPixel: Int { self == .rgb ? 3 : 4 }
 
     func convertToRGB(_ source: UnsafeBufferPointer<UInt8>) -> [UInt8] {
-        if self == .rgb { return Array(source) }
+        switch self {
+        case .rgb:
+            return Array(source)
+        case .rgba:
+            return Self.convertFourChannels(source) { red, green, blue, alpha in
+                func composite(_ value: UInt8) -> UInt8 { Self.overWhite(Int(value), alpha: Int(alpha)) }
+                return (composite(red), composite(green), composite(blue))
+            }
+        case .cmyk:
+            return Self.convertFourChannels(source) { cyan, magenta, yellow, black in
+                func light(_ ink: UInt8) -> UInt8 { Self.multiply(255 - Int(ink), 255 - Int(black)) }
+                return (light(cyan), light(magenta), light(yellow))
+            }
+        case .invertedCMYK:
+            // Inverted samples already say how much light passes: 255 - ink.
+            return Self.convertFourChannels(source) { cyan, magenta, yellow, black in
+                func light(_ sample: UInt8) -> UInt8 { Self.multiply(Int(sample), Int(black)) }
+                return (light(cyan), light(magenta), light(yellow))
+            }
+        }
+    }
+
+    private static func convertFourChannels(
+        _ source: UnsafeBufferPointer<UInt8>,
+        _ convert: (UInt8, UInt8, UInt8, UInt8) -> (UInt8, UInt8, UInt8)
+    ) -> [UInt8] {
         let pixelCount = source.count / 4
         return [UInt8](unsafeUninitializedCapacity: pixelCount * 3) { rgb, initialized in
             for pixel in 0..<pixelCount {
                 let input = pixel * 4
-                let output = pixel * 3
-                switch self {
-                case .rgba:
-                    let alpha = Int(source[input + 3])
-                    for channel in 0..<3 {
-                        rgb[output + channel] = Self.overWhite(Int(source[input + channel]), alpha: alpha)
-                    }
-                case .cmyk, .invertedCMYK:
-                    // Inverted values are already "amount of light": 255 - ink.
-                    let invert = self == .cmyk
-                    func light(_ ink: UInt8) -> Int { invert ? 255 - Int(ink) : Int(ink) }
-                    let black = light(source[input + 3])
-                    for channel in 0..<3 {
-                        rgb[output + channel] = Self.multiply(light(source[input + channel]), black)
-                    }
-                case .rgb:
-                    break
-                }
+                let (red, green, blue) = convert(
+                    source[input], source[input + 1], source[input + 2], source[input + 3])
+                rgb[pixel * 3] = red
+                rgb[pixel * 3 + 1] = green
+                rgb[pixel * 3 + 2] = blue
             }
             initialized = pixelCount * 3
         }

@@ -73,6 +73,21 @@ enum ExifOrientation: Int, CaseIterable {
         return nil
     }
 
+    /// Finds the orientation in a PNG's eXIf chunk (before the image data); nil when absent.
+    static func inPNG(_ bytes: [UInt8]) -> ExifOrientation? {
+        var position = 8  // after the signature
+        // Each chunk: 4-byte big-endian length, 4-byte type, data, 4-byte CRC.
+        while position + 8 <= bytes.count {
+            let length = bytes[position..<position + 4].reduce(0) { $0 << 8 | Int($1) }
+            let type = String(decoding: bytes[position + 4..<position + 8], as: UTF8.self)
+            let dataStart = position + 8
+            guard length <= bytes.count - dataStart, type != "IDAT" else { return nil }
+            if type == "eXIf" { return inTIFF(Array(bytes[dataStart..<dataStart + length])) }
+            position = dataStart + length + 4
+        }
+        return nil
+    }
+
     /// Reads tag 0x0112 from IFD0 of a TIFF structure (the body of an EXIF block).
     static func inTIFF(_ tiff: [UInt8]) -> ExifOrientation? {
         let reader: TIFFReader

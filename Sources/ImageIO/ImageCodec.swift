@@ -11,32 +11,30 @@ public enum ImageCodec {
     }
 
     /// Reads the format and the displayed size from the header alone, without decoding pixels.
-    /// For JPEGs with an EXIF orientation that rotates by 90°, width and height are swapped,
-    /// so the result matches what `decode` returns.
+    /// When an EXIF orientation rotates by 90°, width and height are swapped, so the result
+    /// matches what `decode` returns.
     public static func probe(_ bytes: [UInt8]) throws -> (format: ImageFormat, width: Int, height: Int) {
         let format = try recognizedFormat(of: bytes)
+        let stored: (width: Int, height: Int)
         switch format {
-        case .png:
-            let size = try CodecBridge.probe(bytes, with: ccodecs_png_probe)
-            return (format, size.width, size.height)
-        case .jpeg:
-            let size = try CodecBridge.probe(bytes, with: ccodecs_jpeg_probe)
-            let swapped = ExifOrientation.inJPEG(bytes)?.swapsDimensions ?? false
-            return (format, swapped ? size.height : size.width, swapped ? size.width : size.height)
+        case .png: stored = try CodecBridge.probe(bytes, with: ccodecs_png_probe)
+        case .jpeg: stored = try CodecBridge.probe(bytes, with: ccodecs_jpeg_probe)
         }
+        let swapped = orientation(of: bytes, format: format)?.swapsDimensions ?? false
+        return (format, swapped ? stored.height : stored.width, swapped ? stored.width : stored.height)
     }
 
-    /// Decodes to upright 8-bit RGB. PNG alpha is composited over white; JPEG EXIF
-    /// orientation is applied; CMYK is converted. Throws `.tooLarge` before allocating pixels
-    /// when the header promises more than `maxPixels` pixels.
+    /// Decodes to upright 8-bit RGB: alpha is composited over white, CMYK is converted and
+    /// the EXIF orientation (JPEG APP1 or PNG eXIf) is applied. Throws `.tooLarge` before
+    /// allocating pixels when the header promises more than `maxPixels` pixels.
     public static func decode(_ bytes: [UInt8], maxPixels: Int = defaultMaxPixels) throws -> RGBImage {
-        switch try recognizedFormat(of: bytes) {
-        case .png:
-            return try CodecBridge.decode(bytes, maxPixels: maxPixels, with: ccodecs_png_decode)
-        case .jpeg:
-            let stored = try CodecBridge.decode(bytes, maxPixels: maxPixels, with: ccodecs_jpeg_decode)
-            return ExifOrientation.inJPEG(bytes)?.apply(to: stored) ?? stored
+        let format = try recognizedFormat(of: bytes)
+        let stored: RGBImage
+        switch format {
+        case .png: stored = try CodecBridge.decode(bytes, maxPixels: maxPixels, with: ccodecs_png_decode)
+        case .jpeg: stored = try CodecBridge.decode(bytes, maxPixels: maxPixels, with: ccodecs_jpeg_decode)
         }
+        return orientation(of: bytes, format: format)?.apply(to: stored) ?? stored
     }
 
     /// Lossless 8-bit RGB PNG.
@@ -58,6 +56,13 @@ public enum ImageCodec {
                 ccodecs_jpeg_encode(
                     rgb.baseAddress, Int32(image.width), Int32(image.height), clampedQuality, buffer, error)
             }
+        }
+    }
+
+    private static func orientation(of bytes: [UInt8], format: ImageFormat) -> ExifOrientation? {
+        switch format {
+        case .png: return ExifOrientation.inPNG(bytes)
+        case .jpeg: return ExifOrientation.inJPEG(bytes)
         }
     }
 
