@@ -1,3 +1,0 @@
-import XCTest
-@testable import Service
-final class ServicePlaceholderTests: XCTestCase { func testBuilds() { XCTAssertTrue(true) } }
