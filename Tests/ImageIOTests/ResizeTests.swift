@@ -73,23 +73,12 @@ final class ResizeTests: XCTestCase {
         XCTAssertEqual(wide.fitted(maxSide: 400), wide, "already within bounds")
     }
 
-    func testLargeDownscaleIsFast() {
-        // The budget is "well under a second" for 4096² → 1024² in release; unoptimized
-        // debug builds are many times slower, so they only check a smaller case works.
-        #if DEBUG
-        let side = 1024
-        #else
-        let side = 4096
-        #endif
-        let large = RGBImage(width: side, height: side, red: 10, green: 20, blue: 30)
-        let start = Date()
-        let small = large.resized(width: side / 4, height: side / 4)
-        let seconds = Date().timeIntervalSince(start)
-        XCTAssertEqual(small.pixel(x: side / 8, y: side / 8), [10, 20, 30])
-        #if !DEBUG
-        XCTAssertLessThan(seconds, 1.0)
-        #endif
-        print("\(side)² → \(side / 4)² resize: \(seconds) s")
+    func testLargeDownscaleKeepsConstantColour() {
+        // Timing lives in the benchmark (`make bench`), not in tests.
+        let large = RGBImage(width: 1024, height: 768, red: 10, green: 20, blue: 30)
+        let small = large.resized(width: 256, height: 192)
+        XCTAssertEqual(small.pixel(x: 128, y: 96), [10, 20, 30])
+        XCTAssertEqual(small.pixel(x: 0, y: 0), [10, 20, 30])
     }
 }
 

