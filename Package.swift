@@ -3,21 +3,15 @@
 //   CCodecs → ImageIO ┐
 //   Tensor → Models   ├→ Service → atelier (CLI)
 //   HTTP ─────────────┘
-import Foundation
 import PackageDescription
 
-// The kernels' instruction set. The default build runs on any x86-64 server (SSE2 baseline).
-// `ATELIER_CPU=haswell make build` (AVX2 + FMA), `skylake-avx512` (AVX-512) or `native` builds
-// the tensor kernels for a wider CPU (LLVM CPU names); such a binary dies with SIGILL on older ones.
-let cpu = ProcessInfo.processInfo.environment["ATELIER_CPU"].flatMap { $0.isEmpty ? nil : $0 }
-let fmaCPUs: Set<String> = ["native", "haswell", "broadwell", "skylake", "skylake-avx512", "icelake-server", "sapphirerapids", "znver2", "znver3", "znver4", "znver5"]
-var kernelSettings: [SwiftSetting] = [
-    // Bounds checks stay on in debug builds (tests); release kernels run unchecked.
-    .unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
-]
-if let cpu {
-    kernelSettings.append(.unsafeFlags(["-target-cpu", cpu]))
-    if fmaCPUs.contains(cpu) { kernelSettings.append(.define("ATELIER_FMA")) }
+// The GEMM micro-kernel is compiled three times (Sources/TensorAVX2 and Sources/TensorAVX512 hold
+// symbolic links to Sources/Tensor/Kernels/GEMMKernel.swift) and chosen at run time from cpuid, so
+// one binary runs on any x86-64 server and uses AVX2/FMA or AVX-512 where the CPU has them.
+// Release kernels run without bounds checks; debug builds (the tests) keep them.
+let kernelSettings: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+func wideKernelSettings(_ cpu: String) -> [SwiftSetting] {
+    kernelSettings + [.unsafeFlags(["-target-cpu", cpu]), .define("ATELIER_FMA")]
 }
 
 let package = Package(
@@ -34,7 +28,10 @@ let package = Package(
             linkerSettings: [.linkedLibrary("png"), .linkedLibrary("jpeg"), .linkedLibrary("z")]
         ),
         .target(name: "ImageIO", dependencies: ["CCodecs"]),
-        .target(name: "Tensor", swiftSettings: kernelSettings),
+        .target(name: "CPUFeatures"),
+        .target(name: "TensorAVX2", swiftSettings: wideKernelSettings("haswell")),
+        .target(name: "TensorAVX512", swiftSettings: wideKernelSettings("skylake-avx512")),
+        .target(name: "Tensor", dependencies: ["CPUFeatures", "TensorAVX2", "TensorAVX512"], swiftSettings: kernelSettings),
         .target(name: "Models", dependencies: ["Tensor"]),
         .target(name: "HTTP"),
         .target(name: "Service", dependencies: ["HTTP", "ImageIO", "Models", "Tensor"]),

@@ -1,3 +1,8 @@
+import CPUFeatures
+import Foundation
+import TensorAVX2
+import TensorAVX512
+
 /// Packed single-precision matrix multiply, the engine behind convolution.
 ///
 /// C (m×n) = A (m×k) · B (k×n), computed in register tiles of `GEMM.mr` rows × `GEMM.nr` columns.
@@ -7,9 +12,46 @@
 /// Rows or columns past the matrix edge are packed as zeros, so the kernel never branches on edges;
 /// only the final store is clipped.
 public enum GEMM {
-    public static let mr = 8
-    public static let nr = 16
-    public typealias Vector = SIMD16<Float>
+    public static let mr = GEMMKernel.mr
+    public static let nr = GEMMKernel.nr
+
+    /// The instruction-set variants of the micro-kernel, widest last.
+    public enum Variant: String, CaseIterable, Sendable {
+        case portable, avx2, avx512
+        /// Whether this CPU (and OS) can run the variant.
+        public var isSupported: Bool {
+            switch self {
+            case .portable: return true
+            case .avx2: return atelier_cpu_has_avx2_fma() != 0
+            case .avx512: return atelier_cpu_has_avx512() != 0
+            }
+        }
+    }
+
+    /// The variant in use: the widest supported one, or `ATELIER_KERNELS=portable|avx2|avx512`
+    /// when set (to compare variants; an unsupported choice falls back to the widest supported).
+    nonisolated(unsafe) public static var variant: Variant = {
+        let widest = Variant.allCases.last { $0.isSupported }!
+        if let name = ProcessInfo.processInfo.environment["ATELIER_KERNELS"], let v = Variant(rawValue: name), v.isSupported { return v }
+        return widest
+    }()
+
+    /// C = A·B (+ bias per row) (+ C when `accumulate`) with A packed by `packA` and B packed in
+    /// panels (by `packB` or `Im2Col.gather`); C is row-major with stride ldc.
+    public static func multiplyPacked(m: Int, n: Int, k: Int,
+                                      packedA: UnsafePointer<Float>, packedB: UnsafePointer<Float>,
+                                      c: UnsafeMutablePointer<Float>, ldc: Int,
+                                      bias: UnsafePointer<Float>? = nil, accumulate: Bool = false,
+                                      variant: Variant = GEMM.variant) {
+        switch variant {
+        case .portable:
+            GEMMKernel.multiplyPacked(m: m, n: n, k: k, packedA: packedA, packedB: packedB, c: c, ldc: ldc, bias: bias, accumulate: accumulate)
+        case .avx2:
+            TensorAVX2.GEMMKernel.multiplyPacked(m: m, n: n, k: k, packedA: packedA, packedB: packedB, c: c, ldc: ldc, bias: bias, accumulate: accumulate)
+        case .avx512:
+            TensorAVX512.GEMMKernel.multiplyPacked(m: m, n: n, k: k, packedA: packedA, packedB: packedB, c: c, ldc: ldc, bias: bias, accumulate: accumulate)
+        }
+    }
 
     /// Number of floats `packA` writes for an m×k matrix.
     public static func packedASize(m: Int, k: Int) -> Int { (m + mr - 1) / mr * mr * k }
@@ -25,72 +67,6 @@ public enum GEMM {
                     out[i] = i0 + i < m ? a[(i0 + i) * lda + kk] : 0
                 }
                 out += mr
-            }
-        }
-    }
-
-    /// C[i][j] (+)= Σ_kk A[i][kk]·B[kk][j] for one mr×nr tile, from one A panel and one B panel.
-    /// Only the top-left `rows`×`cols` of the tile is stored. `bias[i]` (if given) starts the sum.
-    @inline(__always)
-    static func microKernel(k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
-                            c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int,
-                            bias: UnsafePointer<Float>?, accumulate: Bool) {
-        var c0 = Vector(), c1 = Vector(), c2 = Vector(), c3 = Vector()
-        var c4 = Vector(), c5 = Vector(), c6 = Vector(), c7 = Vector()
-        var pa = a, pb = UnsafeRawPointer(b)
-        for _ in 0..<k {
-            let bv = pb.loadUnaligned(as: Vector.self)
-            c0 = madd(c0, Vector(repeating: pa[0]), bv)
-            c1 = madd(c1, Vector(repeating: pa[1]), bv)
-            c2 = madd(c2, Vector(repeating: pa[2]), bv)
-            c3 = madd(c3, Vector(repeating: pa[3]), bv)
-            c4 = madd(c4, Vector(repeating: pa[4]), bv)
-            c5 = madd(c5, Vector(repeating: pa[5]), bv)
-            c6 = madd(c6, Vector(repeating: pa[6]), bv)
-            c7 = madd(c7, Vector(repeating: pa[7]), bv)
-            pa += mr
-            pb += nr * MemoryLayout<Float>.stride
-        }
-        // Stores: whole vectors when the tile is full, element by element at the edges.
-        @inline(__always) func store(_ acc: Vector, _ i: Int) {
-            guard i < rows else { return }
-            var v = acc
-            if let bias { v += Vector(repeating: bias[i]) }
-            let row = c + i * ldc
-            if cols == nr {
-                if accumulate { v += UnsafeRawPointer(row).loadUnaligned(as: Vector.self) }
-                UnsafeMutableRawPointer(row).storeBytes(of: v, as: Vector.self)
-            } else {
-                for j in 0..<cols { row[j] = accumulate ? row[j] + v[j] : v[j] }
-            }
-        }
-        store(c0, 0); store(c1, 1); store(c2, 2); store(c3, 3)
-        store(c4, 4); store(c5, 5); store(c6, 6); store(c7, 7)
-    }
-
-    /// acc + a·b; a fused multiply-add where the build targets a CPU that has one (see Package.swift).
-    @inline(__always)
-    static func madd(_ acc: Vector, _ a: Vector, _ b: Vector) -> Vector {
-        #if ATELIER_FMA
-        return acc.addingProduct(a, b)
-        #else
-        return acc + a * b
-        #endif
-    }
-
-    /// C = A·B (+ bias per row) (+ C when `accumulate`) with A already packed by `packA` and
-    /// B packed in panels (see `Im2Col.pack` or `packB`). C is row-major with stride ldc.
-    public static func multiplyPacked(m: Int, n: Int, k: Int,
-                                      packedA: UnsafePointer<Float>, packedB: UnsafePointer<Float>,
-                                      c: UnsafeMutablePointer<Float>, ldc: Int,
-                                      bias: UnsafePointer<Float>? = nil, accumulate: Bool = false) {
-        for j0 in stride(from: 0, to: n, by: nr) {
-            let bPanel = packedB + (j0 / nr) * nr * k
-            for i0 in stride(from: 0, to: m, by: mr) {
-                microKernel(k: k, a: packedA + (i0 / mr) * mr * k, b: bPanel,
-                            c: c + i0 * ldc + j0, ldc: ldc,
-                            rows: min(mr, m - i0), cols: min(nr, n - j0),
-                            bias: bias.map { $0 + i0 }, accumulate: accumulate)
             }
         }
     }

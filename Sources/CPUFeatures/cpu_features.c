@@ -1,0 +1,43 @@
+// Run-time CPU feature detection for choosing kernels: cpuid says what the processor has,
+// xgetbv says whether the OS saves the wider registers on context switches (without that,
+// using them corrupts state). Non-x86 builds report no features.
+#include "cpu_features.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+
+static unsigned long long xcr0(void) {
+    unsigned int lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    return ((unsigned long long)hi << 32) | lo;
+}
+
+static int os_saves_avx(void) {
+    unsigned int a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
+    int osxsave = (c >> 27) & 1;
+    return osxsave && (xcr0() & 0x6) == 0x6;            // XMM and YMM state
+}
+
+int atelier_cpu_has_avx2_fma(void) {
+    unsigned int a, b, c, d;
+    if (!os_saves_avx()) return 0;
+    if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
+    int fma = (c >> 12) & 1;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;
+    int avx2 = (b >> 5) & 1;
+    return fma && avx2;
+}
+
+int atelier_cpu_has_avx512(void) {
+    unsigned int a, b, c, d;
+    if (!atelier_cpu_has_avx2_fma()) return 0;
+    if ((xcr0() & 0xe6) != 0xe6) return 0;              // plus opmask and ZMM state
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;
+    int f = (b >> 16) & 1, dq = (b >> 17) & 1, bw = (b >> 30) & 1, vl = (b >> 31) & 1;
+    return f && dq && bw && vl;
+}
+#else
+int atelier_cpu_has_avx2_fma(void) { return 0; }
+int atelier_cpu_has_avx512(void) { return 0; }
+#endif

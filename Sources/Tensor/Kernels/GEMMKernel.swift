@@ -1,0 +1,76 @@
+// This file is compiled three times: into `Tensor` for the portable baseline, and through
+// symbolic links into `TensorAVX2` and `TensorAVX512` with wider `-target-cpu` settings (see
+// Package.swift). `GEMM.multiplyPacked` picks the widest one the CPU supports at run time.
+
+/// The register-tiled inner loop of the packed GEMM (layout described in GEMM.swift).
+public enum GEMMKernel {
+    public static let mr = 8
+    public static let nr = 16
+    public typealias Vector = SIMD16<Float>
+
+    /// C[i][j] (+)= Σ_kk A[i][kk]·B[kk][j] for one mr×nr tile, from one A panel and one B panel.
+    /// Only the top-left `rows`×`cols` of the tile is stored. `bias[i]` (if given) starts the sum.
+    @inline(__always)
+    static func microKernel(k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+                            c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int,
+                            bias: UnsafePointer<Float>?, accumulate: Bool) {
+        var c0 = Vector(), c1 = Vector(), c2 = Vector(), c3 = Vector()
+        var c4 = Vector(), c5 = Vector(), c6 = Vector(), c7 = Vector()
+        var pa = a, pb = UnsafeRawPointer(b)
+        for _ in 0..<k {
+            let bv = pb.loadUnaligned(as: Vector.self)
+            c0 = madd(c0, Vector(repeating: pa[0]), bv)
+            c1 = madd(c1, Vector(repeating: pa[1]), bv)
+            c2 = madd(c2, Vector(repeating: pa[2]), bv)
+            c3 = madd(c3, Vector(repeating: pa[3]), bv)
+            c4 = madd(c4, Vector(repeating: pa[4]), bv)
+            c5 = madd(c5, Vector(repeating: pa[5]), bv)
+            c6 = madd(c6, Vector(repeating: pa[6]), bv)
+            c7 = madd(c7, Vector(repeating: pa[7]), bv)
+            pa += mr
+            pb += nr * MemoryLayout<Float>.stride
+        }
+        // Stores: whole vectors when the tile is full, element by element at the edges.
+        @inline(__always) func store(_ acc: Vector, _ i: Int) {
+            guard i < rows else { return }
+            var v = acc
+            if let bias { v += Vector(repeating: bias[i]) }
+            let row = c + i * ldc
+            if cols == nr {
+                if accumulate { v += UnsafeRawPointer(row).loadUnaligned(as: Vector.self) }
+                UnsafeMutableRawPointer(row).storeBytes(of: v, as: Vector.self)
+            } else {
+                for j in 0..<cols { row[j] = accumulate ? row[j] + v[j] : v[j] }
+            }
+        }
+        store(c0, 0); store(c1, 1); store(c2, 2); store(c3, 3)
+        store(c4, 4); store(c5, 5); store(c6, 6); store(c7, 7)
+    }
+
+    /// acc + a·b; a fused multiply-add where the build targets a CPU that has one (see Package.swift).
+    @inline(__always)
+    static func madd(_ acc: Vector, _ a: Vector, _ b: Vector) -> Vector {
+        #if ATELIER_FMA
+        return acc.addingProduct(a, b)
+        #else
+        return acc + a * b
+        #endif
+    }
+
+    /// C = A·B (+ bias) (+ C): see `GEMM.multiplyPacked`, which dispatches here.
+    public static func multiplyPacked(m: Int, n: Int, k: Int,
+                                      packedA: UnsafePointer<Float>, packedB: UnsafePointer<Float>,
+                                      c: UnsafeMutablePointer<Float>, ldc: Int,
+                                      bias: UnsafePointer<Float>? = nil, accumulate: Bool = false) {
+        for j0 in stride(from: 0, to: n, by: nr) {
+            let bPanel = packedB + (j0 / nr) * nr * k
+            for i0 in stride(from: 0, to: m, by: mr) {
+                microKernel(k: k, a: packedA + (i0 / mr) * mr * k, b: bPanel,
+                            c: c + i0 * ldc + j0, ldc: ldc,
+                            rows: min(mr, m - i0), cols: min(nr, n - j0),
+                            bias: bias.map { $0 + i0 }, accumulate: accumulate)
+            }
+        }
+    }
+
+}
