@@ -63,3 +63,14 @@ final class NormAndShapeOpsTests: XCTestCase {
         XCTAssertEqual(a.scalars, [9, 2])
     }
 }
+
+final class PoolingTests: XCTestCase {
+    func testMaxPoolDropsOddEdgeAndTakesMaxima() {
+        let x = Tensor(shape: [1, 1, 3, 5], values: [1, 5, 2, 0, 9,
+                                                     3, 4, 8, 1, 9,
+                                                     7, 7, 7, 7, 7])
+        let y = maxPool2x2(x)
+        XCTAssertEqual(y.shape, [1, 1, 1, 2])
+        XCTAssertEqual(y.scalars, [5, 8])
+    }
+}
