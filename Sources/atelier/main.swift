@@ -16,6 +16,8 @@ usage: atelier <command> [options]
                    every style of a model applied to IN, on one PNG
   import-weights multistyle26|vgg16 MODEL.onnx OUT.safetensors
                    convert third-party ONNX weights (used by scripts/fetch_weights.sh)
+  bench            [--sizes 256,512,1024] [--repeats 5] [--json]
+                   time the networks and kernels (make bench compares them with onnxruntime)
 """
 
 let commands: [String: (ArraySlice<String>) throws -> Void] = [
@@ -23,6 +25,7 @@ let commands: [String: (ArraySlice<String>) throws -> Void] = [
     "stylize": StylizeCommand.run,
     "contact-sheet": ContactSheetCommand.run,
     "import-weights": ImportCommand.run,
+    "bench": BenchCommand.run,
 ]
 
 let argv = CommandLine.arguments

@@ -1,0 +1,77 @@
+import Foundation
+import Models
+import Tensor
+
+/// `atelier bench`: times our kernels and networks. `make bench` runs it beside onnxruntime
+/// (scripts/bench_peer.py) on the same networks and inputs and prints the ratios.
+enum BenchCommand {
+    static func run(_ args: ArraySlice<String>) throws {
+        let a = try Arguments(args, flagNames: ["json"])
+        try a.checkKnown(["models", "data", "repeats", "sizes", "json"])
+        let config = ServiceSetup.config(a)
+        let repeats = try a.int("repeats") ?? 5
+        let sizes = (a.options["sizes"] ?? "256,512,1024").split(separator: ",").compactMap { Int($0) }
+        var results: [String: Double] = [:]
+        print("kernels: \(GEMM.variant), threads: \(Parallel.maxThreads)")
+
+        let multistyle = try MultiStyleNetwork(weights: SafeTensors.load(config.modelsDirectory.appendingPathComponent("multistyle26.safetensors")).tensors)
+        var weights = [Float](repeating: 0, count: 26)
+        weights[3] = 1
+        for size in sizes {
+            let x = Tensor(shape: [1, 3, size, size], repeating: 0.5)
+            let t = median(repeats) { _ = multistyle(x, styleWeights: weights) }
+            results["multistyle26_\(size)"] = t
+            print(String(format: "multistyle26 %4d²: %8.1f ms", size, t * 1000))
+        }
+
+        let vgg = try VGG16(weights: SafeTensors.load(config.modelsDirectory.appendingPathComponent("vgg16.safetensors")).tensors)
+        let x = Tensor(shape: [1, 3, 256, 256], repeating: 10)
+        let tv = median(repeats) { _ = vgg.features(x, at: ["block4_conv3"]) }
+        results["vgg16_relu4_3_256"] = tv
+        print(String(format: "vgg16 to relu4_3 256²: %8.1f ms", tv * 1000))
+
+        // GEMM shapes the networks produce: (Cout, pixels of one tile, Cin·K·K).
+        for (m, n, k, label) in [(32, 4096, 288, "multistyle 3×3 32→32"), (32, 4096, 243, "multistyle 9×9 3→32"),
+                                  (128, 4096, 576, "vgg 3×3 64→128"), (512, 1024, 2304, "vgg 3×3 256→512"),
+                                  (512, 512, 4608, "vgg 3×3 512→512")] {
+            let gflops = gemmGFLOPs(m: m, n: n, k: k, repeats: repeats)
+            results["gemm_\(m)x\(n)x\(k)"] = gflops
+            print(String(format: "gemm %4d×%5d×%5d (%@): %7.1f GFLOP/s", m, n, k, label, gflops))
+        }
+        if a.flags.contains("json") {
+            let data = try JSONSerialization.data(withJSONObject: results, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+        }
+    }
+
+    /// Median wall time of `repeats` runs after one warm-up.
+    static func median(_ repeats: Int, _ body: () -> Void) -> Double {
+        body()
+        var times: [Double] = []
+        for _ in 0..<max(1, repeats) {
+            let start = DispatchTime.now().uptimeNanoseconds
+            body()
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        return times.sorted()[times.count / 2]
+    }
+
+    /// Multithreaded packed GEMM throughput: the n columns are split over the workers as the
+    /// convolution splits its pixels.
+    static func gemmGFLOPs(m: Int, n: Int, k: Int, repeats: Int) -> Double {
+        let a = UnsafeMutablePointer<Float>.allocate(capacity: GEMM.packedASize(m: m, k: k))
+        let b = UnsafeMutablePointer<Float>.allocate(capacity: GEMM.packedBSize(k: k, n: n))
+        let c = UnsafeMutablePointer<Float>.allocate(capacity: m * n)
+        defer { a.deallocate(); b.deallocate(); c.deallocate() }
+        a.initialize(repeating: 0.01, count: GEMM.packedASize(m: m, k: k))
+        b.initialize(repeating: 0.02, count: GEMM.packedBSize(k: k, n: n))
+        let tile = 256
+        let tiles = n / tile
+        let t = median(repeats) {
+            Parallel.forEach(tiles) { i in
+                GEMM.multiplyPacked(m: m, n: tile, k: k, packedA: a, packedB: b + i * tile * k, c: c + i * tile, ldc: n)
+            }
+        }
+        return 2 * Double(m) * Double(n) * Double(k) / t / 1e9
+    }
+}
