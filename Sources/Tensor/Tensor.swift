@@ -77,10 +77,12 @@ final class TensorStorage {
 
     init(count: Int, zeroed: Bool) {
         self.count = count
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * MemoryLayout<Float>.stride, alignment: 64)
+        let raw = BufferCache.allocate(bytes: Self.bytes(count))
         pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
         if zeroed { pointer.initialize(repeating: 0, count: count) }
     }
 
-    deinit { UnsafeMutableRawPointer(pointer).deallocate() }
+    deinit { BufferCache.release(UnsafeMutableRawPointer(pointer), bytes: Self.bytes(count)) }
+
+    private static func bytes(_ count: Int) -> Int { max(count, 1) * MemoryLayout<Float>.stride }
 }
