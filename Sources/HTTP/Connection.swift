@@ -168,6 +168,9 @@ final class Connection {
     private func sourceCancelled() {
         sourcesAwaitingCancel -= 1
         if sourcesAwaitingCancel == 0 {
+            // Dropping the sources breaks the source → handler → self cycle.
+            readSource = nil
+            writeSource = nil
             close(fd)
             onClosed(self)
         }

@@ -37,7 +37,7 @@ public struct HTTPResponse: Sendable {
     public static func json<Value: Encodable>(status: Int = 200, _ value: Value,
                                               encoder: JSONEncoder = JSONEncoder()) -> HTTPResponse {
         do {
-            return json(status: status, Array(try encoder.encode(value)))
+            return bytes(status: status, contentType: "application/json", body: Array(try encoder.encode(value)))
         } catch {
             return .error(status: 500, code: "internal_error", message: "Could not encode the response.")
         }
@@ -57,7 +57,7 @@ public struct HTTPResponse: Sendable {
             ?? Array(#"{"error":{"code":"internal_error","message":""}}"#.utf8)
         var headers = headers
         if let retryAfter { headers.set(name: "Retry-After", value: String(retryAfter)) }
-        return json(status: status, bytes, headers: headers)
+        return Self.bytes(status: status, contentType: "application/json", body: bytes, headers: headers)
     }
 
     /// The error response for a rejected request.

@@ -74,7 +74,7 @@ public final class HTTPServer: @unchecked Sendable {
             guard state == .idle else { throw HTTPServerError.alreadyStarted }
             let (fd, port) = try Socket.listen(host: config.host, port: config.port, backlog: config.backlog)
             let source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue)
-            source.setEventHandler { [unowned self] in acceptPending(fd) }
+            source.setEventHandler { [weak self] in self?.acceptPending(fd) }
             source.setCancelHandler { close(fd) }
             acceptSource = source
             state = .running
