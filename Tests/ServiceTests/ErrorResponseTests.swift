@@ -74,15 +74,16 @@ final class ErrorResponseTests: XCTestCase {
         XCTAssertNotNil(r.headers["retry-after"])
     }
 
-    /// A valid PNG signature and IHDR claiming 100000×100000 pixels (CRC computed), no pixel data.
+    /// A PNG claiming 100000×100000 pixels: signature, IHDR, an empty IDAT and IEND (CRCs computed).
     static func hugePNGHeader() -> [UInt8] {
-        var ihdr: [UInt8] = Array("IHDR".utf8)
-        for v in [UInt32(100_000), UInt32(100_000)] { ihdr += [UInt8(v >> 24), UInt8(v >> 16 & 255), UInt8(v >> 8 & 255), UInt8(v & 255)] }
-        ihdr += [8, 2, 0, 0, 0]
-        var crc: UInt32 = 0xffff_ffff
-        for b in ihdr { crc ^= UInt32(b); for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 } }
-        crc ^= 0xffff_ffff
-        return [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13] + ihdr
-            + [UInt8(crc >> 24), UInt8(crc >> 16 & 255), UInt8(crc >> 8 & 255), UInt8(crc & 255)]
+        func be32(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8(v >> 16 & 255), UInt8(v >> 8 & 255), UInt8(v & 255)] }
+        func chunk(_ type: String, _ data: [UInt8]) -> [UInt8] {
+            let body = Array(type.utf8) + data
+            var crc: UInt32 = 0xffff_ffff
+            for b in body { crc ^= UInt32(b); for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 } }
+            return be32(UInt32(data.count)) + body + be32(crc ^ 0xffff_ffff)
+        }
+        return [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+            + chunk("IHDR", be32(100_000) + be32(100_000) + [8, 2, 0, 0, 0]) + chunk("IDAT", []) + chunk("IEND", [])
     }
 }
