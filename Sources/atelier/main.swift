@@ -18,6 +18,7 @@ usage: atelier <command> [options]
                    convert third-party ONNX weights (used by scripts/fetch_weights.sh)
   bench            [--sizes 256,512,1024] [--repeats 5] [--json]
                    time the networks and kernels (make bench compares them with onnxruntime)
+  profile          [--size 1024]   multistyle26's time op by op
 """
 
 let commands: [String: (ArraySlice<String>) throws -> Void] = [
@@ -26,6 +27,7 @@ let commands: [String: (ArraySlice<String>) throws -> Void] = [
     "contact-sheet": ContactSheetCommand.run,
     "import-weights": ImportCommand.run,
     "bench": BenchCommand.run,
+    "profile": ProfileCommand.run,
 ]
 
 let argv = CommandLine.arguments

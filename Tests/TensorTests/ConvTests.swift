@@ -5,6 +5,16 @@ final class ConvTests: XCTestCase {
     /// The tiled im2col+GEMM convolution against the 7-loop definition over a sweep of shapes:
     /// odd sizes, strides 1 and 2, 1×1 to 9×9 kernels, channel counts off the tile width, batches.
     func testConvMatchesReferenceOnShapeSweep() {
+        // Every kernel variant this CPU has; stride 1 takes the implicit-GEMM path, stride 2 im2col.
+        let saved = GEMM.variant
+        defer { GEMM.variant = saved }
+        for variant in GEMM.Variant.allCases where variant.isSupported {
+            GEMM.variant = variant
+            checkShapeSweep("\(variant)")
+        }
+    }
+
+    private func checkShapeSweep(_ label: String) {
         var rng = SeededValues(seed: 3)
         let cases: [(n: Int, cin: Int, cout: Int, h: Int, w: Int, k: Int, s: Int, bias: Bool)] = [
             (1, 1, 1, 1, 1, 1, 1, false),
@@ -15,6 +25,8 @@ final class ConvTests: XCTestCase {
             (1, 16, 9, 40, 37, 3, 1, true),    // several GEMM tiles per image
             (3, 2, 17, 6, 31, 1, 1, true),
             (1, 8, 4, 10, 10, 3, 2, true),
+            (2, 3, 12, 5, 50, 3, 1, false),    // rows of 48 pixels: three full blocks, no tail
+            (1, 2, 5, 4, 18, 3, 1, true),      // one full block and a 0-pixel tail
         ]
         for c in cases {
             let x = rng.tensor([c.n, c.cin, c.h, c.w])
@@ -22,7 +34,7 @@ final class ConvTests: XCTestCase {
             let b = c.bias ? rng.tensor([c.cout]) : nil
             let fast = Conv2D(weight: w, bias: b, stride: c.s)(x)
             let ref = Conv2D.reference(x, weight: w, bias: b, stride: c.s)
-            assertClose(fast, ref, tolerance: 2e-5 * Float(c.cin * c.k * c.k), "\(c)")
+            assertClose(fast, ref, tolerance: 2e-5 * Float(c.cin * c.k * c.k), "\(label) \(c)")
         }
     }
 

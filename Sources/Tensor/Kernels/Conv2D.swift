@@ -1,10 +1,13 @@
-/// A 2-D convolution (no padding of its own: pad first with `pad2d`), computed as im2col + packed GEMM.
+/// A 2-D convolution (no padding of its own: pad first with `pad2d`), computed as a GEMM of the
+/// weights (packed into A panels once, at construction) with the im2col matrix of the input.
 ///
 /// out[n, co, oy, ox] = bias[co] + Σ_{ci,ky,kx} w[co, ci, ky, kx] · x[n, ci, oy·s + ky, ox·s + kx]
 ///
-/// The output is cut into tiles of `tilePixels` output pixels. For each tile the receptive fields
-/// are gathered straight into GEMM B panels (k = Cin·KH·KW rows, one column per output pixel),
-/// then multiplied by the weights, which are packed into A panels once at construction.
+/// Stride 1 ("implicit GEMM"): the im2col matrix is never built. For nr consecutive pixels of an
+/// output row, row (ci, ky, kx) of it is nr consecutive input floats, so the micro-kernel reads
+/// them in place; work is split by output rows.
+/// Other strides: the output is cut into tiles of `tilePixels` pixels whose receptive fields are
+/// gathered into GEMM B panels, then multiplied.
 public struct Conv2D {
     public let weight: Tensor   // [Cout, Cin, KH, KW]
     public let bias: Tensor?    // [Cout]
@@ -42,8 +45,46 @@ public struct Conv2D {
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
         precondition(x.rank == 4 && x.shape[1] == inChannels, "conv expects [N, \(inChannels), H, W], got \(x.shape)")
-        let (n, h, w) = (x.shape[0], x.shape[2], x.shape[3])
+        let (h, w) = (x.shape[2], x.shape[3])
         precondition(h >= kernelH && w >= kernelW, "input \(h)×\(w) is smaller than the \(kernelH)×\(kernelW) kernel")
+        return stride == 1 ? implicitGEMM(x) : im2colGEMM(x)
+    }
+
+    func implicitGEMM(_ x: Tensor) -> Tensor {
+        let (n, h, w) = (x.shape[0], x.shape[2], x.shape[3])
+        let (ho, wo) = outputSize(height: h, width: w)
+        let k = inChannels * kernelH * kernelW
+        let (cout, cin, kh, kw) = (outChannels, inChannels, kernelH, kernelW)
+        var offsets = [Int](repeating: 0, count: k)
+        for ci in 0..<cin { for ky in 0..<kh { for kx in 0..<kw { offsets[(ci * kh + ky) * kw + kx] = (ci * h + ky) * w + kx } } }
+        var out = Tensor(uninitialized: [n, cout, ho, wo])
+        out.withUnsafeMutableBufferPointer { outBuf in
+            x.withUnsafeBufferPointer { xBuf in
+                packedWeight.withUnsafeBufferPointer { aBuf in
+                    offsets.withUnsafeBufferPointer { off in
+                        let biasPtr = bias.map { b in b.withUnsafeBufferPointer { $0.baseAddress! } }
+                        Parallel.run(tasks: n * ho) { worker, workers in
+                            let tail = UnsafeMutablePointer<Float>.allocate(capacity: k * GEMM.nr)
+                            defer { tail.deallocate() }
+                            var task = worker
+                            while task < n * ho {
+                                let (img, oy) = (task / ho, task % ho)
+                                GEMM.convolveRow(m: cout, n: wo, k: k, packedA: aBuf.baseAddress!,
+                                                 input: xBuf.baseAddress! + img * cin * h * w + oy * w, offsets: off.baseAddress!,
+                                                 c: outBuf.baseAddress! + img * cout * ho * wo + oy * wo, ldc: ho * wo,
+                                                 bias: biasPtr, tail: tail)
+                                task += workers
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    func im2colGEMM(_ x: Tensor) -> Tensor {
+        let (n, h, w) = (x.shape[0], x.shape[2], x.shape[3])
         let (ho, wo) = outputSize(height: h, width: w)
         let pixels = ho * wo, k = inChannels * kernelH * kernelW
         let tile = tilePixels

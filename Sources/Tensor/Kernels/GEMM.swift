@@ -71,6 +71,21 @@ public enum GEMM {
         }
     }
 
+    /// One output row of a stride-1 convolution without im2col: see `GEMMKernel.convolveRow`.
+    public static func convolveRow(m: Int, n: Int, k: Int, packedA: UnsafePointer<Float>,
+                                   input: UnsafePointer<Float>, offsets: UnsafePointer<Int>,
+                                   c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>?,
+                                   tail: UnsafeMutablePointer<Float>, variant: Variant = GEMM.variant) {
+        switch variant {
+        case .portable:
+            GEMMKernel.convolveRow(m: m, n: n, k: k, packedA: packedA, input: input, offsets: offsets, c: c, ldc: ldc, bias: bias, tail: tail)
+        case .avx2:
+            TensorAVX2.GEMMKernel.convolveRow(m: m, n: n, k: k, packedA: packedA, input: input, offsets: offsets, c: c, ldc: ldc, bias: bias, tail: tail)
+        case .avx512:
+            TensorAVX512.GEMMKernel.convolveRow(m: m, n: n, k: k, packedA: packedA, input: input, offsets: offsets, c: c, ldc: ldc, bias: bias, tail: tail)
+        }
+    }
+
     /// Packs row-major B (k×n, row stride ldb) into nr-column panels.
     public static func packB(_ b: UnsafePointer<Float>, k: Int, n: Int, ldb: Int, into dst: UnsafeMutablePointer<Float>) {
         for j0 in stride(from: 0, to: n, by: nr) {

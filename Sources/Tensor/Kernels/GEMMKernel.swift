@@ -8,17 +8,36 @@ public enum GEMMKernel {
     public static let nr = 16
     public typealias Vector = SIMD16<Float>
 
-    /// C[i][j] (+)= Σ_kk A[i][kk]·B[kk][j] for one mr×nr tile, from one A panel and one B panel.
+    /// Where the micro-kernel finds row kk of its B tile (nr consecutive floats).
+    protocol BRows {
+        func row(_ kk: Int) -> UnsafeRawPointer
+    }
+
+    /// B packed in a panel: row kk at kk·nr.
+    struct PanelRows: BRows {
+        let base: UnsafePointer<Float>
+        @inline(__always) func row(_ kk: Int) -> UnsafeRawPointer { UnsafeRawPointer(base + kk * nr) }
+    }
+
+    /// B read in place from a convolution's input ("implicit GEMM"): row kk = (ci, ky, kx) of the
+    /// im2col matrix, for nr consecutive output pixels of one output row, starts at offsets[kk].
+    struct InputRows: BRows {
+        let base: UnsafePointer<Float>
+        let offsets: UnsafePointer<Int>
+        @inline(__always) func row(_ kk: Int) -> UnsafeRawPointer { UnsafeRawPointer(base + offsets[kk]) }
+    }
+
+    /// C[i][j] (+)= Σ_kk A[i][kk]·B[kk][j] for one mr×nr tile, from one A panel and B rows.
     /// Only the top-left `rows`×`cols` of the tile is stored. `bias[i]` (if given) starts the sum.
     @inline(__always)
-    static func microKernel(k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
-                            c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int,
-                            bias: UnsafePointer<Float>?, accumulate: Bool) {
+    static func microKernel<B: BRows>(k: Int, a: UnsafePointer<Float>, b: B,
+                                      c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int,
+                                      bias: UnsafePointer<Float>?, accumulate: Bool) {
         var c0 = Vector(), c1 = Vector(), c2 = Vector(), c3 = Vector()
         var c4 = Vector(), c5 = Vector(), c6 = Vector(), c7 = Vector()
-        var pa = a, pb = UnsafeRawPointer(b)
-        for _ in 0..<k {
-            let bv = pb.loadUnaligned(as: Vector.self)
+        var pa = a
+        for kk in 0..<k {
+            let bv = b.row(kk).loadUnaligned(as: Vector.self)
             c0 = madd(c0, Vector(repeating: pa[0]), bv)
             c1 = madd(c1, Vector(repeating: pa[1]), bv)
             c2 = madd(c2, Vector(repeating: pa[2]), bv)
@@ -28,7 +47,6 @@ public enum GEMMKernel {
             c6 = madd(c6, Vector(repeating: pa[6]), bv)
             c7 = madd(c7, Vector(repeating: pa[7]), bv)
             pa += mr
-            pb += nr * MemoryLayout<Float>.stride
         }
         // Stores: whole vectors when the tile is full, element by element at the edges.
         @inline(__always) func store(_ acc: Vector, _ i: Int) {
@@ -65,7 +83,7 @@ public enum GEMMKernel {
         for j0 in stride(from: 0, to: n, by: nr) {
             let bPanel = packedB + (j0 / nr) * nr * k
             for i0 in stride(from: 0, to: m, by: mr) {
-                microKernel(k: k, a: packedA + (i0 / mr) * mr * k, b: bPanel,
+                microKernel(k: k, a: packedA + (i0 / mr) * mr * k, b: PanelRows(base: bPanel),
                             c: c + i0 * ldc + j0, ldc: ldc,
                             rows: min(mr, m - i0), cols: min(nr, n - j0),
                             bias: bias.map { $0 + i0 }, accumulate: accumulate)
@@ -73,4 +91,34 @@ public enum GEMMKernel {
         }
     }
 
+    /// One output row of a stride-1 convolution by implicit GEMM: for j in 0..<n,
+    ///   C[i][j] = bias[i] + Σ_kk A[i][kk] · input[offsets[kk] + j]
+    /// where kk = (ci, ky, kx) and offsets[kk] = ci·H·W + ky·W + kx, `input` pointing at the
+    /// output row's top-left input pixel. Full blocks read the input in place; the last partial
+    /// block is copied into `tail` (k·nr floats) first, so nothing past the row's end is read.
+    public static func convolveRow(m: Int, n: Int, k: Int, packedA: UnsafePointer<Float>,
+                                   input: UnsafePointer<Float>, offsets: UnsafePointer<Int>,
+                                   c: UnsafeMutablePointer<Float>, ldc: Int,
+                                   bias: UnsafePointer<Float>?, tail: UnsafeMutablePointer<Float>) {
+        var j0 = 0
+        while j0 + nr <= n {
+            let b = InputRows(base: input + j0, offsets: offsets)
+            for i0 in stride(from: 0, to: m, by: mr) {
+                microKernel(k: k, a: packedA + (i0 / mr) * mr * k, b: b, c: c + i0 * ldc + j0, ldc: ldc,
+                            rows: min(mr, m - i0), cols: nr, bias: bias.map { $0 + i0 }, accumulate: false)
+            }
+            j0 += nr
+        }
+        guard j0 < n else { return }
+        let cols = n - j0
+        for kk in 0..<k {
+            let src = input + offsets[kk] + j0, dst = tail + kk * nr
+            for j in 0..<cols { dst[j] = src[j] }
+            for j in cols..<nr { dst[j] = 0 }
+        }
+        for i0 in stride(from: 0, to: m, by: mr) {
+            microKernel(k: k, a: packedA + (i0 / mr) * mr * k, b: PanelRows(base: tail), c: c + i0 * ldc + j0, ldc: ldc,
+                        rows: min(mr, m - i0), cols: cols, bias: bias.map { $0 + i0 }, accumulate: false)
+        }
+    }
 }

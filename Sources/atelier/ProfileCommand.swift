@@ -1,0 +1,65 @@
+import Foundation
+import Models
+import Tensor
+
+/// `atelier profile [--size 1024]`: where multistyle26's time goes, op by op, with the
+/// convolutions' GFLOP/s, so kernel work can aim at the biggest share.
+enum ProfileCommand {
+    static func run(_ args: ArraySlice<String>) throws {
+        let a = try Arguments(args, flagNames: [])
+        try a.checkKnown(["size", "models", "data", "repeats"])
+        let config = ServiceSetup.config(a)
+        let size = try a.int("size") ?? 1024
+        let repeats = try a.int("repeats") ?? 3
+        let net = try MultiStyleNetwork(weights: SafeTensors.load(config.modelsDirectory.appendingPathComponent("multistyle26.safetensors")).tensors)
+        var weights = [Float](repeating: 0, count: 26)
+        weights[3] = 1
+        var rows: [(name: String, op: String, seconds: Double, gflop: Double)] = []
+
+        func time<T>(_ body: () -> T) -> (T, Double) {
+            var result = body()
+            var best = Double.infinity
+            for _ in 0..<repeats {
+                let start = DispatchTime.now().uptimeNanoseconds
+                result = body()
+                best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            }
+            return (result, best)
+        }
+        func layer(_ name: String, _ l: ConditionalConvLayer, _ x: Tensor) -> Tensor {
+            var h = x
+            if l.upsample { let (u, t) = time { upsampleNearest(h, factor: 2) }; h = u; rows.append((name, "upsample", t, 0)) }
+            let p = l.conv.kernelH / 2
+            let (padded, tp) = time { pad2d(h, top: p, bottom: p, left: p, right: p, mode: .reflect) }
+            rows.append((name, "pad", tp, 0))
+            let (y, tc) = time { l.conv(padded) }
+            let flop = 2.0 * Double(y.count) * Double(l.conv.inChannels * l.conv.kernelH * l.conv.kernelW)
+            rows.append((name, "conv \(l.conv.kernelH)×\(l.conv.kernelW)/\(l.conv.stride) \(l.conv.inChannels)→\(l.conv.outChannels)", tc, flop / 1e9))
+            let g = [Float](repeating: 1, count: l.conv.outChannels), b = [Float](repeating: 0, count: l.conv.outChannels)
+            let (n, tn) = time { instanceNorm(y, gamma: g, beta: b, activation: l.activation) }
+            rows.append((name, "instance norm", tn, 0))
+            return n
+        }
+        var x = Tensor(shape: [1, 3, size, size], repeating: 0.5)
+        for (i, l) in net.contract.enumerated() { x = layer("contract.\(i)", l, x) }
+        for (i, (l0, l1)) in net.residual.enumerated() {
+            let y = layer("res.\(i).1", l1, layer("res.\(i).0", l0, x))
+            let (s, t) = time { add(x, y) }
+            rows.append(("res.\(i)", "add", t, 0))
+            x = s
+        }
+        for (i, l) in net.expand.enumerated() { x = layer("expand.\(i)", l, x) }
+
+        let total = rows.reduce(0) { $0 + $1.seconds }
+        print("multistyle26 at \(size)², kernels \(GEMM.variant), \(Parallel.maxThreads) threads; best of \(repeats) per op")
+        for r in rows {
+            let rate = r.gflop > 0 ? String(format: "%7.1f GFLOP/s", r.gflop / r.seconds) : ""
+            print(String(format: "%-10@ %-28@ %8.2f ms %5.1f%%  %@", r.name, r.op, r.seconds * 1000, 100 * r.seconds / total, rate))
+        }
+        var byOp: [String: Double] = [:]
+        for r in rows { byOp[r.op.hasPrefix("conv") ? "conv" : r.op, default: 0] += r.seconds }
+        let gflop = rows.reduce(0) { $0 + $1.gflop }
+        print(String(format: "total %.1f ms; conv %.1f GFLOP at %.1f GFLOP/s overall", total * 1000, gflop, gflop / (byOp["conv"] ?? 1)))
+        for (op, t) in byOp.sorted(by: { $0.value > $1.value }) { print(String(format: "  %-14@ %5.1f%%", op, 100 * t / total)) }
+    }
+}
