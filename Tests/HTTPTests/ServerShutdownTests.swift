@@ -24,7 +24,8 @@ final class ServerShutdownTests: ServerTestCase {
         XCTAssertTrue(busy.receivesEOF())
 
         let stopped = expectation(description: "stopped")
-        DispatchQueue.global().async { self.server.waitUntilStopped(); stopped.fulfill() }
+        let server = self.server!
+        Thread.detachNewThread { server.waitUntilStopped(); stopped.fulfill() }
         wait(for: [stopped], timeout: 3)
         XCTAssertThrowsError(try connect(), "the listener is closed")
         XCTAssertEqual(server.activeConnections, 0)
