@@ -47,6 +47,7 @@ final class Connection {
     let queue: DispatchQueue
     private let config: ServerConfig
     private let handler: HTTPHandler
+    private let handlerQueue: DispatchQueue
     private let onClosed: (Connection) -> Void
 
     private var parser: RequestParser
@@ -80,7 +81,8 @@ final class Connection {
     private var lingerTimer: DispatchWorkItem?
 
     init(fd: Int32, remoteAddress: String, config: ServerConfig, handler: @escaping HTTPHandler,
-         onClosed: @escaping (Connection) -> Void) {
+         handlerQueue: DispatchQueue, onClosed: @escaping (Connection) -> Void) {
+        self.handlerQueue = handlerQueue
         self.fd = fd
         self.remoteAddress = remoteAddress
         self.config = config
@@ -265,7 +267,7 @@ final class Connection {
                 self.queue.async { self.complete(id, with: response) }
             }
             let handler = self.handler
-            DispatchQueue.global().async { handler(request, respond) }
+            handlerQueue.async { handler(request, respond) }
             if !stopParsing && pending.count < config.maxPipelinedRequests { resumeReading() }
         }
     }

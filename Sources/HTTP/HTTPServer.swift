@@ -8,7 +8,8 @@ import Darwin
 
 /// Answers one request. Call the responder exactly once, from any thread, now or later;
 /// extra calls are ignored, and a request not answered within `requestDeadline` gets a 503.
-/// Handlers run on a global concurrent queue, so they may block (but should not for long).
+/// Handlers run on a concurrent queue owned by the server (not Dispatch's global pool, so a
+/// handler that blocks cannot starve unrelated work); move long CPU work to your own queue.
 /// A `HEAD` request reaches the handler as "HEAD"; answer it like GET: the server sends the
 /// headers and `Content-Length` but drops the body.
 public typealias HTTPHandler = (HTTPRequest, @escaping (HTTPResponse) -> Void) -> Void
@@ -28,6 +29,7 @@ public final class HTTPServer: @unchecked Sendable {
     private let handler: HTTPHandler
     /// Serialises the listener and the connection table.
     private let queue = DispatchQueue(label: "atelier.http.server")
+    private let handlerQueue = DispatchQueue(label: "atelier.http.handlers", attributes: .concurrent)
 
     private enum State { case idle, running, draining, stopped }
 
@@ -141,7 +143,8 @@ public final class HTTPServer: @unchecked Sendable {
 
     private func acceptPending(_ listener: Int32) {
         while state == .running, let (fd, peer) = Socket.accept(listener) {
-            let connection = Connection(fd: fd, remoteAddress: peer, config: config, handler: handler) {
+            let connection = Connection(fd: fd, remoteAddress: peer, config: config, handler: handler,
+                                        handlerQueue: handlerQueue) {
                 [weak self] closed in
                 guard let self else { return }
                 self.queue.async { self.connectionClosed(closed) }

@@ -23,15 +23,25 @@ final class ServerBasicsTests: ServerTestCase {
 
     func testPipelinedRequestsAreAnsweredInOrder() throws {
         // The first request is the slowest, so answering out of order would show.
-        try startServer { request, respond in
+        try startServer(handler: { request, respond in
             let delay = request.path == "/1" ? 0.2 : 0.0
             DispatchQueue.global().asyncAfter(deadline: .now() + delay) { respond(.text(request.path)) }
-        }
+        })
         let client = try connect()
         client.send((1...3).map { "GET /\($0) HTTP/1.1\r\nHost: t\r\n\r\n" }.joined()
             + "POST /4 HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n")
         let bodies = (1...4).map { _ in client.readResponse()?.bodyText }
         XCTAssertEqual(bodies, ["/1", "/2", "/3", "/4"])
+    }
+
+    func testPipelineLimitAppliesBackPressureNotErrors() throws {
+        try startServer(configure: { $0.maxPipelinedRequests = 2 }, handler: { request, respond in
+            DispatchQueue.global().asyncAfter(deadline: .now() + 0.01) { respond(.text(request.path)) }
+        })
+        let client = try connect()
+        client.send((0..<20).map { "GET /\($0) HTTP/1.1\r\nHost: t\r\n\r\n" }.joined())
+        let bodies = (0..<20).map { _ in client.readResponse()?.bodyText }
+        XCTAssertEqual(bodies, (0..<20).map { "/\($0)" })
     }
 
     func testHeadHasContentLengthButNoBody() throws {
@@ -51,12 +61,12 @@ final class ServerBasicsTests: ServerTestCase {
 
     func testHandlerMayAnswerLaterFromAnotherQueue() throws {
         let otherQueue = DispatchQueue(label: "test.other")
-        try startServer { request, respond in
+        try startServer(handler: { request, respond in
             otherQueue.asyncAfter(deadline: .now() + 0.15) {
                 respond(.text("late \(request.path)"))
                 respond(.text("second answer is ignored"))
             }
-        }
+        })
         let client = try connect()
         client.send("GET /a HTTP/1.1\r\nHost: t\r\n\r\nGET /b HTTP/1.1\r\nHost: t\r\n\r\n")
         XCTAssertEqual(client.readResponse()?.bodyText, "late /a")

@@ -94,7 +94,7 @@ final class ServerLimitsTests: ServerTestCase {
         try startServer()
         let slow = try connect()
         let slowDone = expectation(description: "slow client answered")
-        DispatchQueue.global().async {
+        Thread.detachNewThread {  // not the Dispatch pool, which the server's handlers use
             for byte in "GET /slow HTTP/1.1\r\nHost: t\r\n\r\n".utf8 {
                 slow.send([byte])
                 usleep(100_000)
@@ -107,7 +107,7 @@ final class ServerLimitsTests: ServerTestCase {
         let start = Date()
         fast.send("GET /fast HTTP/1.1\r\nHost: t\r\n\r\n")
         XCTAssertEqual(fast.readResponse()?.bodyText, "GET /fast")
-        XCTAssertLessThan(Date().timeIntervalSince(start), 0.5)
+        XCTAssertLessThan(Date().timeIntervalSince(start), 1.0)  // loose: CI machines are shared
         wait(for: [slowDone], timeout: 5)
     }
 

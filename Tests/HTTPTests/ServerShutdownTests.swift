@@ -5,10 +5,10 @@ import XCTest
 final class ServerShutdownTests: ServerTestCase {
     func testGracefulShutdownFinishesInFlightRequestThenRefuses() throws {
         let handlerStarted = DispatchSemaphore(value: 0)
-        try startServer { request, respond in
+        try startServer(handler: { _, respond in
             handlerStarted.signal()
             DispatchQueue.global().asyncAfter(deadline: .now() + 0.3) { respond(.text("finished")) }
-        }
+        })
         let busy = try connect()
         let idle = try connect()
         busy.send("GET /work HTTP/1.1\r\nHost: t\r\n\r\n")
@@ -24,7 +24,8 @@ final class ServerShutdownTests: ServerTestCase {
         XCTAssertTrue(busy.receivesEOF())
 
         let stopped = expectation(description: "stopped")
-        DispatchQueue.global().async { self.server.waitUntilStopped(); stopped.fulfill() }
+        let server = self.server!
+        Thread.detachNewThread { server.waitUntilStopped(); stopped.fulfill() }
         wait(for: [stopped], timeout: 3)
         XCTAssertThrowsError(try connect(), "the listener is closed")
         XCTAssertEqual(server.activeConnections, 0)
