@@ -3,11 +3,9 @@
 ///
 /// out[n, co, oy, ox] = bias[co] + Σ_{ci,ky,kx} w[co, ci, ky, kx] · x[n, ci, oy·s + ky, ox·s + kx]
 ///
-/// Stride 1 ("implicit GEMM"): the im2col matrix is never built. For nr consecutive pixels of an
-/// output row, row (ci, ky, kx) of it is nr consecutive input floats, so the micro-kernel reads
-/// them in place; work is split by output rows.
-/// Other strides: the output is cut into tiles of `tilePixels` pixels whose receptive fields are
-/// gathered into GEMM B panels, then multiplied.
+/// The im2col matrix is never built ("implicit GEMM"): for nr consecutive pixels of an output
+/// row, row (ci, ky, kx) of it is nr consecutive input floats (after a phase split for stride > 1),
+/// so the micro-kernel reads them in place. Work is split by output rows.
 public struct Conv2D {
     public let weight: Tensor   // [Cout, Cin, KH, KW]
     public let bias: Tensor?    // [Cout]
@@ -36,30 +34,28 @@ public struct Conv2D {
         ((height - kernelH) / stride + 1, (width - kernelW) / stride + 1)
     }
 
-    /// Output pixels per GEMM tile: a multiple of the panel width whose B panels stay near 256 KiB.
-    var tilePixels: Int {
-        let k = inChannels * kernelH * kernelW
-        let fit = (65_536 / max(k, 1)) / GEMM.nr * GEMM.nr
-        return min(max(fit, 4 * GEMM.nr), 512)
-    }
-
     public func callAsFunction(_ x: Tensor) -> Tensor {
         precondition(x.rank == 4 && x.shape[1] == inChannels, "conv expects [N, \(inChannels), H, W], got \(x.shape)")
-        let (h, w) = (x.shape[2], x.shape[3])
-        precondition(h >= kernelH && w >= kernelW, "input \(h)×\(w) is smaller than the \(kernelH)×\(kernelW) kernel")
-        return stride == 1 ? implicitGEMM(x) : im2colGEMM(x)
-    }
-
-    func implicitGEMM(_ x: Tensor) -> Tensor {
         let (n, h, w) = (x.shape[0], x.shape[2], x.shape[3])
+        precondition(h >= kernelH && w >= kernelW, "input \(h)×\(w) is smaller than the \(kernelH)×\(kernelW) kernel")
         let (ho, wo) = outputSize(height: h, width: w)
-        let k = inChannels * kernelH * kernelW
-        let (cout, cin, kh, kw) = (outChannels, inChannels, kernelH, kernelW)
+        let (cout, cin, kh, kw, s) = (outChannels, inChannels, kernelH, kernelW, stride)
+        // With stride s, split each input plane into s×s phase planes, phase (py, px) holding
+        // x[py + s·i, px + s·j]. Tap (ky, kx) of output pixel (oy, ox) is then pixel
+        // (oy + ky/s, ox + kx/s) of phase (ky % s, kx % s): consecutive output pixels read
+        // consecutive floats again, as for stride 1 (where the phase split is the input itself).
+        let source = s == 1 ? x : Self.splitPhases(x, stride: s)
+        let (ph, pw) = (source.shape[2], source.shape[3])
+        let k = cin * kh * kw
         var offsets = [Int](repeating: 0, count: k)
-        for ci in 0..<cin { for ky in 0..<kh { for kx in 0..<kw { offsets[(ci * kh + ky) * kw + kx] = (ci * h + ky) * w + kx } } }
+        for ci in 0..<cin { for ky in 0..<kh { for kx in 0..<kw {
+            let plane = (ci * s + ky % s) * s + kx % s
+            offsets[(ci * kh + ky) * kw + kx] = (plane * ph + ky / s) * pw + kx / s
+        } } }
+        let sourcePlanes = cin * s * s
         var out = Tensor(uninitialized: [n, cout, ho, wo])
         out.withUnsafeMutableBufferPointer { outBuf in
-            x.withUnsafeBufferPointer { xBuf in
+            source.withUnsafeBufferPointer { src in
                 packedWeight.withUnsafeBufferPointer { aBuf in
                     offsets.withUnsafeBufferPointer { off in
                         let biasPtr = bias.map { b in b.withUnsafeBufferPointer { $0.baseAddress! } }
@@ -70,7 +66,7 @@ public struct Conv2D {
                             while task < n * ho {
                                 let (img, oy) = (task / ho, task % ho)
                                 GEMM.convolveRow(m: cout, n: wo, k: k, packedA: aBuf.baseAddress!,
-                                                 input: xBuf.baseAddress! + img * cin * h * w + oy * w, offsets: off.baseAddress!,
+                                                 input: src.baseAddress! + img * sourcePlanes * ph * pw + oy * pw, offsets: off.baseAddress!,
                                                  c: outBuf.baseAddress! + img * cout * ho * wo + oy * wo, ldc: ho * wo,
                                                  bias: biasPtr, tail: tail)
                                 task += workers
@@ -83,46 +79,50 @@ public struct Conv2D {
         return out
     }
 
-    func im2colGEMM(_ x: Tensor) -> Tensor {
-        let (n, h, w) = (x.shape[0], x.shape[2], x.shape[3])
-        let (ho, wo) = outputSize(height: h, width: w)
-        let pixels = ho * wo, k = inChannels * kernelH * kernelW
-        let tile = tilePixels
-        let tilesPerImage = (pixels + tile - 1) / tile
-        var out = Tensor(uninitialized: [n, outChannels, ho, wo])
-        let (cout, cin, kh, kw, s) = (outChannels, inChannels, kernelH, kernelW, stride)
-
-        out.withUnsafeMutableBufferPointer { outBuf in
-            let outBase = outBuf.baseAddress!
-            x.withUnsafeBufferPointer { xBuf in
-                packedWeight.withUnsafeBufferPointer { aBuf in
-                    let biasPtr = bias.map { b in b.withUnsafeBufferPointer { $0.baseAddress! } }
-                    Parallel.run(tasks: n * tilesPerImage) { worker, workers in
-                        let panels = UnsafeMutablePointer<Float>.allocate(capacity: GEMM.packedBSize(k: k, n: tile))
-                        let pixelOffset = UnsafeMutablePointer<Int>.allocate(capacity: tile)
-                        defer { panels.deallocate(); pixelOffset.deallocate() }
-                        var task = worker
-                        while task < n * tilesPerImage {
-                            let img = task / tilesPerImage
-                            let p0 = (task % tilesPerImage) * tile
-                            let np = min(tile, pixels - p0)
-                            // Where each output pixel's receptive field starts in an input plane.
-                            for j in 0..<np {
-                                let p = p0 + j
-                                pixelOffset[j] = (p / wo) * s * w + (p % wo) * s
-                            }
-                            let input = xBuf.baseAddress! + img * cin * h * w
-                            Im2Col.gather(input: input, channels: cin, height: h, width: w, kernelH: kh, kernelW: kw,
-                                          pixelOffset: pixelOffset, pixels: np, into: panels)
-                            GEMM.multiplyPacked(m: cout, n: np, k: k, packedA: aBuf.baseAddress!, packedB: panels,
-                                                c: outBase + img * cout * pixels + p0, ldc: pixels, bias: biasPtr)
-                            task += workers
+    /// [N, C, H, W] → [N, C·s·s, ⌈H/s⌉, ⌈W/s⌉]: plane (c·s + py)·s + px holds x[c, py + s·i, px + s·j]
+    /// (zero where that falls outside the image; such pixels are never read by a valid output).
+    static func splitPhases(_ x: Tensor, stride s: Int) -> Tensor {
+        let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let ph = (h + s - 1) / s, pw = (w + s - 1) / s
+        var out = Tensor(uninitialized: [n, c * s * s, ph, pw])
+        out.withUnsafeMutableBufferPointer { dst in
+            x.withUnsafeBufferPointer { src in
+                Parallel.forEach(n * c) { plane in
+                    let from = src.baseAddress! + plane * h * w
+                    let to = dst.baseAddress! + plane * s * s * ph * pw
+                    for i in 0..<ph {
+                        for py in 0..<s {
+                            let y = py + s * i
+                            // One input row feeds row i of the s phase planes (py, 0..<s).
+                            let rows = (0..<s).map { px in to + ((py * s + px) * ph + i) * pw }
+                            guard y < h else { for r in rows { r.update(repeating: 0, count: pw) }; continue }
+                            deinterleave(from + y * w, count: w, stride: s, into: rows, width: pw)
                         }
                     }
                 }
             }
         }
         return out
+    }
+
+    /// rows[p][j] = src[p + s·j], zero where p + s·j ≥ count; for s = 2 sixteen pairs at a time.
+    @inline(__always)
+    static func deinterleave(_ src: UnsafePointer<Float>, count: Int, stride s: Int,
+                             into rows: [UnsafeMutablePointer<Float>], width: Int) {
+        var j = 0
+        if s == 2 {
+            let even = rows[0], odd = rows[1]
+            while 2 * j + 32 <= count {
+                let v = UnsafeRawPointer(src + 2 * j).loadUnaligned(as: SIMD32<Float>.self)
+                UnsafeMutableRawPointer(even + j).storeBytes(of: v.evenHalf, as: SIMD16<Float>.self)
+                UnsafeMutableRawPointer(odd + j).storeBytes(of: v.oddHalf, as: SIMD16<Float>.self)
+                j += 16
+            }
+        }
+        for p in 0..<s {
+            let row = rows[p]
+            for jj in j..<width { row[jj] = p + s * jj < count ? src[p + s * jj] : 0 }
+        }
     }
 
     /// The definition, computed directly: what the tests hold the fast path to.
@@ -140,30 +140,5 @@ public struct Conv2D {
             out[((b * cout + co) * ho + oy) * wo + ox] = sum
         } } } }
         return Tensor(shape: [n, cout, ho, wo], values: out)
-    }
-}
-
-/// Gathers convolution receptive fields into GEMM B panels (see `GEMM`).
-enum Im2Col {
-    /// Row kk = (ci·KH + ky)·KW + kx of the virtual im2col matrix, column j = output pixel j of the
-    /// tile, whose receptive field starts at `pixelOffset[j]` within each input plane.
-    static func gather(input: UnsafePointer<Float>, channels: Int, height: Int, width: Int,
-                       kernelH: Int, kernelW: Int, pixelOffset: UnsafePointer<Int>, pixels: Int,
-                       into panels: UnsafeMutablePointer<Float>) {
-        let nr = GEMM.nr, k = channels * kernelH * kernelW
-        for j0 in stride(from: 0, to: pixels, by: nr) {
-            let cols = min(nr, pixels - j0)
-            var out = panels + (j0 / nr) * nr * k
-            for ci in 0..<channels {
-                for ky in 0..<kernelH {
-                    for kx in 0..<kernelW {
-                        let src = input + (ci * height + ky) * width + kx
-                        for j in 0..<cols { out[j] = src[pixelOffset[j0 + j]] }
-                        for j in cols..<nr { out[j] = 0 }
-                        out += nr
-                    }
-                }
-            }
-        }
     }
 }

@@ -37,7 +37,7 @@ public enum GEMM {
     }()
 
     /// C = A·B (+ bias per row) (+ C when `accumulate`) with A packed by `packA` and B packed in
-    /// panels (by `packB` or `Im2Col.gather`); C is row-major with stride ldc.
+    /// panels (by `packB`); C is row-major with stride ldc.
     public static func multiplyPacked(m: Int, n: Int, k: Int,
                                       packedA: UnsafePointer<Float>, packedB: UnsafePointer<Float>,
                                       c: UnsafeMutablePointer<Float>, ldc: Int,
