@@ -15,19 +15,84 @@ public func instanceNorm(_ x: Tensor, gamma: [Float], beta: [Float], epsilon: Fl
     let plane = x.shape[2] * x.shape[3]
     precondition(gamma.count == beta.count && (gamma.count == c || gamma.count == n * c),
                  "instance norm needs \(c) (or \(n * c)) γ/β values, got \(gamma.count)")
+    // Small batches of huge planes (3 output channels at 1024²) would leave cores idle, so each
+    // plane is cut into `parts` chunks: one pass gathers shifted sums per chunk, one applies.
+    let planes = n * c
+    guard plane > 0 else { return x }
+    let parts = max(1, min((2 * Parallel.maxThreads + planes - 1) / planes, plane / 65_536))
+    let chunk = (plane + parts - 1) / parts
+    var sums = [(Double, Double)](repeating: (0, 0), count: planes * parts)
     var out = Tensor(uninitialized: x.shape)
+    x.withUnsafeBufferPointer { src in
+        sums.withUnsafeMutableBufferPointer { sums in
+            Parallel.forEach(planes * parts) { t in
+                let (p, part) = (t / parts, t % parts)
+                let start = part * chunk, count = min(chunk, plane - start)
+                let base = src.baseAddress! + p * plane
+                if count > 0 { sums[t] = shiftedSums(base + start, count: count, shift: roughMean(base, count: plane)) }
+            }
+        }
+    }
+    var scale = [Float](repeating: 0, count: planes), shift = scale
+    for p in 0..<planes {
+        var s = 0.0, sq = 0.0
+        for part in 0..<parts { s += sums[p * parts + part].0; sq += sums[p * parts + part].1 }
+        // Sums of (x − x₀) keep precision when the mean is large next to the spread.
+        let x0 = Double(x.withUnsafeBufferPointer { roughMean($0.baseAddress! + p * plane, count: plane) })
+        let meanShifted = s / Double(plane)
+        let variance = max(sq / Double(plane) - meanShifted * meanShifted, 0)
+        let mean = x0 + meanShifted
+        let g = Double(gamma[gamma.count == c ? p % c : p]), b = Double(beta[beta.count == c ? p % c : p])
+        let sc = g / (variance + Double(epsilon)).squareRoot()
+        scale[p] = Float(sc)
+        shift[p] = Float(b - mean * sc)
+    }
     out.withUnsafeMutableBufferPointer { dst in
         x.withUnsafeBufferPointer { src in
-            Parallel.forEach(n * c) { p in
-                let s = src.baseAddress! + p * plane, d = dst.baseAddress! + p * plane
-                let (mean, variance) = planeMeanVariance(s, count: plane)
-                let g = gamma[gamma.count == c ? p % c : p], b = beta[beta.count == c ? p % c : p]
-                let scale = g / (variance + epsilon).squareRoot()
-                applyAffine(s, d, count: plane, scale: scale, shift: b - mean * scale, activation: activation)
+            Parallel.forEach(planes * parts) { t in
+                let (p, part) = (t / parts, t % parts)
+                let start = part * chunk, count = min(chunk, plane - start)
+                guard count > 0 else { return }
+                applyAffine(src.baseAddress! + p * plane + start, dst.baseAddress! + p * plane + start, count: count,
+                            scale: scale[p], shift: shift[p], activation: activation)
             }
         }
     }
     return out
+}
+
+/// The mean of the first (up to) 64 values: a shift that keeps the shifted sums small.
+@inline(__always)
+func roughMean(_ p: UnsafePointer<Float>, count: Int) -> Float {
+    let m = min(count, 64)
+    var s: Float = 0
+    for i in 0..<m { s += p[i] }
+    return s / Float(m)
+}
+
+/// (Σ (x − shift), Σ (x − shift)²) over `count` floats: SIMD partial sums in float over blocks
+/// of 4096, each block's total accumulated in double.
+func shiftedSums(_ p: UnsafePointer<Float>, count: Int, shift: Float) -> (Double, Double) {
+    typealias V = SIMD16<Float>
+    let vshift = V(repeating: shift)
+    var total = 0.0, totalSq = 0.0
+    var i0 = 0
+    while i0 < count {
+        let end = min(i0 + 4096, count)
+        var acc = V(), accSq = V(), i = i0
+        while i + 16 <= end {
+            let d = UnsafeRawPointer(p + i).loadUnaligned(as: V.self) - vshift
+            acc += d
+            accSq += d * d
+            i += 16
+        }
+        var s = Double(acc.sum()), sq = Double(accSq.sum())
+        while i < end { let d = Double(p[i] - shift); s += d; sq += d * d; i += 1 }
+        total += s
+        totalSq += sq
+        i0 = end
+    }
+    return (total, totalSq)
 }
 
 /// Mean and biased variance of `count` floats, two passes with SIMD partial sums and a double
