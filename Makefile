@@ -27,7 +27,7 @@ weights: build
 ## test: everything CI runs (.ci/run calls this)
 test: weights
 	$(SWIFT) build --build-tests
-	ATELIER_MODELS=$(abspath $(MODELS)) $(SWIFT) test --skip-build
+	ATELIER_MODELS=$(abspath $(MODELS)) $(SWIFT) test --skip-build --disable-swift-testing
 	scripts/validate_openapi.sh
 
 clean:

@@ -9,21 +9,21 @@ public final class AtelierService: @unchecked Sendable {
     let pool: WorkerPool
     let metrics = Metrics()
 
+    typealias Handler = (HTTPRequest, @escaping (HTTPResponse) -> Void) throws -> Void
+    /// path → method → handler; built once in `init`.
+    private var routes: [String: [String: Handler]] = [:]
+
     public init(config: ServiceConfig, registry: ModelRegistry) {
         self.config = config
         self.registry = registry
         pool = WorkerPool(workers: config.workers, capacity: config.queueCapacity)
-    }
-
-    /// The routes: path → allowed methods → handler.
-    private var routes: [String: [String: (HTTPRequest, @escaping (HTTPResponse) -> Void) throws -> Void]] {
-        [
-            "/stylize": ["POST": stylize],
-            "/styles": ["GET": { [self] _, r in r(.json(["styles": registry.allStyles])) }],
-            "/models": ["GET": { [self] _, r in r(.json(["models": modelList()])) }],
+        routes = [
+            "/stylize": ["POST": { [unowned self] in try stylize($0, respond: $1) }],
+            "/styles": ["GET": { [unowned self] _, r in r(.json(["styles": registry.allStyles])) }],
+            "/models": ["GET": { [unowned self] _, r in r(.json(["models": modelList()])) }],
             "/healthz": ["GET": { _, r in r(.json(["status": "ok"])) }],
             "/readyz": ["GET": { _, r in r(.json(["status": "ready"])) }],   // the registry loads before serving
-            "/metrics": ["GET": { [self] _, r in
+            "/metrics": ["GET": { [unowned self] _, r in
                 r(.bytes(contentType: "text/plain; version=0.0.4; charset=utf-8",
                          body: Array(metrics.render(queueDepth: pool.waiting, running: pool.running, queueCapacity: pool.capacity).utf8)))
             }],
@@ -33,14 +33,13 @@ public final class AtelierService: @unchecked Sendable {
     /// Entry point for `HTTPServer`.
     public func handle(_ request: HTTPRequest, respond: @escaping (HTTPResponse) -> Void) {
         let start = DispatchTime.now().uptimeNanoseconds
-        let table = routes
-        let route = table[request.path] != nil ? request.path : "other"
+        let route = routes[request.path] != nil ? request.path : "other"
         let finish: (HTTPResponse) -> Void = { [metrics] response in
             metrics.recordRequest(route: route, status: response.status,
                                   seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
             respond(response)
         }
-        guard let methods = table[request.path] else {
+        guard let methods = routes[request.path] else {
             return finish(APIError.notFound("no route \(request.path)", code: "not_found").response)
         }
         let method = request.method == "HEAD" ? "GET" : request.method
