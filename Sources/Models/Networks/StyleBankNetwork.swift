@@ -1,0 +1,162 @@
+import Tensor
+
+/// One convolution block of a feed-forward stylization network:
+///   [nearest upsample ×2] → reflect pad (k/2) → conv k×k / stride → [instance norm with affine γ, β] → activation
+/// Weights are named `<name>.weight` [out, in, k, k], and `<name>.gamma`, `<name>.beta` [out] when
+/// normalized, else `<name>.bias` [out] (a bias before instance norm would be cancelled by it).
+public struct ConvBlockSpec: Sendable {
+    public let name: String
+    public let inChannels: Int, outChannels: Int, kernel: Int, stride: Int
+    public let upsample: Bool
+    public let normalized: Bool
+    public let activation: Activation
+
+    public init(_ name: String, _ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1,
+                upsample: Bool = false, normalized: Bool = true, activation: Activation = .relu) {
+        (self.name, self.inChannels, self.outChannels, self.kernel, self.stride) = (name, inChannels, outChannels, kernel, stride)
+        (self.upsample, self.normalized, self.activation) = (upsample, normalized, activation)
+    }
+
+    public var padding: Int { kernel / 2 }
+    public var parameterNames: [String] {
+        normalized ? ["\(name).weight", "\(name).gamma", "\(name).beta"] : ["\(name).weight", "\(name).bias"]
+    }
+}
+
+/// StyleBank (Chen et al., CVPR 2017): a shared auto-encoder (E, D) with one filter bank K_i per
+/// style between them. Stylizing with style i is D(K_i(E(x))); plain reconstruction is D(E(x)).
+/// Layout as in the paper's public reimplementations (see shared/docs/METHODS.md):
+///   E: 9×9 (3→32), 3×3/2 (32→64), 3×3/2 (64→128), each IN + ReLU
+///   K_i: 3×3 (128→128), IN + ReLU
+///   D: up ×2, 3×3 (128→64); up ×2, 3×3 (64→32), each IN + ReLU; 9×9 (32→3) + sigmoid
+public enum StyleBankArchitecture {
+    public static let featureChannels = 128
+    public static let encoder = [
+        ConvBlockSpec("encoder.0", 3, 32, kernel: 9),
+        ConvBlockSpec("encoder.1", 32, 64, kernel: 3, stride: 2),
+        ConvBlockSpec("encoder.2", 64, 128, kernel: 3, stride: 2),
+    ]
+    public static let decoder = [
+        ConvBlockSpec("decoder.0", 128, 64, kernel: 3, upsample: true),
+        ConvBlockSpec("decoder.1", 64, 32, kernel: 3, upsample: true),
+        ConvBlockSpec("decoder.2", 32, 3, kernel: 9, normalized: false, activation: .sigmoid),
+    ]
+    public static func bank(_ style: Int) -> ConvBlockSpec { ConvBlockSpec("bank.\(style)", 128, 128, kernel: 3) }
+
+    /// He-normal weights (std √(2 / fan-in)), γ = 1, β = 0, bias 0, from a seeded generator.
+    public static func initialize(_ spec: ConvBlockSpec, seed: UInt64) -> [String: Tensor] {
+        var rng = SeededNormal(seed: seed)
+        let fanIn = spec.inChannels * spec.kernel * spec.kernel
+        let std = (2 / Float(fanIn)).squareRoot()
+        let count = spec.outChannels * fanIn
+        var out = ["\(spec.name).weight": Tensor(shape: [spec.outChannels, spec.inChannels, spec.kernel, spec.kernel],
+                                                  values: (0..<count).map { _ in rng.next() * std })]
+        if spec.normalized {
+            out["\(spec.name).gamma"] = Tensor(shape: [spec.outChannels], repeating: 1)
+            out["\(spec.name).beta"] = Tensor(shape: [spec.outChannels], repeating: 0)
+        } else {
+            out["\(spec.name).bias"] = Tensor(shape: [spec.outChannels], repeating: 0)
+        }
+        return out
+    }
+}
+
+/// A `ConvBlockSpec` with its weights, ready to run.
+public struct ConvBlock {
+    public let spec: ConvBlockSpec
+    public let conv: Conv2D
+    public let gamma: [Float], beta: [Float]
+
+    public init(_ spec: ConvBlockSpec, weights: [String: Tensor]) throws {
+        guard let w = weights["\(spec.name).weight"], w.shape == [spec.outChannels, spec.inChannels, spec.kernel, spec.kernel] else {
+            throw ModelError("\(spec.name): missing or misshapen weight")
+        }
+        self.spec = spec
+        if spec.normalized {
+            guard let g = weights["\(spec.name).gamma"], let b = weights["\(spec.name).beta"],
+                  g.count == spec.outChannels, b.count == spec.outChannels else { throw ModelError("\(spec.name): missing γ/β") }
+            conv = Conv2D(weight: w, stride: spec.stride)
+            (gamma, beta) = (g.scalars, b.scalars)
+        } else {
+            guard let b = weights["\(spec.name).bias"], b.count == spec.outChannels else { throw ModelError("\(spec.name): missing bias") }
+            conv = Conv2D(weight: w, bias: b, stride: spec.stride)
+            (gamma, beta) = ([], [])
+        }
+    }
+
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        let input = spec.upsample ? upsampleNearest(x, factor: 2) : x
+        let p = spec.padding
+        let y = conv(p > 0 ? pad2d(input, top: p, bottom: p, left: p, right: p, mode: .reflect) : input)
+        if spec.normalized { return instanceNorm(y, gamma: gamma, beta: beta, activation: spec.activation) }
+        switch spec.activation {
+        case .none: return y
+        case .relu: return relu(y)
+        case .sigmoid: return sigmoid(y)
+        }
+    }
+}
+
+/// The trained StyleBank network for inference.
+public struct StyleBankNetwork {
+    public let encoder: [ConvBlock]
+    public let decoder: [ConvBlock]
+    public let banks: [Int: ConvBlock]
+
+    /// `weights` holds encoder.*, decoder.* and bank.<id>.* for every id in `styles`.
+    public init(weights: [String: Tensor], styles: [Int]) throws {
+        encoder = try StyleBankArchitecture.encoder.map { try ConvBlock($0, weights: weights) }
+        decoder = try StyleBankArchitecture.decoder.map { try ConvBlock($0, weights: weights) }
+        var banks: [Int: ConvBlock] = [:]
+        for id in styles { banks[id] = try ConvBlock(StyleBankArchitecture.bank(id), weights: weights) }
+        self.banks = banks
+    }
+
+    public func encode(_ image: Tensor) -> Tensor { encoder.reduce(image) { $1($0) } }
+    public func decode(_ features: Tensor) -> Tensor { decoder.reduce(features) { $1($0) } }
+
+    /// Linear fusion (Chen et al. §3.3): the weighted sum of the chosen banks' responses to the
+    /// content features, decoded. `image` is [N, 3, H, W] in 0…1 with H, W multiples of 4.
+    public func callAsFunction(_ image: Tensor, blend: [Int: Float]) -> Tensor {
+        let features = encode(image)
+        var mixed: Tensor?
+        for (id, w) in blend.sorted(by: { $0.key < $1.key }) {
+            let response = scale(banks[id]!(features), by: w)
+            mixed = mixed.map { add($0, response) } ?? response
+        }
+        return decode(mixed ?? features)
+    }
+}
+
+/// x · s, elementwise.
+func scale(_ x: Tensor, by s: Float) -> Tensor {
+    if s == 1 { return x }
+    var out = x
+    out.withUnsafeMutableBufferPointer { for i in 0..<$0.count { $0[i] *= s } }
+    return out
+}
+
+/// Standard normal samples (Box–Muller over SplitMix64), reproducible from a seed.
+public struct SeededNormal {
+    var state: UInt64
+    var spare: Float?
+    public init(seed: UInt64) { state = seed }
+
+    mutating func uniform() -> Double {
+        state &+= 0x9E3779B97F4A7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
+        z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
+        z ^= z >> 31
+        return (Double(z >> 11) + 0.5) / Double(1 << 53)
+    }
+
+    public mutating func next() -> Float {
+        if let s = spare { spare = nil; return s }
+        let r = (-2 * log(uniform())).squareRoot(), t = 2 * Double.pi * uniform()
+        spare = Float(r * sin(t))
+        return Float(r * cos(t))
+    }
+}
+
+import Foundation
