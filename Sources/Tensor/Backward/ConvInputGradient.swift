@@ -31,20 +31,14 @@ public struct ConvInputGradient {
             total += GEMM.packedASize(m: rows, k: cout)
         }
         groupPanelOffset = offsets
-        // wᵀ row-major: row (ci, ky, kx), column co.
-        let k = inChannels * taps
-        var transposed = [Float](repeating: 0, count: k * cout)
-        weight.withUnsafeBufferPointer { src in
-            for co in 0..<cout { for r in 0..<k { transposed[r * cout + co] = src[co * k + r] } }
-        }
         var packed = Tensor(uninitialized: [max(total, 1)])
         let cpg = channelsPerGroup, cin = inChannels
         packed.withUnsafeMutableBufferPointer { dst in
-            transposed.withUnsafeBufferPointer { t in
+            weight.withUnsafeBufferPointer { src in
                 for g in 0..<groups {
                     let rows = (min(cin, (g + 1) * cpg) - g * cpg) * taps
-                    GEMM.packA(t.baseAddress! + g * cpg * taps * cout, m: rows, k: cout, lda: cout,
-                               into: dst.baseAddress! + offsets[g])
+                    packTransposedA(src.baseAddress!, firstRow: g * cpg * taps, rows: rows, columns: cout,
+                                    rowLength: cin * taps, into: dst.baseAddress! + offsets[g])
                 }
             }
         }
@@ -98,6 +92,24 @@ public struct ConvInputGradient {
             }
         }
         return gx
+    }
+}
+
+/// Packs rows firstRow..<firstRow + rows of Wᵀ into GEMM A panels (as `GEMM.packA` would pack
+/// Wᵀ row-major), reading W [columns, rowLength] directly: an A panel's mr values for column co
+/// are consecutive in W's row co, so no transposed copy is needed.
+func packTransposedA(_ w: UnsafePointer<Float>, firstRow: Int, rows: Int, columns: Int, rowLength: Int,
+                     into dst: UnsafeMutablePointer<Float>) {
+    let mr = GEMM.mr
+    var out = dst
+    for i0 in Swift.stride(from: 0, to: rows, by: mr) {
+        let valid = min(mr, rows - i0)
+        for co in 0..<columns {
+            let src = w + co * rowLength + firstRow + i0
+            for i in 0..<valid { out[i] = src[i] }
+            for i in valid..<mr { out[i] = 0 }
+            out += mr
+        }
     }
 }
 
