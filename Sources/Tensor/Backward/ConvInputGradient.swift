@@ -1,0 +1,132 @@
+/// ∂L/∂x of a valid convolution (see `conv2dBackward`), as col2im(wᵀ · gy):
+///
+///   dcol[(ci·KH + ky)·KW + kx, p] = Σ_co w[co, ci, ky, kx] · gy[n, co, p]      (packed GEMM)
+///   ∂L/∂x[n, ci, oy·s + ky, ox·s + kx] += dcol[(ci·KH + ky)·KW + kx, p]        (col2im, p = (oy, ox))
+///
+/// wᵀ is packed into GEMM A panels once, here, so a frozen layer (VGG in a perceptual loss) keeps
+/// one of these and pays only the GEMM and the scatter per step. The rows of wᵀ are cut into groups
+/// of whole input channels: a group's col2im writes only its own channels, so threads (one per
+/// image × channel group) never write the same pixel and need no reduction.
+public struct ConvInputGradient {
+    public let stride: Int
+    public let outChannels: Int, inChannels: Int, kernelH: Int, kernelW: Int
+    /// Input channels per thread task; its wᵀ rows (channels · KH · KW) are one GEMM's m.
+    let channelsPerGroup: Int
+    /// A panels of wᵀ [Cin·KH·KW, Cout], group by group; group g starts at `groupPanelOffset[g]`.
+    let packedTransposedWeight: Tensor
+    let groupPanelOffset: [Int]
+
+    public init(weight: Tensor, stride: Int = 1) {
+        precondition(weight.rank == 4 && stride >= 1, "conv weight must be [Cout, Cin, KH, KW], got \(weight.shape)")
+        (outChannels, inChannels, kernelH, kernelW) = (weight.shape[0], weight.shape[1], weight.shape[2], weight.shape[3])
+        self.stride = stride
+        let taps = kernelH * kernelW, cout = outChannels
+        // About 64 wᵀ rows per group: tall enough for the micro-kernel, small enough to spread.
+        channelsPerGroup = min(inChannels, max(1, 64 / taps))
+        let groups = (inChannels + channelsPerGroup - 1) / channelsPerGroup
+        var offsets = [Int](), total = 0
+        for g in 0..<groups {
+            offsets.append(total)
+            let rows = (min(inChannels, (g + 1) * channelsPerGroup) - g * channelsPerGroup) * taps
+            total += GEMM.packedASize(m: rows, k: cout)
+        }
+        groupPanelOffset = offsets
+        var packed = Tensor(uninitialized: [max(total, 1)])
+        let cpg = channelsPerGroup, cin = inChannels
+        packed.withUnsafeMutableBufferPointer { dst in
+            weight.withUnsafeBufferPointer { src in
+                for g in 0..<groups {
+                    let rows = (min(cin, (g + 1) * cpg) - g * cpg) * taps
+                    packTransposedA(src.baseAddress!, firstRow: g * cpg * taps, rows: rows, columns: cout,
+                                    rowLength: cin * taps, into: dst.baseAddress! + offsets[g])
+                }
+            }
+        }
+        packedTransposedWeight = packed
+    }
+
+    /// Output pixels per tile: the gy panels (Cout rows) stay near 256 KiB.
+    var tilePixels: Int {
+        let fit = (65_536 / max(outChannels, 1)) / GEMM.nr * GEMM.nr
+        return min(max(fit, 4 * GEMM.nr), 512)
+    }
+
+    /// ∂L/∂x [N, Cin, inputHeight, inputWidth] for gy = ∂L/∂y [N, Cout, Ho, Wo].
+    public func callAsFunction(_ gy: Tensor, inputHeight h: Int, inputWidth w: Int) -> Tensor {
+        let (cout, cin, kh, kw, s) = (outChannels, inChannels, kernelH, kernelW, stride)
+        let ho = (h - kh) / s + 1, wo = (w - kw) / s + 1
+        precondition(gy.rank == 4 && gy.shape[1] == cout && gy.shape[2] == ho && gy.shape[3] == wo,
+                     "conv input gradient: gy \(gy.shape) does not match a \(h)×\(w) input and \(kh)×\(kw)/\(s) kernel")
+        let n = gy.shape[0], pixels = ho * wo, taps = kh * kw
+        let tile = tilePixels, cpg = channelsPerGroup, groups = groupPanelOffset.count
+        let maxRows = cpg * taps
+        var gx = Tensor(zeros: [n, cin, h, w])
+        gx.withUnsafeMutableBufferPointer { gxBuf in
+            gy.withUnsafeBufferPointer { gyBuf in
+                packedTransposedWeight.withUnsafeBufferPointer { aBuf in
+                    Parallel.run(tasks: n * groups) { worker, workers in
+                        let panels = UnsafeMutablePointer<Float>.allocate(capacity: GEMM.packedBSize(k: cout, n: tile))
+                        let dcol = UnsafeMutablePointer<Float>.allocate(capacity: maxRows * tile)
+                        let pixelOffset = UnsafeMutablePointer<Int>.allocate(capacity: tile)
+                        defer { panels.deallocate(); dcol.deallocate(); pixelOffset.deallocate() }
+                        var task = worker
+                        while task < n * groups {
+                            let img = task / groups, g = task % groups
+                            let ci0 = g * cpg, channels = min(cin, ci0 + cpg) - ci0
+                            let rows = channels * taps
+                            let gyImage = gyBuf.baseAddress! + img * cout * pixels
+                            let gxGroup = gxBuf.baseAddress! + (img * cin + ci0) * h * w
+                            for p0 in Swift.stride(from: 0, to: pixels, by: tile) {
+                                let np = min(tile, pixels - p0)
+                                GEMM.packB(gyImage + p0, k: cout, n: np, ldb: pixels, into: panels)
+                                GEMM.multiplyPacked(m: rows, n: np, k: cout, packedA: aBuf.baseAddress! + groupPanelOffset[g],
+                                                    packedB: panels, c: dcol, ldc: tile)
+                                fillPixelOffsets(pixelOffset, firstPixel: p0, count: np, outputWidth: wo, stride: s, inputWidth: w)
+                                scatterColumns(dcol, ldc: tile, pixels: np, pixelOffset: pixelOffset, into: gxGroup,
+                                               channels: channels, height: h, width: w, kernelH: kh, kernelW: kw)
+                            }
+                            task += workers
+                        }
+                    }
+                }
+            }
+        }
+        return gx
+    }
+}
+
+/// Packs rows firstRow..<firstRow + rows of Wᵀ into GEMM A panels (as `GEMM.packA` would pack
+/// Wᵀ row-major), reading W [columns, rowLength] directly: an A panel's mr values for column co
+/// are consecutive in W's row co, so no transposed copy is needed.
+func packTransposedA(_ w: UnsafePointer<Float>, firstRow: Int, rows: Int, columns: Int, rowLength: Int,
+                     into dst: UnsafeMutablePointer<Float>) {
+    let mr = GEMM.mr
+    var out = dst
+    for i0 in Swift.stride(from: 0, to: rows, by: mr) {
+        let valid = min(mr, rows - i0)
+        for co in 0..<columns {
+            let src = w + co * rowLength + firstRow + i0
+            for i in 0..<valid { out[i] = src[i] }
+            for i in valid..<mr { out[i] = 0 }
+            out += mr
+        }
+    }
+}
+
+/// col2im for one tile: adds row (ci·KH + ky)·KW + kx, column j of `dcol` onto pixel
+/// (ky, kx) + `pixelOffset[j]` of plane ci.
+@inline(__always)
+func scatterColumns(_ dcol: UnsafePointer<Float>, ldc: Int, pixels: Int, pixelOffset: UnsafePointer<Int>,
+                    into planes: UnsafeMutablePointer<Float>, channels: Int, height: Int, width: Int,
+                    kernelH: Int, kernelW: Int) {
+    var row = dcol
+    for ci in 0..<channels {
+        for ky in 0..<kernelH {
+            for kx in 0..<kernelW {
+                let dst = planes + (ci * height + ky) * width + kx
+                for j in 0..<pixels { dst[pixelOffset[j]] += row[j] }
+                row += ldc
+            }
+        }
+    }
+}

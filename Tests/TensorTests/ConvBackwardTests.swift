@@ -1,0 +1,78 @@
+import XCTest
+import Tensor
+
+final class ConvBackwardTests: XCTestCase {
+    /// The GEMM paths against the loop-nest definition over odd shapes, strides 1–2, kernels 1×1–9×9,
+    /// channel counts off the panel widths, several tiles per image, and inputs whose last rows a
+    /// stride-2 kernel never reads.
+    func testFastMatchesReferenceOnShapeSweep() {
+        var rng = SeededValues(seed: 11)
+        let cases: [(n: Int, cin: Int, cout: Int, h: Int, w: Int, k: Int, s: Int)] = [
+            (1, 1, 1, 1, 1, 1, 1),
+            (2, 3, 5, 5, 7, 3, 1),
+            (2, 3, 4, 11, 13, 9, 1),
+            (1, 3, 17, 12, 9, 9, 2),
+            (1, 9, 8, 10, 11, 3, 2),
+            (3, 2, 17, 6, 31, 1, 1),
+            (1, 20, 9, 31, 29, 3, 1),     // several tiles, several channel groups
+            (1, 70, 3, 5, 6, 1, 2),       // 1×1: 64-channel groups plus a remainder
+        ]
+        for c in cases {
+            let x = rng.tensor([c.n, c.cin, c.h, c.w]), w = rng.tensor([c.cout, c.cin, c.k, c.k])
+            let (ho, wo) = ((c.h - c.k) / c.s + 1, (c.w - c.k) / c.s + 1)
+            let gy = rng.tensor([c.n, c.cout, ho, wo])
+            let fast = conv2dBackward(input: x, weight: w, stride: c.s, gradOutput: gy)
+            let ref = conv2dBackwardReference(input: x, weight: w, stride: c.s, gradOutput: gy)
+            assertClose(fast.gradInput!, ref.gradInput, tolerance: 2e-5 * Float(c.cout * c.k * c.k), "gradInput \(c)")
+            assertClose(fast.gradWeight!, ref.gradWeight, tolerance: 2e-5 * Float(c.n * ho * wo), "gradWeight \(c)")
+            assertClose(fast.gradBias!, ref.gradBias, tolerance: 2e-5 * Float(c.n * ho * wo), "gradBias \(c)")
+        }
+    }
+
+    func testSkippingGradientsAndThreadCountsGiveTheSameValues() {
+        var rng = SeededValues(seed: 12)
+        let x = rng.tensor([2, 6, 19, 21]), w = rng.tensor([10, 6, 3, 3]), gy = rng.tensor([2, 10, 17, 19])
+        let saved = Parallel.maxThreads
+        defer { Parallel.maxThreads = saved }
+        Parallel.maxThreads = 1
+        let one = conv2dBackward(input: x, weight: w, gradOutput: gy)
+        Parallel.maxThreads = 3
+        let three = conv2dBackward(input: x, weight: w, gradOutput: gy)
+        XCTAssertEqual(one.gradInput!.scalars, three.gradInput!.scalars)   // no reduction: bit-identical
+        assertClose(one.gradWeight!, three.gradWeight!, tolerance: 1e-4, "partial sums")
+        let frozen = conv2dBackward(input: x, weight: w, gradOutput: gy, computeWeightGradient: false)
+        XCTAssertNil(frozen.gradWeight)
+        XCTAssertNil(frozen.gradBias)
+        XCTAssertEqual(frozen.gradInput!.scalars, three.gradInput!.scalars)
+        let first = conv2dBackward(input: x, weight: w, gradOutput: gy, computeInputGradient: false)
+        XCTAssertNil(first.gradInput)
+        XCTAssertEqual(first.gradWeight!.scalars, three.gradWeight!.scalars)
+        let kept = ConvInputGradient(weight: w)
+        XCTAssertEqual(kept(gy, inputHeight: 19, inputWidth: 21).scalars, three.gradInput!.scalars)
+    }
+
+    /// L = Σ r ⊙ (conv(x, w) + b), differentiated numerically with respect to x, w and b.
+    func testFiniteDifferences() {
+        var rng = SeededValues(seed: 13)
+        var check = GradientCheck(seed: 14)
+        let cases: [(n: Int, cin: Int, cout: Int, h: Int, w: Int, k: Int, s: Int)] = [
+            (2, 3, 4, 5, 7, 1, 1), (2, 3, 4, 5, 7, 3, 1), (2, 3, 4, 5, 7, 3, 2), (1, 2, 3, 11, 12, 9, 1), (1, 2, 3, 12, 11, 9, 2),
+        ]
+        for c in cases {
+            let x = rng.tensor([c.n, c.cin, c.h, c.w]), w = rng.tensor([c.cout, c.cin, c.k, c.k]), b = rng.tensor([c.cout])
+            let (ho, wo) = ((c.h - c.k) / c.s + 1, (c.w - c.k) / c.s + 1)
+            let r = rng.tensor([c.n, c.cout, ho, wo])
+            let g = conv2dBackward(input: x, weight: w, stride: c.s, gradOutput: r)
+            let name = "conv \(c.k)×\(c.k)/\(c.s) [\(c.n),\(c.cin),\(c.h),\(c.w)]"
+            check.check("\(name) ∂x", at: x, gradient: g.gradInput!, tolerance: 1e-3) {
+                GradientCheck.weightedSum(Conv2D(weight: w, bias: b, stride: c.s)($0), r)
+            }
+            check.check("\(name) ∂w", at: w, gradient: g.gradWeight!, tolerance: 1e-3) {
+                GradientCheck.weightedSum(Conv2D(weight: $0, bias: b, stride: c.s)(x), r)
+            }
+            check.check("\(name) ∂b", at: b, gradient: g.gradBias!, tolerance: 1e-3) {
+                GradientCheck.weightedSum(Conv2D(weight: w, bias: $0, stride: c.s)(x), r)
+            }
+        }
+    }
+}
