@@ -16,6 +16,9 @@ final class ConvBackwardTests: XCTestCase {
             (3, 2, 17, 6, 31, 1, 1),
             (1, 20, 9, 31, 29, 3, 1),     // several tiles, several channel groups
             (1, 70, 3, 5, 6, 1, 2),       // 1×1: 64-channel groups plus a remainder
+            (1, 2, 3, 70, 65, 3, 1),      // input-gradient row bands: 3 bands
+            (2, 2, 3, 75, 40, 9, 1),      // 9×9 bands, overlapping 8 input rows
+            (1, 2, 3, 300, 61, 3, 2),     // stride-2 bands
         ]
         for c in cases {
             let x = rng.tensor([c.n, c.cin, c.h, c.w]), w = rng.tensor([c.cout, c.cin, c.k, c.k])
@@ -49,6 +52,14 @@ final class ConvBackwardTests: XCTestCase {
         XCTAssertEqual(first.gradWeight!.scalars, three.gradWeight!.scalars)
         let kept = ConvInputGradient(weight: w)
         XCTAssertEqual(kept(gy, inputHeight: 19, inputWidth: 21).scalars, three.gradInput!.scalars)
+
+        // Several row bands (run in two phases) still add up the same on any thread count.
+        let tall = ConvInputGradient(weight: rng.tensor([4, 2, 5, 5]))
+        let tallGy = rng.tensor([1, 4, 96, 41])
+        Parallel.maxThreads = 1
+        let oneThread = tall(tallGy, inputHeight: 100, inputWidth: 45)
+        Parallel.maxThreads = 3
+        XCTAssertEqual(tall(tallGy, inputHeight: 100, inputWidth: 45).scalars, oneThread.scalars)
     }
 
     /// L = Σ r ⊙ (conv(x, w) + b), differentiated numerically with respect to x, w and b.

@@ -4,9 +4,14 @@
 ///   ∂L/∂x[n, ci, oy·s + ky, ox·s + kx] += dcol[(ci·KH + ky)·KW + kx, p]        (col2im, p = (oy, ox))
 ///
 /// wᵀ is packed into GEMM A panels once, here, so a frozen layer (VGG in a perceptual loss) keeps
-/// one of these and pays only the GEMM and the scatter per step. The rows of wᵀ are cut into groups
-/// of whole input channels: a group's col2im writes only its own channels, so threads (one per
-/// image × channel group) never write the same pixel and need no reduction.
+/// one of these and pays only the GEMM and the scatter per step.
+///
+/// Threads never write the same pixel, so there is no reduction and the result does not depend on
+/// the thread count. A task is (image, channel group, band of output rows):
+///   - the rows of wᵀ are cut into groups of whole input channels, and a group's col2im writes
+///     only its own channels;
+///   - output rows are cut into bands tall enough (B·s ≥ KH − s) that the input rows written by
+///     band b and band b + 2 are disjoint; even bands run first, then odd bands.
 public struct ConvInputGradient {
     public let stride: Int
     public let outChannels: Int, inChannels: Int, kernelH: Int, kernelW: Int
@@ -51,6 +56,12 @@ public struct ConvInputGradient {
         return min(max(fit, 4 * GEMM.nr), 512)
     }
 
+    /// Output rows per band: at least about 2048 output pixels, and at least (KH − s)/s rows so
+    /// that bands two apart never touch the same input row. Depends on the shape only.
+    static func bandRows(outputWidth wo: Int, kernelH kh: Int, stride s: Int) -> Int {
+        max(1, (kh - s + s - 1) / s, (2048 + wo - 1) / max(wo, 1))
+    }
+
     /// ∂L/∂x [N, Cin, inputHeight, inputWidth] for gy = ∂L/∂y [N, Cout, Ho, Wo].
     public func callAsFunction(_ gy: Tensor, inputHeight h: Int, inputWidth w: Int) -> Tensor {
         let (cout, cin, kh, kw, s) = (outChannels, inChannels, kernelH, kernelW, stride)
@@ -60,32 +71,41 @@ public struct ConvInputGradient {
         let n = gy.shape[0], pixels = ho * wo, taps = kh * kw
         let tile = tilePixels, cpg = channelsPerGroup, groups = groupPanelOffset.count
         let maxRows = cpg * taps
+        let bandRows = Self.bandRows(outputWidth: wo, kernelH: kh, stride: s)
+        let bands = (ho + bandRows - 1) / bandRows
         var gx = Tensor(zeros: [n, cin, h, w])
         gx.withUnsafeMutableBufferPointer { gxBuf in
             gy.withUnsafeBufferPointer { gyBuf in
                 packedTransposedWeight.withUnsafeBufferPointer { aBuf in
-                    Parallel.run(tasks: n * groups) { worker, workers in
-                        let panels = UnsafeMutablePointer<Float>.allocate(capacity: GEMM.packedBSize(k: cout, n: tile))
-                        let dcol = UnsafeMutablePointer<Float>.allocate(capacity: maxRows * tile)
-                        let pixelOffset = UnsafeMutablePointer<Int>.allocate(capacity: tile)
-                        defer { panels.deallocate(); dcol.deallocate(); pixelOffset.deallocate() }
-                        var task = worker
-                        while task < n * groups {
-                            let img = task / groups, g = task % groups
-                            let ci0 = g * cpg, channels = min(cin, ci0 + cpg) - ci0
-                            let rows = channels * taps
-                            let gyImage = gyBuf.baseAddress! + img * cout * pixels
-                            let gxGroup = gxBuf.baseAddress! + (img * cin + ci0) * h * w
-                            for p0 in Swift.stride(from: 0, to: pixels, by: tile) {
-                                let np = min(tile, pixels - p0)
-                                GEMM.packB(gyImage + p0, k: cout, n: np, ldb: pixels, into: panels)
-                                GEMM.multiplyPacked(m: rows, n: np, k: cout, packedA: aBuf.baseAddress! + groupPanelOffset[g],
-                                                    packedB: panels, c: dcol, ldc: tile)
-                                fillPixelOffsets(pixelOffset, firstPixel: p0, count: np, outputWidth: wo, stride: s, inputWidth: w)
-                                scatterColumns(dcol, ldc: tile, pixels: np, pixelOffset: pixelOffset, into: gxGroup,
-                                               channels: channels, height: h, width: w, kernelH: kh, kernelW: kw)
+                    for phase in 0..<2 {
+                        let phaseBands = (bands - phase + 1) / 2       // bands phase, phase + 2, ...
+                        let tasks = n * groups * phaseBands
+                        if tasks == 0 { continue }
+                        Parallel.run(tasks: tasks) { worker, workers in
+                            let panels = UnsafeMutablePointer<Float>.allocate(capacity: GEMM.packedBSize(k: cout, n: tile))
+                            let dcol = UnsafeMutablePointer<Float>.allocate(capacity: maxRows * tile)
+                            let pixelOffset = UnsafeMutablePointer<Int>.allocate(capacity: tile)
+                            defer { panels.deallocate(); dcol.deallocate(); pixelOffset.deallocate() }
+                            var task = worker
+                            while task < tasks {
+                                let band = phase + 2 * (task % phaseBands)
+                                let g = (task / phaseBands) % groups, img = task / (phaseBands * groups)
+                                let ci0 = g * cpg, channels = min(cin, ci0 + cpg) - ci0
+                                let rows = channels * taps
+                                let gyImage = gyBuf.baseAddress! + img * cout * pixels
+                                let gxGroup = gxBuf.baseAddress! + (img * cin + ci0) * h * w
+                                let bandEnd = min(ho, (band + 1) * bandRows) * wo
+                                for p0 in Swift.stride(from: band * bandRows * wo, to: bandEnd, by: tile) {
+                                    let np = min(tile, bandEnd - p0)
+                                    GEMM.packB(gyImage + p0, k: cout, n: np, ldb: pixels, into: panels)
+                                    GEMM.multiplyPacked(m: rows, n: np, k: cout, packedA: aBuf.baseAddress! + groupPanelOffset[g],
+                                                        packedB: panels, c: dcol, ldc: tile)
+                                    fillPixelOffsets(pixelOffset, firstPixel: p0, count: np, outputWidth: wo, stride: s, inputWidth: w)
+                                    scatterColumns(dcol, ldc: tile, pixels: np, pixelOffset: pixelOffset, into: gxGroup,
+                                                   channels: channels, height: h, width: w, kernelH: kh, kernelW: kw)
+                                }
+                                task += workers
                             }
-                            task += workers
                         }
                     }
                 }
