@@ -1,15 +1,21 @@
 // swift-tools-version:6.0
 // Atelier: an HTTP image-stylization service. One module per layer; dependencies point one way:
 //   CCodecs → ImageIO ┐
-//   Tensor → Models   ├→ Service → atelier (CLI)
+//   Tensor → Models   ├→ Training ┐
+//                     ├→ Service ─┴→ atelier (CLI)
 //   HTTP ─────────────┘
 import PackageDescription
 
 // The GEMM micro-kernel is compiled three times (Sources/TensorAVX2 and Sources/TensorAVX512 hold
 // symbolic links to Sources/Tensor/Kernels/GEMMKernel.swift) and chosen at run time from cpuid, so
 // one binary runs on any x86-64 server and uses AVX2/FMA or AVX-512 where the CPU has them.
-// Release kernels run without bounds checks; debug builds (the tests) keep them.
-let kernelSettings: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+// Release kernels run without bounds checks. Debug builds (the tests) keep the checks but are
+// still optimized (-O): unoptimized SIMD code is ~50× slower, which made the numerical and
+// training tests take minutes.
+let kernelSettings: [SwiftSetting] = [
+    .unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
+    .unsafeFlags(["-O"], .when(configuration: .debug)),
+]
 func wideKernelSettings(_ cpu: String) -> [SwiftSetting] {
     kernelSettings + [.unsafeFlags(["-target-cpu", cpu]), .define("ATELIER_FMA")]
 }
@@ -33,13 +39,15 @@ let package = Package(
         .target(name: "TensorAVX512", swiftSettings: wideKernelSettings("skylake-avx512")),
         .target(name: "Tensor", dependencies: ["CPUFeatures", "TensorAVX2", "TensorAVX512"], swiftSettings: kernelSettings),
         .target(name: "Models", dependencies: ["Tensor"]),
+        .target(name: "Training", dependencies: ["Models", "Tensor", "ImageIO"]),
         .target(name: "HTTP"),
         .target(name: "Service", dependencies: ["HTTP", "ImageIO", "Models", "Tensor"]),
-        .executableTarget(name: "atelier", dependencies: ["Service", "Models", "ImageIO", "Tensor"]),
+        .executableTarget(name: "atelier", dependencies: ["Service", "Models", "ImageIO", "Tensor", "Training"]),
 
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Tensor"], resources: [.copy("Golden")]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Tensor"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
         .testTarget(name: "ServiceTests", dependencies: ["Service", "HTTP", "ImageIO", "Models"]),
     ],

@@ -1,0 +1,111 @@
+import Models
+import Tensor
+
+/// What a `ConvBlockSpec`'s forward pass keeps for its backward pass.
+public struct BlockActivations {
+    let padded: Tensor     // the conv's input (after upsampling and reflect padding)
+    let convOutput: Tensor // before normalization / bias and activation
+    public let output: Tensor
+}
+
+/// Forward and backward of one conv block with explicit parameters, for training. Mirrors
+/// `ConvBlock` (Models) exactly: [upsample ×2] → reflect pad → conv → IN(γ, β) or bias → activation.
+public enum BlockTraining {
+    public static func forward(_ spec: ConvBlockSpec, _ params: [String: Tensor], _ x: Tensor) -> BlockActivations {
+        let input = spec.upsample ? upsampleNearest(x, factor: 2) : x
+        let p = spec.padding
+        let padded = p > 0 ? pad2d(input, top: p, bottom: p, left: p, right: p, mode: .reflect) : input
+        let w = params["\(spec.name).weight"]!
+        let c = Conv2D(weight: w, stride: spec.stride)(padded)
+        let y: Tensor
+        if spec.normalized {
+            y = instanceNorm(c, gamma: params["\(spec.name).gamma"]!.scalars, beta: params["\(spec.name).beta"]!.scalars,
+                             activation: spec.activation)
+        } else {
+            y = activate(addBias(c, params["\(spec.name).bias"]!), spec.activation)
+        }
+        return BlockActivations(padded: padded, convOutput: c, output: y)
+    }
+
+    /// Gradients of the block's parameters (keyed like `params`) and, when `inputGradient`, of x.
+    public static func backward(_ spec: ConvBlockSpec, _ params: [String: Tensor], _ a: BlockActivations,
+                                gradOutput gy: Tensor, inputGradient: Bool) -> (gradInput: Tensor?, gradients: [String: Tensor]) {
+        var grads: [String: Tensor] = [:]
+        // The activation's gradient from the stored output, so its mask is exactly the forward's.
+        let gz: Tensor
+        switch spec.activation {
+        case .none: gz = gy
+        case .relu: gz = reluBackward(a.output, gradOutput: gy)
+        case .sigmoid: gz = sigmoidBackward(output: a.output, gradOutput: gy)
+        }
+        let gc: Tensor
+        if spec.normalized {
+            let gamma = params["\(spec.name).gamma"]!.scalars
+            let r = instanceNormBackward(a.convOutput, gamma: gamma, gradOutput: gz)
+            grads["\(spec.name).gamma"] = Tensor(shape: [gamma.count], values: r.gradGamma)
+            grads["\(spec.name).beta"] = Tensor(shape: [gamma.count], values: r.gradBeta)
+            gc = r.gradInput
+        } else {
+            grads["\(spec.name).bias"] = convBiasGradient(gradOutput: gz)
+            gc = gz
+        }
+        let w = params["\(spec.name).weight"]!
+        let r = conv2dBackward(input: a.padded, weight: w, stride: spec.stride, gradOutput: gc, computeInputGradient: inputGradient)
+        grads["\(spec.name).weight"] = r.gradWeight!
+        guard inputGradient, let gp = r.gradInput else { return (nil, grads) }
+        let p = spec.padding
+        let gu = p > 0 ? pad2dBackward(gp, top: p, bottom: p, left: p, right: p, mode: .reflect) : gp
+        return (spec.upsample ? upsampleNearestBackward(gu, factor: 2) : gu, grads)
+    }
+
+    static func addBias(_ x: Tensor, _ bias: Tensor) -> Tensor {
+        let (n, c, plane) = (x.shape[0], x.shape[1], x.shape[2] * x.shape[3])
+        var out = x
+        let b = bias.scalars
+        out.withUnsafeMutableBufferPointer { d in
+            for img in 0..<n { for ch in 0..<c { for i in 0..<plane { d[(img * c + ch) * plane + i] += b[ch] } } }
+        }
+        return out
+    }
+
+    static func activate(_ x: Tensor, _ activation: Activation) -> Tensor {
+        switch activation {
+        case .none: return x
+        case .relu: return relu(x)
+        case .sigmoid: return sigmoid(x)
+        }
+    }
+}
+
+/// Forward/backward through a chain of blocks, keeping every block's activations.
+public struct ChainActivations {
+    public var blocks: [BlockActivations] = []
+    public var output: Tensor { blocks.last!.output }
+}
+
+public enum ChainTraining {
+    public static func forward(_ specs: [ConvBlockSpec], _ params: [String: Tensor], _ x: Tensor) -> ChainActivations {
+        var acts = ChainActivations()
+        var h = x
+        for spec in specs {
+            let a = BlockTraining.forward(spec, params, h)
+            acts.blocks.append(a)
+            h = a.output
+        }
+        return acts
+    }
+
+    /// Backward through the chain; `gradients` accumulates parameter gradients (adding to any
+    /// already there, as when a block is used twice in one step). Returns ∂L/∂input if asked.
+    public static func backward(_ specs: [ConvBlockSpec], _ params: [String: Tensor], _ acts: ChainActivations,
+                                gradOutput: Tensor, inputGradient: Bool, into gradients: inout [String: Tensor]) -> Tensor? {
+        var g: Tensor? = gradOutput
+        for (i, spec) in specs.enumerated().reversed() {
+            let needInput = i > 0 || inputGradient
+            let r = BlockTraining.backward(spec, params, acts.blocks[i], gradOutput: g!, inputGradient: needInput)
+            for (k, v) in r.gradients { gradients[k] = gradients[k].map { add($0, v) } ?? v }
+            g = r.gradInput
+        }
+        return g
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import ImageIO
+import Tensor
+
+/// Training images from any folder tree of PNG/JPEG files (COCO, wallpapers, …).
+///
+/// Every image is decoded once and kept with its shorter side at `keepSide` (≥ the crop size),
+/// so an epoch costs crops and flips, not JPEG decoding. Files that fail to decode are skipped
+/// and counted.
+public struct ImageFolder {
+    public let images: [RGBImage]
+    public let skipped: [String]
+
+    public static func imageFiles(in directory: URL) -> [URL] {
+        let extensions: Set = ["jpg", "jpeg", "png"]
+        guard let walker = FileManager.default.enumerator(at: directory, includingPropertiesForKeys: nil) else { return [] }
+        return walker.compactMap { $0 as? URL }.filter { extensions.contains($0.pathExtension.lowercased()) }
+            .sorted { $0.path < $1.path }
+    }
+
+    /// Loads up to `limit` images (in path order) from `directory`.
+    public init(directory: URL, keepSide: Int, limit: Int = .max, maxPixels: Int = 50_000_000) throws {
+        var images: [RGBImage] = [], skipped: [String] = []
+        for url in Self.imageFiles(in: directory).prefix(limit) {
+            guard let data = FileManager.default.contents(atPath: url.path),
+                  let image = try? ImageCodec.decode([UInt8](data), maxPixels: maxPixels) else {
+                skipped.append(url.lastPathComponent)
+                continue
+            }
+            images.append(Self.shorterSide(image, keepSide))
+        }
+        guard !images.isEmpty else { throw TrainingError("no usable PNG or JPEG images in \(directory.path)") }
+        self.images = images
+        self.skipped = skipped
+    }
+
+    public init(images: [RGBImage]) { self.images = images; skipped = [] }
+
+    /// Resized so the shorter side is `side` (aspect kept).
+    public static func shorterSide(_ image: RGBImage, _ side: Int) -> RGBImage {
+        let scale = Double(side) / Double(min(image.width, image.height))
+        return image.resized(width: max(side, Int((Double(image.width) * scale).rounded())),
+                             height: max(side, Int((Double(image.height) * scale).rounded())))
+    }
+
+    /// A batch of random size×size crops with random horizontal flips, as [N, 3, size, size] in 0…1.
+    public func batch(_ count: Int, size: Int, rng: inout TrainingRandom) -> Tensor {
+        var out = Tensor(uninitialized: [count, 3, size, size])
+        let plane = size * size
+        out.withUnsafeMutableBufferPointer { d in
+            for b in 0..<count {
+                let img = images[rng.int(images.count)]
+                let x0 = rng.int(img.width - size + 1), y0 = rng.int(img.height - size + 1)
+                let flip = rng.int(2) == 1
+                for y in 0..<size { for x in 0..<size {
+                    let sx = x0 + (flip ? size - 1 - x : x)
+                    let p = ((y0 + y) * img.width + sx) * 3
+                    for c in 0..<3 { d[(b * 3 + c) * plane + y * size + x] = Float(img.pixels[p + c]) / 255 }
+                } }
+            }
+        }
+        return out
+    }
+}
+
+/// The trainer's random source (SplitMix64): reproducible from a seed, and its state is one
+/// number, saved in checkpoints so a resumed run continues the same sequence.
+public struct TrainingRandom {
+    public var state: UInt64
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E3779B97F4A7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
+        z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
+        return z ^ (z >> 31)
+    }
+    /// Uniform in 0..<n.
+    public mutating func int(_ n: Int) -> Int { Int(next() % UInt64(max(n, 1))) }
+}
+
+public struct TrainingError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ d: String) { description = d }
+}

@@ -1,0 +1,196 @@
+import Foundation
+import Models
+import Tensor
+
+/// Loss weights and schedule for StyleBank training.
+public struct StyleBankTrainingConfig: Sendable {
+    public var cropSize = 256
+    public var batchSize = 4
+    public var learningRate: Float = 1e-3
+    public var contentWeight: Float = 1
+    public var styleWeight: Float = 50
+    public var tvWeight: Float = 1e-4
+    /// T in the (T+1)-step alternation: T stylizing steps, then one auto-encoder step (Chen et al. §3.2).
+    public var stylizingStepsPerCycle = 2
+    public var seed: UInt64 = 1
+    public init() {}
+}
+
+/// Losses of one training step (the stylizing branch's parts, or the auto-encoder's identity loss).
+public struct StepLosses: Sendable, CustomStringConvertible {
+    public var content: Float = 0, style: Float = 0, tv: Float = 0, identity: Float = 0
+    public var total: Float { content + style + tv + identity }
+    public var description: String {
+        identity > 0 ? String(format: "identity %.5f", identity)
+            : String(format: "total %.4g (content %.4g, style %.4g, tv %.4g)", total, content, style, tv)
+    }
+}
+
+/// Trains StyleBank (Chen et al., CVPR 2017) in our own core: a shared encoder/decoder and one bank
+/// per style, with Johnson et al.'s perceptual losses on VGG16.
+///
+/// Parameter groups, each with its own Adam: "autoencoder" (encoder.* and decoder.*) and one per
+/// bank ("bank.<id>"). A stylizing step with style i updates the auto-encoder and bank i; an
+/// auto-encoder step updates the auto-encoder only; `trainNewBank` updates only the new bank.
+public final class StyleBankTrainer {
+    public private(set) var parameters: [String: Tensor]
+    public let config: StyleBankTrainingConfig
+    public let styles: [Int]
+    let loss: PerceptualLoss
+    let styleTargets: [Int: [String: Tensor]]
+    var optimizers: [String: Adam] = [:]
+    public private(set) var iteration = 0
+    public var random: TrainingRandom
+    /// Groups that `step` may update (the auto-encoder is frozen when learning a new style alone).
+    public var trainsAutoencoder = true
+
+    /// `styleImages`: style id → [1, 3, H, W] image in 0…1 (its Gram targets are computed once).
+    public init(parameters: [String: Tensor], styles: [Int], styleImages: [Int: Tensor],
+                loss: PerceptualLoss, config: StyleBankTrainingConfig) {
+        self.parameters = parameters
+        self.styles = styles
+        self.loss = loss
+        self.config = config
+        random = TrainingRandom(seed: config.seed)
+        styleTargets = styleImages.mapValues { loss.styleTargets($0) }
+    }
+
+    /// Fresh He-initialized weights for the auto-encoder and the given banks.
+    public static func initialParameters(styles: [Int], seed: UInt64) -> [String: Tensor] {
+        var p: [String: Tensor] = [:]
+        let specs = StyleBankArchitecture.encoder + StyleBankArchitecture.decoder + styles.map(StyleBankArchitecture.bank)
+        for (i, spec) in specs.enumerated() { p.merge(StyleBankArchitecture.initialize(spec, seed: seed &+ UInt64(i) &* 7919)) { a, _ in a } }
+        return p
+    }
+
+    static func groupNames(_ group: String) -> (String) -> Bool {
+        group == "autoencoder" ? { $0.hasPrefix("encoder.") || $0.hasPrefix("decoder.") } : { $0.hasPrefix("\(group).") }
+    }
+
+    /// Applies gradients to one parameter group with that group's Adam.
+    func update(group: String, gradients: [String: Tensor]) {
+        let names = parameters.keys.filter(Self.groupNames(group)).sorted()
+        var optimizer = optimizers[group] ?? Adam(parameterShapes: names.map { parameters[$0]!.shape }, learningRate: config.learningRate)
+        var values = names.map { parameters[$0]! }
+        optimizer.update(&values, gradients: names.map { gradients[$0] ?? Tensor(zeros: parameters[$0]!.shape) })
+        for (n, v) in zip(names, values) { parameters[n] = v }
+        optimizers[group] = optimizer
+    }
+
+    /// Loss and parameter gradients of the stylizing branch D(K_s(E(x))) for a content batch.
+    public func stylizingLossAndGradients(content x: Tensor, style s: Int, trainAutoencoder: Bool)
+        -> (losses: StepLosses, gradients: [String: Tensor], output: Tensor) {
+        let bank = [StyleBankArchitecture.bank(s)]
+        let enc = ChainTraining.forward(StyleBankArchitecture.encoder, parameters, x)
+        let bnk = ChainTraining.forward(bank, parameters, enc.output)
+        let dec = ChainTraining.forward(StyleBankArchitecture.decoder, parameters, bnk.output)
+        let y = dec.output
+
+        let layers = Set(PerceptualLoss.styleLayers + [PerceptualLoss.contentLayer])
+        let vggY = loss.forward(y, layers: layers)
+        let contentTarget = loss.forward(x, layers: [PerceptualLoss.contentLayer]).features[PerceptualLoss.contentLayer]!
+        var losses = StepLosses()
+        var featureGrads: [String: Tensor] = [:]
+        let c = mseLoss(vggY.features[PerceptualLoss.contentLayer]!, contentTarget)
+        losses.content = config.contentWeight * c.value
+        featureGrads[PerceptualLoss.contentLayer] = scaled(c.gradient, config.contentWeight)
+        for layer in PerceptualLoss.styleLayers {
+            let sl = styleLoss(features: vggY.features[layer]!, targetGram: styleTargets[s]![layer]!)
+            losses.style += config.styleWeight * sl.value
+            let g = scaled(sl.gradient, config.styleWeight)
+            featureGrads[layer] = featureGrads[layer].map { add($0, g) } ?? g
+        }
+        var gy = loss.backward(vggY, featureGradients: featureGrads)
+        if config.tvWeight > 0 {
+            let tv = totalVariationLoss(y)
+            losses.tv = config.tvWeight * tv.value
+            gy = add(gy, scaled(tv.gradient, config.tvWeight))
+        }
+        var grads: [String: Tensor] = [:]
+        let gBank = ChainTraining.backward(StyleBankArchitecture.decoder, parameters, dec, gradOutput: gy, inputGradient: true, into: &grads)!
+        let gEnc = ChainTraining.backward(bank, parameters, bnk, gradOutput: gBank, inputGradient: trainAutoencoder, into: &grads)
+        if trainAutoencoder, let gEnc {
+            _ = ChainTraining.backward(StyleBankArchitecture.encoder, parameters, enc, gradOutput: gEnc, inputGradient: false, into: &grads)
+        } else {
+            for k in grads.keys where k.hasPrefix("decoder.") { grads[k] = nil }
+        }
+        return (losses, grads, y)
+    }
+
+    /// Loss and gradients of the auto-encoder branch: ‖D(E(x)) − x‖² (mean), the identity loss.
+    public func identityLossAndGradients(content x: Tensor) -> (losses: StepLosses, gradients: [String: Tensor]) {
+        let enc = ChainTraining.forward(StyleBankArchitecture.encoder, parameters, x)
+        let dec = ChainTraining.forward(StyleBankArchitecture.decoder, parameters, enc.output)
+        let l = mseLoss(dec.output, x)
+        var grads: [String: Tensor] = [:]
+        let gf = ChainTraining.backward(StyleBankArchitecture.decoder, parameters, dec, gradOutput: l.gradient, inputGradient: true, into: &grads)!
+        _ = ChainTraining.backward(StyleBankArchitecture.encoder, parameters, enc, gradOutput: gf, inputGradient: false, into: &grads)
+        var losses = StepLosses()
+        losses.identity = l.value
+        return (losses, grads)
+    }
+
+    /// One iteration of the (T+1)-step alternation: stylizing with a random style for T of every
+    /// T+1 iterations, else the auto-encoder. With `trainsAutoencoder` off, always stylizing and
+    /// only the bank is updated.
+    @discardableResult
+    public func step(_ data: ImageFolder) -> (style: Int?, losses: StepLosses) {
+        let x = data.batch(config.batchSize, size: config.cropSize, rng: &random)
+        defer { iteration += 1 }
+        let cycle = config.stylizingStepsPerCycle + 1
+        if trainsAutoencoder && iteration % cycle == config.stylizingStepsPerCycle {
+            let r = identityLossAndGradients(content: x)
+            update(group: "autoencoder", gradients: r.gradients)
+            return (nil, r.losses)
+        }
+        let s = styles[random.int(styles.count)]
+        let r = stylizingLossAndGradients(content: x, style: s, trainAutoencoder: trainsAutoencoder)
+        if trainsAutoencoder { update(group: "autoencoder", gradients: r.gradients) }
+        update(group: "bank.\(s)", gradients: r.gradients)
+        return (s, r.losses)
+    }
+
+    /// For gradient checks: evaluate the losses at other parameter values.
+    func setParameters(_ p: [String: Tensor]) { parameters = p }
+
+    // MARK: - Checkpoints
+
+    /// Parameters, optimizer moments, iteration and random state: everything to resume exactly.
+    public func checkpoint() -> (tensors: [String: Tensor], metadata: [String: String]) {
+        var t = parameters.mapKeys { "param.\($0)" }
+        for (group, opt) in optimizers { for (k, v) in opt.state { t["adam.\(group).\(k)"] = v } }
+        let meta = ["iteration": String(iteration), "random": String(random.state),
+                    "styles": styles.map(String.init).joined(separator: ","), "groups": optimizers.keys.sorted().joined(separator: ",")]
+        return (t, meta)
+    }
+
+    public func restore(tensors: [String: Tensor], metadata: [String: String]) throws {
+        guard let it = metadata["iteration"].flatMap(Int.init), let r = metadata["random"].flatMap(UInt64.init) else {
+            throw TrainingError("checkpoint lacks iteration/random state")
+        }
+        parameters = tensors.filter { $0.key.hasPrefix("param.") }.mapKeys { String($0.dropFirst(6)) }
+        optimizers = [:]
+        for group in (metadata["groups"] ?? "").split(separator: ",").map(String.init) {
+            let names = parameters.keys.filter(Self.groupNames(group)).sorted()
+            let state = tensors.filter { $0.key.hasPrefix("adam.\(group).") }.mapKeys { String($0.dropFirst("adam.\(group).".count)) }
+            optimizers[group] = try Adam(state: state, parameterShapes: names.map { parameters[$0]!.shape }, learningRate: config.learningRate)
+        }
+        iteration = it
+        random = TrainingRandom(seed: 0)
+        random.state = r
+    }
+}
+
+/// x · s
+func scaled(_ x: Tensor, _ s: Float) -> Tensor {
+    if s == 1 { return x }
+    var out = x
+    out.withUnsafeMutableBufferPointer { for i in 0..<$0.count { $0[i] *= s } }
+    return out
+}
+
+extension Dictionary {
+    func mapKeys<K: Hashable>(_ f: (Key) -> K) -> [K: Value] {
+        Dictionary<K, Value>(uniqueKeysWithValues: map { (f($0.key), $0.value) })
+    }
+}

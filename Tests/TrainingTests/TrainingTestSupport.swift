@@ -1,0 +1,33 @@
+import Foundation
+import Models
+import Tensor
+import Training
+
+enum TrainingFixtures {
+    static var modelsDirectory: URL {
+        if let dir = ProcessInfo.processInfo.environment["ATELIER_MODELS"] { return URL(fileURLWithPath: dir) }
+        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("data/models")
+    }
+
+    /// The VGG16 loss network (needs `make weights`).
+    static let perceptualLoss: PerceptualLoss = {
+        do { return try PerceptualLoss(vggWeights: SafeTensors.load(modelsDirectory.appendingPathComponent("vgg16.safetensors")).tensors) }
+        catch { fatalError("\(error): run `make weights` first") }
+    }()
+
+    static func image(_ shape: [Int], seed: UInt64) -> Tensor {
+        var rng = TrainingRandom(seed: seed)
+        let count = shape.reduce(1, *)
+        return Tensor(shape: shape, values: (0..<count).map { _ in Float(rng.next() % 1000) / 1000 })
+    }
+
+    static func weights(_ shape: [Int], seed: UInt64) -> Tensor {
+        var rng = TrainingRandom(seed: seed)
+        return Tensor(shape: shape, values: (0..<shape.reduce(1, *)).map { _ in Float(rng.next() % 2001) / 1000 - 1 })
+    }
+
+    static func dot(_ a: Tensor, _ b: Tensor) -> Double {
+        zip(a.scalars, b.scalars).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+    }
+}
