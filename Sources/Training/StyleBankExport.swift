@@ -1,0 +1,27 @@
+import Foundation
+import Models
+import Tensor
+
+/// Writes a trained StyleBank for serving: weights in F16 safetensors (`stylebank.safetensors`)
+/// with the style list in its metadata, and a provenance file beside it.
+public enum StyleBankExport {
+    public struct Style: Codable, Sendable {
+        public let id: Int
+        public let name: String
+        public let source: String
+        public init(id: Int, name: String, source: String) { (self.id, self.name, self.source) = (id, name, source) }
+    }
+
+    public static func write(parameters: [String: Tensor], styles: [Style], to directory: URL, provenance: String) throws {
+        let json = String(decoding: try JSONEncoder().encode(styles), as: UTF8.self)
+        try SafeTensors.write(parameters, to: directory.appendingPathComponent("stylebank.safetensors"), dtype: .f16,
+                              metadata: ["styles": json, "architecture": "stylebank-v1"])
+        try AtomicFile.write(Data(provenance.utf8), to: directory.appendingPathComponent("stylebank.provenance.md"))
+    }
+
+    /// Reads the style list back from an exported file's metadata.
+    public static func styles(metadata: [String: String]) throws -> [Style] {
+        guard let json = metadata["styles"] else { throw TrainingError("stylebank file has no style list") }
+        return try JSONDecoder().decode([Style].self, from: Data(json.utf8))
+    }
+}

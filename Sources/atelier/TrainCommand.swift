@@ -1,0 +1,168 @@
+import Foundation
+import ImageIO
+import Models
+import Tensor
+import Training
+
+/// `atelier train stylebank --content DIR --styles DIR --out DIR …`: trains a StyleBank from
+/// folders of images, checkpointing to OUT/checkpoint.safetensors and resuming from it when present.
+enum TrainCommand {
+    static func run(_ args: ArraySlice<String>) throws {
+        guard args.first == "stylebank" else { throw CLIError("usage: atelier train stylebank --content DIR --styles DIR [--out DIR] …") }
+        let a = try Arguments(args.dropFirst(), flagNames: ["fresh"])
+        try a.checkKnown(["content", "styles", "out", "size", "batch", "iterations", "checkpoint-every", "lr", "style-weight",
+                          "content-weight", "tv-weight", "seed", "style-size", "max-images", "models", "data", "fresh", "log-every"])
+        guard let contentDir = a.options["content"], let stylesDir = a.options["styles"] else {
+            throw CLIError("--content DIR and --styles DIR are required")
+        }
+        let config = ServiceSetup.config(a)
+        let out = URL(fileURLWithPath: a.options["out"] ?? "data/training/stylebank")
+        var tc = StyleBankTrainingConfig()
+        tc.cropSize = try a.int("size") ?? tc.cropSize
+        tc.batchSize = try a.int("batch") ?? tc.batchSize
+        tc.learningRate = try a.float("lr") ?? tc.learningRate
+        tc.styleWeight = try a.float("style-weight") ?? tc.styleWeight
+        tc.contentWeight = try a.float("content-weight") ?? tc.contentWeight
+        tc.tvWeight = try a.float("tv-weight") ?? tc.tvWeight
+        tc.seed = UInt64(try a.int("seed") ?? 1)
+        let iterations = try a.int("iterations") ?? 20_000
+        let checkpointEvery = try a.int("checkpoint-every") ?? 50
+        let logEvery = try a.int("log-every") ?? 10
+        let styleSize = try a.int("style-size") ?? 384
+
+        // Styles: every image in the folder, in name order, ids 0, 1, 2, …
+        let styleFiles = ImageFolder.imageFiles(in: URL(fileURLWithPath: stylesDir))
+        guard !styleFiles.isEmpty else { throw CLIError("no style images in \(stylesDir)") }
+        var styleImages: [Int: Tensor] = [:]
+        var styles: [StyleBankExport.Style] = []
+        for (id, file) in styleFiles.enumerated() {
+            let image = try ServiceSetup.readImage(file.path, maxPixels: config.maxInputPixels)
+            styleImages[id] = imageTensor(ImageFolder.shorterSide(image, styleSize))
+            styles.append(.init(id: id, name: file.deletingPathExtension().lastPathComponent, source: file.lastPathComponent))
+        }
+        print("styles: \(styles.map(\.name).joined(separator: ", "))")
+        let data = try ImageFolder(directory: URL(fileURLWithPath: contentDir), keepSide: Int(Double(tc.cropSize) * 1.15),
+                                   limit: try a.int("max-images") ?? .max)
+        print("content: \(data.images.count) images from \(contentDir)" + (data.skipped.isEmpty ? "" : ", skipped \(data.skipped.count) unreadable"))
+
+        let vgg = try PerceptualLoss(vggWeights: SafeTensors.load(config.modelsDirectory.appendingPathComponent("vgg16.safetensors")).tensors)
+        let ids = styles.map(\.id)
+        let trainer = StyleBankTrainer(parameters: StyleBankTrainer.initialParameters(styles: ids, seed: tc.seed), styles: ids,
+                                       styleImages: styleImages, loss: vgg, config: tc)
+        let checkpointURL = out.appendingPathComponent("checkpoint.safetensors")
+        if !a.flags.contains("fresh"), FileManager.default.fileExists(atPath: checkpointURL.path) {
+            let saved = try SafeTensors.load(checkpointURL)
+            guard saved.metadata["styles"] == ids.map(String.init).joined(separator: ",") else {
+                throw CLIError("\(checkpointURL.path) was trained on other styles; use --fresh or another --out")
+            }
+            try trainer.restore(tensors: saved.tensors, metadata: saved.metadata)
+            print("resumed from \(checkpointURL.path) at iteration \(trainer.iteration)")
+        }
+
+        let command = (["atelier train stylebank"] + args.dropFirst()).joined(separator: " ")
+        func save() throws {
+            let c = trainer.checkpoint()
+            try SafeTensors.write(c.tensors, to: checkpointURL, metadata: c.metadata)
+            let model = trainer.parameters
+            try StyleBankExport.write(parameters: model, styles: styles, to: out, provenance: provenance(
+                command: command, content: contentDir, count: data.images.count, styles: styles, config: tc,
+                iteration: trainer.iteration, recent: recentLosses))
+        }
+
+        var stop = false
+        let signals = [SIGINT, SIGTERM].map { sig -> DispatchSourceSignal in
+            signal(sig, SIG_IGN)
+            let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            s.setEventHandler { stop = true }
+            s.resume()
+            return s
+        }
+        defer { signals.forEach { $0.cancel() } }
+
+        var recentLosses: [String] = []
+        let log = TrainingLog(total: iterations, every: logEvery, file: out.appendingPathComponent("loss.tsv"))
+        while trainer.iteration < iterations && !stop {
+            let start = Date()
+            let (style, losses) = trainer.step(data)
+            log.record(iteration: trainer.iteration, style: style, losses: losses, seconds: Date().timeIntervalSince(start))
+            recentLosses = log.recentSummary
+            if trainer.iteration % checkpointEvery == 0 { try save() }
+        }
+        try save()
+        print(stop ? "stopped at iteration \(trainer.iteration); checkpoint saved" : "done: \(trainer.iteration) iterations")
+    }
+
+    static func imageTensor(_ image: RGBImage) -> Tensor {
+        let plane = image.width * image.height
+        var t = Tensor(uninitialized: [1, 3, image.height, image.width])
+        t.withUnsafeMutableBufferPointer { d in
+            for i in 0..<plane { for c in 0..<3 { d[c * plane + i] = Float(image.pixels[3 * i + c]) / 255 } }
+        }
+        return t
+    }
+
+    static func provenance(command: String, content: String, count: Int, styles: [StyleBankExport.Style],
+                           config: StyleBankTrainingConfig, iteration: Int, recent: [String]) -> String {
+        """
+        # StyleBank weights: provenance
+
+        - command: `\(command)`
+        - content images: \(count) from `\(content)`
+        - styles: \(styles.map { "\($0.id) \($0.name) (\($0.source))" }.joined(separator: "; "))
+        - crop \(config.cropSize), batch \(config.batchSize), Adam lr \(config.learningRate), T = \(config.stylizingStepsPerCycle)
+        - loss weights: content \(config.contentWeight) (relu4_2), style \(config.styleWeight) (relu1_2, relu2_2, relu3_3, relu4_3), tv \(config.tvWeight)
+        - iterations: \(iteration)
+        - recent losses:
+        \(recent.map { "  - \($0)" }.joined(separator: "\n"))
+        - written: \(ISO8601DateFormatter().string(from: Date()))
+        """
+    }
+}
+
+/// Progress output: a redrawn bar on a terminal, plain lines otherwise; every step also goes to a TSV.
+final class TrainingLog {
+    let total: Int, every: Int
+    let isTerminal = isatty(STDOUT_FILENO) != 0
+    let handle: FileHandle?
+    var window: [(Int?, StepLosses, Double)] = []
+    var recentSummary: [String] = []
+
+    init(total: Int, every: Int, file: URL) {
+        self.total = total
+        self.every = max(1, every)
+        try? FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+        if !FileManager.default.fileExists(atPath: file.path) {
+            FileManager.default.createFile(atPath: file.path, contents: Data("iteration\tstyle\tcontent\tstyle_loss\ttv\tidentity\tseconds\n".utf8))
+        }
+        handle = try? FileHandle(forWritingTo: file)
+        _ = try? handle?.seekToEnd()
+    }
+
+    func record(iteration: Int, style: Int?, losses: StepLosses, seconds: Double) {
+        handle?.write(Data(String(format: "%d\t%@\t%g\t%g\t%g\t%g\t%.2f\n", iteration, style.map(String.init) ?? "-",
+                                  losses.content, losses.style, losses.tv, losses.identity, seconds).utf8))
+        window.append((style, losses, seconds))
+        guard iteration % every == 0 || iteration == total else { return }
+        let stylizing = window.filter { $0.0 != nil }, identity = window.filter { $0.0 == nil }
+        let mean = { (xs: [Float]) in xs.isEmpty ? 0 : xs.reduce(0, +) / Float(xs.count) }
+        let secondsPerStep = window.map(\.2).reduce(0, +) / Double(window.count)
+        let eta = Double(total - iteration) * secondsPerStep
+        let line = String(format: "it %d/%d  stylize %.4g (content %.4g, style %.4g)  identity %.4g  %.2f s/it  eta %@",
+                          iteration, total, mean(stylizing.map(\.1.total)), mean(stylizing.map(\.1.content)),
+                          mean(stylizing.map(\.1.style)), mean(identity.map(\.1.identity)), secondsPerStep, Self.duration(eta))
+        recentSummary = Array((recentSummary + [line]).suffix(5))
+        if isTerminal {
+            let width = 30, filled = width * iteration / max(total, 1)
+            print("\r[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "] " + line, terminator: "")
+            fflush(stdout)
+        } else {
+            print(line)
+            fflush(stdout)
+        }
+        window.removeAll()
+    }
+
+    static func duration(_ s: Double) -> String {
+        s >= 3600 ? String(format: "%.1fh", s / 3600) : s >= 60 ? String(format: "%.0fm", s / 60) : String(format: "%.0fs", s)
+    }
+}

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Downloads photo-like wallpapers from Debian packages for StyleBank training content images:
+#   scripts/fetch_training_photos.sh [DEST]   (default .cache/training-photos)
+# `atelier train stylebank --content DIR` takes any folder of images (COCO works the same way).
+set -euo pipefail
+DEST=${1:-.cache/training-photos}
+PACKAGES=(mate-backgrounds gnome-backgrounds plasma-workspace-wallpapers ukui-wallpapers)
+mkdir -p "$DEST"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+(cd "$tmp" && apt-get download "${PACKAGES[@]}" >/dev/null)
+for deb in "$tmp"/*.deb; do
+  name=$(basename "$deb" | cut -d_ -f1)
+  dpkg -x "$deb" "$tmp/$name"
+  # Keep raster images only (skip SVG/XML), flattened into DEST/<package>/ with the path in the
+  # name: several wallpapers ship the same file names (1920x1080.jpg, …) in their own folders.
+  mkdir -p "$DEST/$name"
+  (cd "$tmp/$name" && find . -type f \( -iname '*.jpg' -o -iname '*.jpeg' -o -iname '*.png' \) -size +20k) |
+    while read -r f; do cp -n "$tmp/$name/$f" "$DEST/$name/$(echo "${f#./}" | tr '/' '_')"; done
+done
+find "$DEST" -type f | wc -l | xargs echo "training photos in $DEST:"
