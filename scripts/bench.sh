@@ -28,7 +28,8 @@ PHOTO=${BENCH_PHOTO:-/work/shared/data/content/Aurea-Luna.jpg}
 DIR=${BENCH_DIR:-.cache/bench}
 WHEELS=${ATELIER_WHEEL_CACHE:-.cache/wheels}
 mkdir -p "$DIR" "$WHEELS"
-rm -f "$DIR"/*.json "$DIR"/*.txt "$DIR"/commands.log
+rm -f "$DIR"/*.json "$DIR"/*.txt "$DIR"/*.log
+echo "scripts/bench.sh $BIN $MODELS    # REPEATS=$REPEATS ROUNDS=$ROUNDS" >"$DIR/commands.log"
 [ -x "$BIN" ] || { echo "bench: $BIN is not built (make build)" >&2; exit 1; }
 
 # Runs a command and records it, verbatim, for BENCHMARKS.md.
@@ -67,7 +68,7 @@ done
 # --- 3. HTTP end to end ---------------------------------------------------------------------
 run python3 scripts/bench_http.py --bin "$BIN" --models "$MODELS" \
   --image 512="$DIR/inputs/in512.jpg" --image 1024="$DIR/inputs/in1024.jpg" \
-  --requests 7 --load-size 512 --load-requests 24 --concurrency 1,2,4 --out "$DIR/http.json"
+  --requests 9 --load-size 512 --load-requests 32 --concurrency 1,2,4 --out "$DIR/http.json"
 
 # --- 4. peak RSS of one stylization ---------------------------------------------------------
 for size in 2048 4096; do
