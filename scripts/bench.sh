@@ -57,6 +57,7 @@ grep -o '"[a-z-]*==[0-9.]* [0-9a-f]\{64\}' scripts/fetch_weights.sh | tr -d '"' 
 done
 run python3 scripts/bench_inputs.py "$PHOTO" "$DIR/inputs" 512 1024 2048 4096
 uptime >"$DIR/load_before.txt"
+head -1 /proc/stat >"$DIR/stat_before.txt"   # with `times` below: how busy others kept the CPUs
 
 # --- 1–2. networks and GEMM, ours and onnxruntime/OpenBLAS, alternating --------------------
 for round in $(seq 1 "$ROUNDS"); do
@@ -76,6 +77,8 @@ for size in 2048 4096; do
     --style 3 --max-size "$size" --models "$MODELS" >&2
 done
 uptime >"$DIR/load_after.txt"
+head -1 /proc/stat >"$DIR/stat_after.txt"
+times >"$DIR/times.txt"                       # CPU time of everything this script ran (second line)
 
 # --- 5. report ------------------------------------------------------------------------------
 python3 scripts/bench_report.py --dir "$DIR" --bin "$BIN" --out BENCHMARKS.md

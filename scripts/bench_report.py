@@ -67,6 +67,24 @@ def machine():
     }
 
 
+def others_share(directory):
+    """Share of the CPUs' capacity that processes outside this benchmark used while it ran:
+    busy time from /proc/stat minus the CPU time of bench.sh's children, over the wall time."""
+    try:
+        def fields(name):
+            return [int(x) for x in open(os.path.join(directory, name)).read().split()[1:]]
+        before, after = fields("stat_before.txt"), fields("stat_after.txt")
+        delta = [a - b for a, b in zip(after, before)]
+        hz = os.sysconf("SC_CLK_TCK")
+        total = sum(delta[:8]) / hz                      # user nice system idle iowait irq softirq steal
+        busy = total - (delta[3] + delta[4]) / hz
+        children = open(os.path.join(directory, "times.txt")).read().splitlines()[1].split()
+        ours = sum(int(t.split("m")[0]) * 60 + float(t.split("m")[1].rstrip("s")) for t in children)
+        return max(0.0, busy - ours) / total
+    except (OSError, IndexError, ValueError, ZeroDivisionError):
+        return None
+
+
 def ms(seconds):
     return f"{seconds * 1000:.1f}"
 
@@ -105,7 +123,8 @@ def main():
         lin["http_inference"] = lat[1024]["median_inference_s"] / lat[512]["median_inference_s"]
         lin["http_latency"] = lat[1024]["median_latency_s"] / lat[512]["median_latency_s"]
 
-    results = {"date": now.isoformat(timespec="seconds"), "machine": m, "ours_meta": om, "peer_meta": pm,
+    others = others_share(d)
+    results = {"others_cpu_share": others, "date": now.isoformat(timespec="seconds"), "machine": m, "ours_meta": om, "peer_meta": pm,
                "rounds": len(ours), "networks": nets, "gemm": gemms, "http": http, "peak_rss": mem, "linearity": lin}
     with open(os.path.join(d, "results.json"), "w") as f:
         json.dump(results, f, indent=1)
@@ -181,6 +200,7 @@ comes from that one run, on the same inputs. Re-run it to refresh this file.
 | our kernels | `{om['kernels']}` (chosen at start-up), {om['threads']} threads |
 | peer | onnxruntime {pm['onnxruntime']} (CPU provider, intra_op_num_threads={pm['threads']}), numpy {pm['numpy']} with {pm['blas']} ({pm['threads']} threads) |
 | load average | before: `{load_before}`; after: `{load_after}` |
+| other work | {"?" if others is None else f"{100 * others:.0f}%"} of the CPUs' capacity went to processes outside the benchmark while it ran |
 
 The machine is shared (others build and test on the same two cores), so single numbers move by
 tens of percent between runs; ours and the peer are measured alternately, {len(ours)} rounds each, and each
