@@ -30,5 +30,10 @@ test: weights
 	ATELIER_MODELS=$(abspath $(MODELS)) $(SWIFT) test --skip-build --disable-swift-testing
 	scripts/validate_openapi.sh
 
+## bench: our core vs onnxruntime, our GEMM vs OpenBLAS, HTTP latency and throughput, peak RSS;
+## prints the table and rewrites BENCHMARKS.md (scripts/bench.sh; raw numbers in .cache/bench)
+bench: weights
+	scripts/bench.sh $(BIN) $(MODELS)
+
 clean:
 	rm -rf .build

