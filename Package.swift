@@ -16,8 +16,8 @@ let kernelSettings: [SwiftSetting] = [
     .unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
     .unsafeFlags(["-O"], .when(configuration: .debug)),
 ]
-func wideKernelSettings(_ cpu: String) -> [SwiftSetting] {
-    kernelSettings + [.unsafeFlags(["-target-cpu", cpu]), .define("ATELIER_FMA")]
+func wideKernelSettings(_ cpu: String, defines: [String] = []) -> [SwiftSetting] {
+    kernelSettings + [.unsafeFlags(["-target-cpu", cpu]), .define("ATELIER_FMA")] + defines.map { .define($0) }
 }
 
 let package = Package(
@@ -36,7 +36,7 @@ let package = Package(
         .target(name: "ImageIO", dependencies: ["CCodecs"]),
         .target(name: "CPUFeatures"),
         .target(name: "TensorAVX2", swiftSettings: wideKernelSettings("haswell")),
-        .target(name: "TensorAVX512", swiftSettings: wideKernelSettings("skylake-avx512")),
+        .target(name: "TensorAVX512", swiftSettings: wideKernelSettings("skylake-avx512", defines: ["ATELIER_AVX512"])),
         .target(name: "Tensor", dependencies: ["CPUFeatures", "TensorAVX2", "TensorAVX512"], swiftSettings: kernelSettings),
         .target(name: "Models", dependencies: ["Tensor"]),
         .target(name: "Training", dependencies: ["Models", "Tensor", "ImageIO"]),

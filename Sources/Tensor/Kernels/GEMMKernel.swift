@@ -65,6 +65,45 @@ public enum GEMMKernel {
         store(c4, 4); store(c5, 5); store(c6, 6); store(c7, 7)
     }
 
+    #if ATELIER_AVX512
+    /// The AVX-512 build's wider tile: mr rows × 2·nr columns (16 zmm accumulators, two B loads
+    /// and eight broadcasts per k for 16 FMAs, so the FMA units rather than the loads set the
+    /// pace). Full tiles only; `cols` may cut the second half short.
+    @inline(__always)
+    static func microKernelWide<B: BRows>(k: Int, a: UnsafePointer<Float>, b: B,
+                                          c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int,
+                                          bias: UnsafePointer<Float>?) {
+        var c0 = Vector(), c1 = Vector(), c2 = Vector(), c3 = Vector()
+        var c4 = Vector(), c5 = Vector(), c6 = Vector(), c7 = Vector()
+        var d0 = Vector(), d1 = Vector(), d2 = Vector(), d3 = Vector()
+        var d4 = Vector(), d5 = Vector(), d6 = Vector(), d7 = Vector()
+        var pa = a
+        for kk in 0..<k {
+            let row = b.row(kk)
+            let b0 = row.loadUnaligned(as: Vector.self)
+            let b1 = row.loadUnaligned(fromByteOffset: nr * MemoryLayout<Float>.stride, as: Vector.self)
+            var av = Vector(repeating: pa[0]); c0 = madd(c0, av, b0); d0 = madd(d0, av, b1)
+            av = Vector(repeating: pa[1]); c1 = madd(c1, av, b0); d1 = madd(d1, av, b1)
+            av = Vector(repeating: pa[2]); c2 = madd(c2, av, b0); d2 = madd(d2, av, b1)
+            av = Vector(repeating: pa[3]); c3 = madd(c3, av, b0); d3 = madd(d3, av, b1)
+            av = Vector(repeating: pa[4]); c4 = madd(c4, av, b0); d4 = madd(d4, av, b1)
+            av = Vector(repeating: pa[5]); c5 = madd(c5, av, b0); d5 = madd(d5, av, b1)
+            av = Vector(repeating: pa[6]); c6 = madd(c6, av, b0); d6 = madd(d6, av, b1)
+            av = Vector(repeating: pa[7]); c7 = madd(c7, av, b0); d7 = madd(d7, av, b1)
+            pa += mr
+        }
+        @inline(__always) func store(_ lo: Vector, _ hi: Vector, _ i: Int) {
+            guard i < rows else { return }
+            let bv = bias.map { Vector(repeating: $0[i]) } ?? Vector()
+            let row = UnsafeMutableRawPointer(c + i * ldc)
+            row.storeBytes(of: lo + bv, as: Vector.self)
+            row.storeBytes(of: hi + bv, toByteOffset: nr * MemoryLayout<Float>.stride, as: Vector.self)
+        }
+        store(c0, d0, 0); store(c1, d1, 1); store(c2, d2, 2); store(c3, d3, 3)
+        store(c4, d4, 4); store(c5, d5, 5); store(c6, d6, 6); store(c7, d7, 7)
+    }
+    #endif
+
     /// acc + a·b; a fused multiply-add where the build targets a CPU that has one (see Package.swift).
     @inline(__always)
     static func madd(_ acc: Vector, _ a: Vector, _ b: Vector) -> Vector {
@@ -101,6 +140,16 @@ public enum GEMMKernel {
                                    c: UnsafeMutablePointer<Float>, ldc: Int,
                                    bias: UnsafePointer<Float>?, tail: UnsafeMutablePointer<Float>) {
         var j0 = 0
+        #if ATELIER_AVX512
+        while j0 + 2 * nr <= n {
+            let b = InputRows(base: input + j0, offsets: offsets)
+            for i0 in stride(from: 0, to: m, by: mr) {
+                microKernelWide(k: k, a: packedA + (i0 / mr) * mr * k, b: b, c: c + i0 * ldc + j0, ldc: ldc,
+                                rows: min(mr, m - i0), bias: bias.map { $0 + i0 })
+            }
+            j0 += 2 * nr
+        }
+        #endif
         while j0 + nr <= n {
             let b = InputRows(base: input + j0, offsets: offsets)
             for i0 in stride(from: 0, to: m, by: mr) {
