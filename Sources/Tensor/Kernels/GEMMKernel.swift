@@ -139,25 +139,32 @@ public enum GEMMKernel {
                                    input: UnsafePointer<Float>, offsets: UnsafePointer<Int>,
                                    c: UnsafeMutablePointer<Float>, ldc: Int,
                                    bias: UnsafePointer<Float>?, tail: UnsafeMutablePointer<Float>) {
-        var j0 = 0
+        // Weight panel outermost: one mr-row panel (k·mr floats) stays in L2 while the row's
+        // inputs stream past it; with the pixel loop outermost, VGG's 512×4608 weights (9 MB)
+        // would be re-read from memory for every 32 pixels.
         #if ATELIER_AVX512
-        while j0 + 2 * nr <= n {
-            let b = InputRows(base: input + j0, offsets: offsets)
-            for i0 in stride(from: 0, to: m, by: mr) {
-                microKernelWide(k: k, a: packedA + (i0 / mr) * mr * k, b: b, c: c + i0 * ldc + j0, ldc: ldc,
-                                rows: min(mr, m - i0), bias: bias.map { $0 + i0 })
-            }
-            j0 += 2 * nr
-        }
+        let wideEnd = n / (2 * nr) * (2 * nr)
+        #else
+        let wideEnd = 0
         #endif
-        while j0 + nr <= n {
-            let b = InputRows(base: input + j0, offsets: offsets)
-            for i0 in stride(from: 0, to: m, by: mr) {
-                microKernel(k: k, a: packedA + (i0 / mr) * mr * k, b: b, c: c + i0 * ldc + j0, ldc: ldc,
-                            rows: min(mr, m - i0), cols: nr, bias: bias.map { $0 + i0 }, accumulate: false)
+        let fullEnd = wideEnd + (n - wideEnd) / nr * nr
+        for i0 in stride(from: 0, to: m, by: mr) {
+            let a = packedA + (i0 / mr) * mr * k, rows = min(mr, m - i0), rowBias = bias.map { $0 + i0 }
+            var j0 = 0
+            #if ATELIER_AVX512
+            while j0 < wideEnd {
+                microKernelWide(k: k, a: a, b: InputRows(base: input + j0, offsets: offsets), c: c + i0 * ldc + j0, ldc: ldc,
+                                rows: rows, bias: rowBias)
+                j0 += 2 * nr
             }
-            j0 += nr
+            #endif
+            while j0 < fullEnd {
+                microKernel(k: k, a: a, b: InputRows(base: input + j0, offsets: offsets), c: c + i0 * ldc + j0, ldc: ldc,
+                            rows: rows, cols: nr, bias: rowBias, accumulate: false)
+                j0 += nr
+            }
         }
+        let j0 = fullEnd
         guard j0 < n else { return }
         let cols = n - j0
         for kk in 0..<k {
