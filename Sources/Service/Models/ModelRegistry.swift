@@ -10,13 +10,17 @@ public final class ModelRegistry: @unchecked Sendable {
         self.defaultModel = models.contains { $0.name == defaultModel } ? defaultModel : (models.first?.name ?? defaultModel)
     }
 
-    /// Loads every model whose weights are present in `directory`; reports what is missing.
+    /// Loads every model whose weights are present in `directory`: multistyle26 (required, from
+    /// `make weights`) and a trained StyleBank (`stylebank.safetensors`) when there is one.
     public static func load(from directory: URL, defaultModel: String) throws -> ModelRegistry {
         let file = directory.appendingPathComponent("multistyle26.safetensors")
         guard FileManager.default.fileExists(atPath: file.path) else {
             throw ServiceError("no weights in \(directory.path): run `make weights` (scripts/fetch_weights.sh)")
         }
-        return ModelRegistry(models: [try MultiStyle26Model(weightsFile: file)], defaultModel: defaultModel)
+        var models: [StyleModel] = [try MultiStyle26Model(weightsFile: file)]
+        let bank = directory.appendingPathComponent("stylebank.safetensors")
+        if FileManager.default.fileExists(atPath: bank.path) { models.append(try StyleBankModel(weightsFile: bank)) }
+        return ModelRegistry(models: models, defaultModel: defaultModel)
     }
 
     public func model(named name: String?) -> StyleModel? { models[name ?? defaultModel] }

@@ -1,0 +1,35 @@
+import XCTest
+import ImageIO
+import Models
+import Tensor
+@testable import Service
+
+/// A trained StyleBank in the models folder is picked up by the registry and served by id.
+final class StyleBankModelTests: XCTestCase {
+    func testRegistryLoadsStyleBankAndStylizesByID() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("atelier-sb-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let source = ProcessInfo.processInfo.environment["ATELIER_MODELS"].map { URL(fileURLWithPath: $0) }
+            ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("data/models")
+        try FileManager.default.createSymbolicLink(at: dir.appendingPathComponent("multistyle26.safetensors"),
+                                                   withDestinationURL: source.appendingPathComponent("multistyle26.safetensors"))
+        var weights: [String: Tensor] = [:]
+        let specs = StyleBankArchitecture.encoder + StyleBankArchitecture.decoder + [0, 5].map(StyleBankArchitecture.bank)
+        for (i, spec) in specs.enumerated() { weights.merge(StyleBankArchitecture.initialize(spec, seed: UInt64(i))) { a, _ in a } }
+        try SafeTensors.write(weights, to: dir.appendingPathComponent("stylebank.safetensors"), dtype: .f16,
+                              metadata: ["styles": #"[{"id":0,"name":"candy","source":"candy.jpg"},{"id":5,"name":"udnie","source":"udnie.jpg"}]"#])
+
+        let registry = try ModelRegistry.load(from: dir, defaultModel: "multistyle26")
+        let bank = try XCTUnwrap(registry.models["stylebank"])
+        XCTAssertEqual(bank.styles.map(\.id), [0, 5])
+        XCTAssertEqual(bank.styles.map(\.name), ["candy", "udnie"])
+        XCTAssertEqual(registry.defaultModel, "multistyle26")
+
+        let stylizer = OfflineStylizer(registry: registry, config: ServiceConfig(dataDirectory: dir))
+        let photo = ServiceFixture.image(width: 37, height: 29)
+        let out = try stylizer.run(photo, model: "stylebank", style: "5:0.3,0:0.7")
+        XCTAssertEqual([out.width, out.height], [37, 29])
+        XCTAssertThrowsError(try stylizer.run(photo, model: "stylebank", style: "1"))
+    }
+}
