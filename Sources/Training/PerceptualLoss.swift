@@ -50,7 +50,7 @@ public final class PerceptualLoss: @unchecked Sendable {
                 continue
             }
             let padded = pad2d(h, top: 1, bottom: 1, left: 1, right: 1, mode: .zero)
-            h = relu(forwardConvs[name]!(padded))
+            h = forwardConvs[name]!(padded, relu: true)
             acts.steps.append(.conv(name: name, paddedHeight: padded.shape[2], paddedWidth: padded.shape[3], output: h))
             if layers.contains(name) { acts.features[name] = h }
         }

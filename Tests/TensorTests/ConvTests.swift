@@ -35,6 +35,9 @@ final class ConvTests: XCTestCase {
             let fast = Conv2D(weight: w, bias: b, stride: c.s)(x)
             let ref = Conv2D.reference(x, weight: w, bias: b, stride: c.s)
             assertClose(fast, ref, tolerance: 2e-5 * Float(c.cin * c.k * c.k), "\(label) \(c)")
+            // ReLU fused into the stores.
+            assertClose(Conv2D(weight: w, bias: b, stride: c.s)(x, relu: true), relu(ref),
+                        tolerance: 2e-5 * Float(c.cin * c.k * c.k), "\(label) relu \(c)")
         }
     }
 

@@ -57,7 +57,7 @@ public struct VGG16 {
         for name in Self.layers {
             if out.count == names.count { break }
             if name == "pool" { h = maxPool2x2(h); continue }
-            h = relu(convs[name]!(pad2d(h, top: 1, bottom: 1, left: 1, right: 1, mode: .zero)))
+            h = convs[name]!(pad2d(h, top: 1, bottom: 1, left: 1, right: 1, mode: .zero), relu: true)
             if names.contains(name) { out[name] = h }
         }
         return out

@@ -34,7 +34,8 @@ public struct Conv2D {
         ((height - kernelH) / stride + 1, (width - kernelW) / stride + 1)
     }
 
-    public func callAsFunction(_ x: Tensor) -> Tensor {
+    /// The convolution of `x`; with `relu`, max(·, 0) is applied as the results are stored.
+    public func callAsFunction(_ x: Tensor, relu: Bool = false) -> Tensor {
         precondition(x.rank == 4 && x.shape[1] == inChannels, "conv expects [N, \(inChannels), H, W], got \(x.shape)")
         let (n, h, w) = (x.shape[0], x.shape[2], x.shape[3])
         precondition(h >= kernelH && w >= kernelW, "input \(h)×\(w) is smaller than the \(kernelH)×\(kernelW) kernel")
@@ -68,7 +69,7 @@ public struct Conv2D {
                                 GEMM.convolveRow(m: cout, n: wo, k: k, packedA: aBuf.baseAddress!,
                                                  input: src.baseAddress! + img * sourcePlanes * ph * pw + oy * pw, offsets: off.baseAddress!,
                                                  c: outBuf.baseAddress! + img * cout * ho * wo + oy * wo, ldc: ho * wo,
-                                                 bias: biasPtr, tail: tail)
+                                                 bias: biasPtr, relu: relu, tail: tail)
                                 task += workers
                             }
                         }

@@ -74,15 +74,15 @@ public enum GEMM {
     /// One output row of a stride-1 convolution without im2col: see `GEMMKernel.convolveRow`.
     public static func convolveRow(m: Int, n: Int, k: Int, packedA: UnsafePointer<Float>,
                                    input: UnsafePointer<Float>, offsets: UnsafePointer<Int>,
-                                   c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>?,
+                                   c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>?, relu: Bool = false,
                                    tail: UnsafeMutablePointer<Float>, variant: Variant = GEMM.variant) {
         switch variant {
         case .portable:
-            GEMMKernel.convolveRow(m: m, n: n, k: k, packedA: packedA, input: input, offsets: offsets, c: c, ldc: ldc, bias: bias, tail: tail)
+            GEMMKernel.convolveRow(m: m, n: n, k: k, packedA: packedA, input: input, offsets: offsets, c: c, ldc: ldc, bias: bias, relu: relu, tail: tail)
         case .avx2:
-            TensorAVX2.GEMMKernel.convolveRow(m: m, n: n, k: k, packedA: packedA, input: input, offsets: offsets, c: c, ldc: ldc, bias: bias, tail: tail)
+            TensorAVX2.GEMMKernel.convolveRow(m: m, n: n, k: k, packedA: packedA, input: input, offsets: offsets, c: c, ldc: ldc, bias: bias, relu: relu, tail: tail)
         case .avx512:
-            TensorAVX512.GEMMKernel.convolveRow(m: m, n: n, k: k, packedA: packedA, input: input, offsets: offsets, c: c, ldc: ldc, bias: bias, tail: tail)
+            TensorAVX512.GEMMKernel.convolveRow(m: m, n: n, k: k, packedA: packedA, input: input, offsets: offsets, c: c, ldc: ldc, bias: bias, relu: relu, tail: tail)
         }
     }
 

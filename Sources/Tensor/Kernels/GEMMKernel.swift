@@ -32,7 +32,7 @@ public enum GEMMKernel {
     @inline(__always)
     static func microKernel<B: BRows>(k: Int, a: UnsafePointer<Float>, b: B,
                                       c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int,
-                                      bias: UnsafePointer<Float>?, accumulate: Bool) {
+                                      bias: UnsafePointer<Float>?, accumulate: Bool, relu: Bool = false) {
         var c0 = Vector(), c1 = Vector(), c2 = Vector(), c3 = Vector()
         var c4 = Vector(), c5 = Vector(), c6 = Vector(), c7 = Vector()
         var pa = a
@@ -53,6 +53,7 @@ public enum GEMMKernel {
             guard i < rows else { return }
             var v = acc
             if let bias { v += Vector(repeating: bias[i]) }
+            if relu { v = v.replacing(with: 0, where: v .< 0) }
             let row = c + i * ldc
             if cols == nr {
                 if accumulate { v += UnsafeRawPointer(row).loadUnaligned(as: Vector.self) }
@@ -72,7 +73,7 @@ public enum GEMMKernel {
     @inline(__always)
     static func microKernelWide<B: BRows>(k: Int, a: UnsafePointer<Float>, b: B,
                                           c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int,
-                                          bias: UnsafePointer<Float>?) {
+                                          bias: UnsafePointer<Float>?, relu: Bool) {
         var c0 = Vector(), c1 = Vector(), c2 = Vector(), c3 = Vector()
         var c4 = Vector(), c5 = Vector(), c6 = Vector(), c7 = Vector()
         var d0 = Vector(), d1 = Vector(), d2 = Vector(), d3 = Vector()
@@ -95,9 +96,11 @@ public enum GEMMKernel {
         @inline(__always) func store(_ lo: Vector, _ hi: Vector, _ i: Int) {
             guard i < rows else { return }
             let bv = bias.map { Vector(repeating: $0[i]) } ?? Vector()
+            var (l, h) = (lo + bv, hi + bv)
+            if relu { l = l.replacing(with: 0, where: l .< 0); h = h.replacing(with: 0, where: h .< 0) }
             let row = UnsafeMutableRawPointer(c + i * ldc)
-            row.storeBytes(of: lo + bv, as: Vector.self)
-            row.storeBytes(of: hi + bv, toByteOffset: nr * MemoryLayout<Float>.stride, as: Vector.self)
+            row.storeBytes(of: l, as: Vector.self)
+            row.storeBytes(of: h, toByteOffset: nr * MemoryLayout<Float>.stride, as: Vector.self)
         }
         store(c0, d0, 0); store(c1, d1, 1); store(c2, d2, 2); store(c3, d3, 3)
         store(c4, d4, 4); store(c5, d5, 5); store(c6, d6, 6); store(c7, d7, 7)
@@ -131,14 +134,14 @@ public enum GEMMKernel {
     }
 
     /// One output row of a stride-1 convolution by implicit GEMM: for j in 0..<n,
-    ///   C[i][j] = bias[i] + Σ_kk A[i][kk] · input[offsets[kk] + j]
+    ///   C[i][j] = bias[i] + Σ_kk A[i][kk] · input[offsets[kk] + j]   (then max(·, 0) if `relu`)
     /// where kk = (ci, ky, kx) and offsets[kk] = ci·H·W + ky·W + kx, `input` pointing at the
     /// output row's top-left input pixel. Full blocks read the input in place; the last partial
     /// block is copied into `tail` (k·nr floats) first, so nothing past the row's end is read.
     public static func convolveRow(m: Int, n: Int, k: Int, packedA: UnsafePointer<Float>,
                                    input: UnsafePointer<Float>, offsets: UnsafePointer<Int>,
                                    c: UnsafeMutablePointer<Float>, ldc: Int,
-                                   bias: UnsafePointer<Float>?, tail: UnsafeMutablePointer<Float>) {
+                                   bias: UnsafePointer<Float>?, relu: Bool, tail: UnsafeMutablePointer<Float>) {
         // Weight panel outermost: one mr-row panel (k·mr floats) stays in L2 while the row's
         // inputs stream past it; with the pixel loop outermost, VGG's 512×4608 weights (9 MB)
         // would be re-read from memory for every 32 pixels.
@@ -154,13 +157,13 @@ public enum GEMMKernel {
             #if ATELIER_AVX512
             while j0 < wideEnd {
                 microKernelWide(k: k, a: a, b: InputRows(base: input + j0, offsets: offsets), c: c + i0 * ldc + j0, ldc: ldc,
-                                rows: rows, bias: rowBias)
+                                rows: rows, bias: rowBias, relu: relu)
                 j0 += 2 * nr
             }
             #endif
             while j0 < fullEnd {
                 microKernel(k: k, a: a, b: InputRows(base: input + j0, offsets: offsets), c: c + i0 * ldc + j0, ldc: ldc,
-                            rows: rows, cols: nr, bias: rowBias, accumulate: false)
+                            rows: rows, cols: nr, bias: rowBias, accumulate: false, relu: relu)
                 j0 += nr
             }
         }
@@ -174,7 +177,7 @@ public enum GEMMKernel {
         }
         for i0 in stride(from: 0, to: m, by: mr) {
             microKernel(k: k, a: packedA + (i0 / mr) * mr * k, b: PanelRows(base: tail), c: c + i0 * ldc + j0, ldc: ldc,
-                        rows: min(mr, m - i0), cols: cols, bias: bias.map { $0 + i0 }, accumulate: false)
+                        rows: min(mr, m - i0), cols: cols, bias: bias.map { $0 + i0 }, accumulate: false, relu: relu)
         }
     }
 }
