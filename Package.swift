@@ -38,7 +38,7 @@ let package = Package(
         .target(name: "TensorAVX2", swiftSettings: wideKernelSettings("haswell")),
         .target(name: "TensorAVX512", swiftSettings: wideKernelSettings("skylake-avx512", defines: ["ATELIER_AVX512"])),
         .target(name: "Tensor", dependencies: ["CPUFeatures", "TensorAVX2", "TensorAVX512"], swiftSettings: kernelSettings),
-        .target(name: "Models", dependencies: ["Tensor"]),
+        .target(name: "Models", dependencies: ["Tensor", "ImageIO"]),
         .target(name: "Training", dependencies: ["Models", "Tensor", "ImageIO"]),
         .target(name: "HTTP"),
         .target(name: "Service", dependencies: ["HTTP", "ImageIO", "Models", "Tensor"]),

@@ -9,10 +9,12 @@ Run once (needs the wheel, numpy and onnxruntime; the versions used are written 
 The input is a deterministic 1×3×44×60 pattern (smooth gradients plus hashed noise, values in 0..1),
 so the test rebuilds nothing but reads it from the same file. Outputs are for three style mixes.
 """
-import datetime, json, struct, sys, tempfile, zipfile
+import datetime, sys, tempfile, zipfile
 
 import numpy as np
 import onnxruntime as ort
+
+from safetensors_writer import write_safetensors
 
 
 def pattern(h, w):
@@ -25,19 +27,6 @@ def pattern(h, w):
     rng = np.random.default_rng(1234)
     img += 0.08 * rng.standard_normal(img.shape).astype(np.float32)
     return np.clip(img, 0, 1)[None].astype(np.float32)
-
-
-def write_safetensors(path, tensors, metadata):
-    header, blobs, offset = {"__metadata__": metadata}, [], 0
-    for name in sorted(tensors):
-        a = np.ascontiguousarray(tensors[name], dtype="<f4")
-        header[name] = {"dtype": "F32", "shape": list(a.shape), "data_offsets": [offset, offset + a.nbytes]}
-        blobs.append(a.tobytes())
-        offset += a.nbytes
-    h = json.dumps(header, sort_keys=True).encode()
-    h += b" " * ((8 - (8 + len(h)) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
 
 
 def main(wheel, out):

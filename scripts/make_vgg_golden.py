@@ -11,26 +11,15 @@ block1_conv2, block2_conv2, block3_conv3 and block4_conv3 (the perceptual-loss l
 spatial size free, and feed a small 1×40×48×3 input that is already in the network's convention
 (BGR, 0–255 minus the ImageNet mean), so the test compares the conv stack alone.
 """
-import datetime, json, struct, sys, tempfile, zipfile
+import datetime, sys, tempfile, zipfile
 
 import numpy as np
 import onnx
 import onnxruntime as ort
 
+from safetensors_writer import write_safetensors
+
 LAYERS = ["block1_conv2", "block2_conv2", "block3_conv3", "block4_conv3"]
-
-
-def write_safetensors(path, tensors, metadata):
-    header, blobs, offset = {"__metadata__": metadata}, [], 0
-    for name in sorted(tensors):
-        a = np.ascontiguousarray(tensors[name], dtype="<f4")
-        header[name] = {"dtype": "F32", "shape": list(a.shape), "data_offsets": [offset, offset + a.nbytes]}
-        blobs.append(a.tobytes())
-        offset += a.nbytes
-    h = json.dumps(header, sort_keys=True).encode()
-    h += b" " * ((8 - (8 + len(h)) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
 
 
 def main(wheel, out):

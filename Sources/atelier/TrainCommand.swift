@@ -37,7 +37,7 @@ enum TrainCommand {
         var styles: [StyleBankExport.Style] = []
         for (id, file) in styleFiles.enumerated() {
             let image = try ServiceSetup.readImage(file.path, maxPixels: config.maxInputPixels)
-            styleImages[id] = imageTensor(ImageFolder.shorterSide(image, styleSize))
+            styleImages[id] = ImageTensor.tensor(from: ImageFolder.shorterSide(image, styleSize))
             styles.append(.init(id: id, name: file.deletingPathExtension().lastPathComponent, source: file.lastPathComponent))
         }
         print("styles: \(styles.map(\.name).joined(separator: ", "))")
@@ -90,15 +90,6 @@ enum TrainCommand {
         }
         try save()
         print(stop ? "stopped at iteration \(trainer.iteration); checkpoint saved" : "done: \(trainer.iteration) iterations")
-    }
-
-    static func imageTensor(_ image: RGBImage) -> Tensor {
-        let plane = image.width * image.height
-        var t = Tensor(uninitialized: [1, 3, image.height, image.width])
-        t.withUnsafeMutableBufferPointer { d in
-            for i in 0..<plane { for c in 0..<3 { d[c * plane + i] = Float(image.pixels[3 * i + c]) / 255 } }
-        }
-        return t
     }
 
     static func provenance(command: String, content: String, count: Int, styles: [StyleBankExport.Style],

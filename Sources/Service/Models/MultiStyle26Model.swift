@@ -23,14 +23,18 @@ public final class MultiStyle26Model: StyleModel, @unchecked Sendable {
     public func stylize(_ image: Tensor, blend: [Int: Float]) -> Tensor {
         var weights = [Float](repeating: 0, count: MultiStyleNetwork.styleCount)
         for (id, w) in blend { weights[id] = w }
-        // The network halves the size twice and doubles it twice: reflect-pad to a multiple of 4,
-        // then crop back (reflection keeps the borders free of dark seams).
-        let (h, w) = (image.shape[2], image.shape[3])
-        let ph = (4 - h % 4) % 4, pw = (4 - w % 4) % 4
-        let padded = ph + pw == 0 ? image : pad2d(image, top: 0, bottom: ph, left: 0, right: pw, mode: .reflect)
-        let out = network(padded, styleWeights: weights)
-        return ph + pw == 0 ? out : crop(out, height: h, width: w)
+        return runPadded(image, toMultipleOf: 4) { network($0, styleWeights: weights) }
     }
+}
+
+/// Runs `network` on `image` reflect-padded at the bottom and right to a multiple of `m` (for
+/// networks that halve the size and double it back), then crops the result to the image's size.
+/// Reflection keeps the borders free of dark seams.
+func runPadded(_ image: Tensor, toMultipleOf m: Int, _ network: (Tensor) -> Tensor) -> Tensor {
+    let (h, w) = (image.shape[2], image.shape[3])
+    let ph = (m - h % m) % m, pw = (m - w % m) % m
+    if ph + pw == 0 { return network(image) }
+    return crop(network(pad2d(image, top: 0, bottom: ph, left: 0, right: pw, mode: .reflect)), height: h, width: w)
 }
 
 /// The top-left H×W of every plane of an [N, C, H', W'] tensor.

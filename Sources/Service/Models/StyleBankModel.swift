@@ -23,11 +23,6 @@ public final class StyleBankModel: StyleModel, @unchecked Sendable {
     }
 
     public func stylize(_ image: Tensor, blend: [Int: Float]) -> Tensor {
-        // Two stride-2 layers and two ×2 upsamplings: pad to a multiple of 4, crop back.
-        let (h, w) = (image.shape[2], image.shape[3])
-        let ph = (4 - h % 4) % 4, pw = (4 - w % 4) % 4
-        let padded = ph + pw == 0 ? image : pad2d(image, top: 0, bottom: ph, left: 0, right: pw, mode: .reflect)
-        let out = network(padded, blend: blend)
-        return ph + pw == 0 ? out : crop(out, height: h, width: w)
+        runPadded(image, toMultipleOf: 4) { network($0, blend: blend) }   // two stride-2 layers, two ×2 upsamplings
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import ImageIO
+import Models
 import Tensor
 
 /// What to do to one image: the parsed, validated form of a `/stylize` request.

@@ -95,40 +95,13 @@ func shiftedSums(_ p: UnsafePointer<Float>, count: Int, shift: Float) -> (Double
     return (total, totalSq)
 }
 
-/// Mean and biased variance of `count` floats, two passes with SIMD partial sums and a double
-/// accumulator per block so large planes (1M+ pixels) keep full precision.
+/// Mean and biased variance of `count` floats, computed exactly as `instanceNorm` computes them
+/// (shifted sums in double precision), so backward passes see the forward pass's statistics.
 public func planeMeanVariance(_ p: UnsafePointer<Float>, count: Int) -> (mean: Float, variance: Float) {
-    typealias V = SIMD16<Float>
-    let block = 4096
-    var total = 0.0
-    var i0 = 0
-    while i0 < count {
-        let end = min(i0 + block, count)
-        var acc = V(), i = i0
-        while i + 16 <= end { acc += UnsafeRawPointer(p + i).loadUnaligned(as: V.self); i += 16 }
-        var s = Double(acc.sum())
-        while i < end { s += Double(p[i]); i += 1 }
-        total += s
-        i0 = end
-    }
-    let mean = Float(total / Double(count))
-    var sq = 0.0
-    i0 = 0
-    let m = V(repeating: mean)
-    while i0 < count {
-        let end = min(i0 + block, count)
-        var acc = V(), i = i0
-        while i + 16 <= end {
-            let d = UnsafeRawPointer(p + i).loadUnaligned(as: V.self) - m
-            acc += d * d
-            i += 16
-        }
-        var s = Double(acc.sum())
-        while i < end { let d = Double(p[i] - mean); s += d * d; i += 1 }
-        sq += s
-        i0 = end
-    }
-    return (mean, Float(sq / Double(count)))
+    let shift = roughMean(p, count: count)
+    let (s, sq) = shiftedSums(p, count: count, shift: shift)
+    let meanShifted = s / Double(count)
+    return (Float(Double(shift) + meanShifted), Float(max(sq / Double(count) - meanShifted * meanShifted, 0)))
 }
 
 /// d[i] = act(s[i]·scale + shift)

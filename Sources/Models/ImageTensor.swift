@@ -2,8 +2,8 @@ import ImageIO
 import Tensor
 
 /// Conversions between 8-bit interleaved RGB images and [1, 3, H, W] float tensors in 0…1.
-enum ImageTensor {
-    static func tensor(from image: RGBImage) -> Tensor {
+public enum ImageTensor {
+    public static func tensor(from image: RGBImage) -> Tensor {
         let plane = image.width * image.height
         var t = Tensor(uninitialized: [1, 3, image.height, image.width])
         t.withUnsafeMutableBufferPointer { dst in
@@ -18,7 +18,7 @@ enum ImageTensor {
         return t
     }
 
-    static func image(from t: Tensor) -> RGBImage {
+    public static func image(from t: Tensor) -> RGBImage {
         precondition(t.rank == 4 && t.shape[0] == 1 && t.shape[1] == 3)
         let (h, w) = (t.shape[2], t.shape[3])
         let plane = h * w
