@@ -136,8 +136,8 @@ def main():
     for n in nets:
         t.append(f"| {n['network']} | {n['input']} | {ms(n['ours_s'])} | {ms(n['onnxruntime_s'])} | {n['ratio']:.2f} | "
                  f"{spread(ours, n['key'])} · {spread(peer, n['key'])} |")
-    t.append(f"\n### 2. GEMM, C(M×N) = A(M×K)·B(K×N), float32\n")
-    t.append("| M × N × K | from | ours (GFLOP/s) | OpenBLAS sgemm (GFLOP/s) | ours as % of OpenBLAS | rounds, ours · OpenBLAS |")
+    t.append(f"\n### 2. Convolution kernels vs OpenBLAS sgemm on the same GEMM shape (M = Cout, N = output pixels, K = Cin·k·k), float32\n")
+    t.append("| M × N × K | from | ours: Conv2D (GFLOP/s) | OpenBLAS sgemm (GFLOP/s) | ours as % of OpenBLAS | rounds, ours · OpenBLAS |")
     t.append("|---|---|---:|---:|---:|---|")
     for g in gemms:
         t.append(f"| {g['m']} × {g['n']} × {g['k']} | {g['label']} | {g['ours_gflops']:.1f} | {g['openblas_gflops']:.1f} | {g['pct']:.0f}% | "
@@ -215,9 +215,10 @@ Notes:
   VGG16: 1×3×256×256 filled with 10, fed to onnxruntime as the NHWC tensor holding the same
   values). onnxruntime runs the wheel's own ONNX graphs; the VGG graph is cut at
   `functional_1/block4_conv3_1/Relu:0` with free spatial dims, as scripts/make_vgg_golden.py does.
-- GEMM: our side is `GEMM.multiplyPacked` on operands packed beforehand, with the N columns split into
-  256-wide tiles over the threads, as the convolution calls it; numpy's `matmul(out=)` packs inside
-  the call. Each timed sample is a batch of calls (the same count on both sides, about 20 ms).
+- Convolution: our side is the whole `Conv2D` call inference makes (implicit GEMM straight from the
+  input rows, output written, both threads) on an input padded so the output has N pixels; the peer
+  is numpy's `matmul(out=)` (OpenBLAS sgemm) on A M×K and B K×N, which packs inside the call. Each
+  timed sample is a batch of calls (the same count on both sides, about 20 ms).
 - HTTP: overhead = median request latency − median `X-Inference-Seconds`: the HTTP exchange on
   loopback, JPEG decode, tensor conversion and JPEG encode (quality 90). The service runs with its
   defaults (2 workers, queue 16, all cores per inference); no benchmark-only flag or environment.

@@ -31,19 +31,21 @@ enum BenchCommand {
         results["vgg16_relu4_3_256"] = tv
         print(String(format: "vgg16 to relu4_3 256²: %8.1f ms", tv * 1000))
 
-        // GEMM shapes the networks produce: (Cout, pixels of one tile, Cin·K·K).
-        for (m, n, k, label) in [(32, 4096, 288, "multistyle 3×3 32→32"), (32, 4096, 243, "multistyle 9×9 3→32"),
-                                  (128, 4096, 576, "vgg 3×3 64→128"), (512, 1024, 2304, "vgg 3×3 256→512"),
-                                  (512, 512, 4608, "vgg 3×3 512→512")] {
-            let (gflops, inner) = gemmGFLOPs(m: m, n: n, k: k, repeats: repeats)
+        // The convolutions the networks run, as the GEMM shapes they amount to:
+        // M = Cout, N = output pixels, K = Cin·k·k. The peer times OpenBLAS sgemm on the same M, N, K.
+        for (cin, cout, kernel, oh, ow, label) in [(32, 32, 3, 64, 64, "multistyle 3×3 32→32"), (3, 32, 9, 64, 64, "multistyle 9×9 3→32"),
+                                                   (64, 128, 3, 64, 64, "vgg 3×3 64→128"), (256, 512, 3, 32, 32, "vgg 3×3 256→512"),
+                                                   (512, 512, 3, 16, 32, "vgg 3×3 512→512")] {
+            let (m, n, k) = (cout, oh * ow, cin * kernel * kernel)
+            let (gflops, inner) = convGFLOPs(cin: cin, cout: cout, kernel: kernel, outH: oh, outW: ow, repeats: repeats)
             results["gemm_\(m)x\(n)x\(k)"] = gflops
             gemmShapes.append(["m": m, "n": n, "k": k, "label": label, "gflops": gflops, "inner": inner])
-            print(String(format: "gemm %4d×%5d×%5d (%@): %7.1f GFLOP/s", m, n, k, label, gflops))
+            print(String(format: "conv as gemm %4d×%5d×%5d (%@): %7.1f GFLOP/s", m, n, k, label, gflops))
         }
         if a.flags.contains("json") {
             // How the numbers were taken, so a peer (scripts/bench_peer.py) can repeat exactly this.
             results["meta"] = ["kernels": "\(GEMM.variant)", "threads": Parallel.maxThreads, "repeats": repeats,
-                               "warmup": 1, "statistic": "median", "gemm_tile": 256, "gemm_shapes": gemmShapes,
+                               "warmup": 1, "statistic": "median", "gemm_shapes": gemmShapes,
                                "multistyle_input": "1x3xSxS filled with 0.5, style 3", "vgg_input": "1x3x256x256 filled with 10"]
             let data = try JSONSerialization.data(withJSONObject: results, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
@@ -62,26 +64,16 @@ enum BenchCommand {
         return times.sorted()[times.count / 2]
     }
 
-    /// Multithreaded packed GEMM throughput: the n columns are split over the workers as the
-    /// convolution splits its pixels. One call is well under a millisecond, so each timed sample
-    /// is a batch of `inner` calls (enough for about 20 ms; the peer uses the same count).
-    static func gemmGFLOPs(m: Int, n: Int, k: Int, repeats: Int) -> (gflops: Double, inner: Int) {
-        let a = UnsafeMutablePointer<Float>.allocate(capacity: GEMM.packedASize(m: m, k: k))
-        let b = UnsafeMutablePointer<Float>.allocate(capacity: GEMM.packedBSize(k: k, n: n))
-        let c = UnsafeMutablePointer<Float>.allocate(capacity: m * n)
-        defer { a.deallocate(); b.deallocate(); c.deallocate() }
-        a.initialize(repeating: 0.01, count: GEMM.packedASize(m: m, k: k))
-        b.initialize(repeating: 0.02, count: GEMM.packedBSize(k: k, n: n))
-        let tile = 256
-        let tiles = n / tile
-        let once = {
-            Parallel.forEach(tiles) { i in
-                GEMM.multiplyPacked(m: m, n: tile, k: k, packedA: a, packedB: b + i * tile * k, c: c + i * tile, ldc: n)
-            }
-        }
+    /// Throughput of `Conv2D` (the implicit-GEMM kernel inference runs, both threads) on an input
+    /// already padded so the output is outH×outW. One call can be well under a millisecond, so each
+    /// timed sample is a batch of `inner` calls (about 20 ms; the peer uses the same count).
+    static func convGFLOPs(cin: Int, cout: Int, kernel: Int, outH: Int, outW: Int, repeats: Int) -> (gflops: Double, inner: Int) {
+        let conv = Conv2D(weight: Tensor(shape: [cout, cin, kernel, kernel], repeating: 0.01))
+        let x = Tensor(shape: [1, cin, outH + kernel - 1, outW + kernel - 1], repeating: 0.02)
+        let once = { _ = conv(x) }
         let one = median(3, once)
         let inner = max(1, min(1000, Int(0.02 / max(one, 1e-6))))
         let t = median(repeats) { for _ in 0..<inner { once() } } / Double(inner)
-        return (2 * Double(m) * Double(n) * Double(k) / t / 1e9, inner)
+        return (2 * Double(cout) * Double(outH * outW) * Double(cin * kernel * kernel) / t / 1e9, inner)
     }
 }
