@@ -19,7 +19,7 @@ RUN ATELIER_CPU="$ATELIER_CPU" make weights SWIFT_FLAGS=--static-swift-stdlib MO
 
 FROM debian:bookworm-slim
 RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-        libpng16-16 libjpeg62-turbo zlib1g \
+        libpng16-16 libjpeg62-turbo zlib1g libstdc++6 \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --home-dir /var/lib/atelier atelier \
     && mkdir -p /var/lib/atelier && chown atelier /var/lib/atelier
