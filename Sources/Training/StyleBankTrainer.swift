@@ -164,6 +164,17 @@ public final class StyleBankTrainer {
         return (t, meta)
     }
 
+    /// Continues from exported weights (no optimizer state): same parameter names and shapes required.
+    public func start(from weights: [String: Tensor], iteration: Int) throws {
+        for (name, value) in parameters {
+            guard let w = weights[name], w.shape == value.shape else { throw TrainingError("weights lack \(name) \(value.shape)") }
+        }
+        parameters = Dictionary(uniqueKeysWithValues: parameters.keys.map { ($0, weights[$0]!) })
+        optimizers = [:]
+        self.iteration = iteration
+        random = TrainingRandom(seed: config.seed &+ UInt64(iteration))
+    }
+
     public func restore(tensors: [String: Tensor], metadata: [String: String]) throws {
         guard let it = metadata["iteration"].flatMap(Int.init), let r = metadata["random"].flatMap(UInt64.init) else {
             throw TrainingError("checkpoint lacks iteration/random state")

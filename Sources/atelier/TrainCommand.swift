@@ -11,7 +11,7 @@ enum TrainCommand {
         guard args.first == "stylebank" else { throw CLIError("usage: atelier train stylebank --content DIR --styles DIR [--out DIR] …") }
         let a = try Arguments(args.dropFirst(), flagNames: ["fresh"])
         try a.checkKnown(["content", "styles", "out", "size", "batch", "iterations", "checkpoint-every", "lr", "style-weight",
-                          "content-weight", "tv-weight", "seed", "style-size", "max-images", "models", "data", "fresh", "log-every"])
+                          "content-weight", "tv-weight", "seed", "style-size", "max-images", "models", "data", "fresh", "log-every", "init"])
         guard let contentDir = a.options["content"], let stylesDir = a.options["styles"] else {
             throw CLIError("--content DIR and --styles DIR are required")
         }
@@ -57,6 +57,16 @@ enum TrainCommand {
             }
             try trainer.restore(tensors: saved.tensors, metadata: saved.metadata)
             print("resumed from \(checkpointURL.path) at iteration \(trainer.iteration)")
+        } else if let initPath = a.options["init"] {
+            // Exported weights (F16, no optimizer state): continue training from them with fresh
+            // Adam moments, e.g. from the committed resume point of an earlier session.
+            let saved = try SafeTensors.load(URL(fileURLWithPath: initPath))
+            let names = try StyleBankExport.styles(metadata: saved.metadata).map(\.name)
+            guard names == styles.map(\.name) else {
+                throw CLIError("\(initPath) holds styles \(names), not the --styles folder's \(styles.map(\.name))")
+            }
+            try trainer.start(from: saved.tensors, iteration: saved.metadata["iteration"].flatMap(Int.init) ?? 0)
+            print("starting from \(initPath) at iteration \(trainer.iteration)")
         }
 
         let command = (["atelier train stylebank"] + args.dropFirst()).joined(separator: " ")
@@ -64,7 +74,7 @@ enum TrainCommand {
             let c = trainer.checkpoint()
             try SafeTensors.write(c.tensors, to: checkpointURL, metadata: c.metadata)
             let model = trainer.parameters
-            try StyleBankExport.write(parameters: model, styles: styles, to: out, provenance: provenance(
+            try StyleBankExport.write(parameters: model, styles: styles, iteration: trainer.iteration, to: out, provenance: provenance(
                 command: command, content: contentDir, count: data.images.count, styles: styles, config: tc,
                 iteration: trainer.iteration, recent: recentLosses))
         }

@@ -20,7 +20,7 @@ usage: atelier <command> [options]
                    time the networks and kernels (make bench compares them with onnxruntime)
   profile          [--size 1024]   multistyle26's time op by op
   train stylebank  --content DIR --styles DIR [--out data/training/stylebank] [--size 256] [--batch 4]
-                   [--iterations N] [--checkpoint-every 50] [--lr 1e-3] [--style-weight W] [--fresh]
+                   [--iterations N] [--checkpoint-every 50] [--lr 1e-3] [--style-weight W] [--fresh] [--init W.safetensors]
                    train a StyleBank from folders of images; resumes from OUT/checkpoint.safetensors
 """
 

@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 import ImageIO
 import Models
@@ -86,5 +87,29 @@ final class StyleBankTrainerTests: XCTestCase {
         for _ in 0..<2 { b.step(photos) }
         XCTAssertEqual(a.parameters.keys.sorted(), b.parameters.keys.sorted())
         for (k, v) in a.parameters { XCTAssertEqual(v.scalars, b.parameters[k]!.scalars, k) }
+    }
+}
+
+extension StyleBankTrainerTests {
+    /// Exported F16 weights start a new trainer at the saved iteration with the same parameters
+    /// (to F16 precision); wrong shapes are refused.
+    func testStartsFromExportedWeights() throws {
+        let (a, photos) = makeTrainer()
+        for _ in 0..<2 { a.step(photos) }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("atelier-export-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try StyleBankExport.write(parameters: a.parameters, styles: [.init(id: 0, name: "s", source: "s.jpg")],
+                                  iteration: a.iteration, to: dir, provenance: "test")
+        let saved = try SafeTensors.load(dir.appendingPathComponent("stylebank.safetensors"))
+        XCTAssertEqual(try StyleBankExport.styles(metadata: saved.metadata).map(\.name), ["s"])
+        let (b, _) = makeTrainer(seed: 5)
+        try b.start(from: saved.tensors, iteration: Int(saved.metadata["iteration"]!)!)
+        XCTAssertEqual(b.iteration, 2)
+        for (k, v) in a.parameters {
+            for (x, y) in zip(v.scalars, b.parameters[k]!.scalars) { XCTAssertEqual(x, y, accuracy: abs(x) * 1e-3 + 1e-4, k) }
+        }
+        var broken = saved.tensors
+        broken["bank.0.weight"] = Tensor(zeros: [1])
+        XCTAssertThrowsError(try b.start(from: broken, iteration: 0))
     }
 }
