@@ -35,3 +35,27 @@ final class MultiStyleGoldenTests: XCTestCase {
         XCTAssertGreaterThan(meanAbs, 0.02)
     }
 }
+
+extension MultiStyleGoldenTests {
+    /// The striped evaluation of the first two layers (for very large images) gives the same image
+    /// as the whole-image one, for stripe heights that do and do not divide the image.
+    func testStripedFrontMatchesWholeImage() throws {
+        var network = try MultiStyleNetwork(weights: SafeTensors.load(WeightsLocation.file("multistyle26.safetensors")).tensors)
+        let golden = try SafeTensors.load(XCTUnwrap(Bundle.module.url(forResource: "Golden/multistyle26", withExtension: "safetensors")))
+        let input = try XCTUnwrap(golden.tensors["input"])
+        let weights = try XCTUnwrap(golden.tensors["weights.blend3_12"]).scalars
+        let whole = network(input, styleWeights: weights)
+        network.stripedAbovePixels = 0
+        for rows in [8, 7, 64] {
+            network.stripeRows = rows
+            let striped = network(input, styleWeights: weights)
+            let maxDiff = zip(striped.scalars, whole.scalars).map { abs($0 - $1) }.max()!
+            XCTAssertLessThan(maxDiff, 1e-4, "stripe rows \(rows)")
+        }
+        // A batch of two runs image by image.
+        let pair = Tensor(shape: [2] + input.shape.dropFirst(), values: input.scalars + input.scalars.map { 1 - $0 })
+        let batched = network(pair, styleWeights: weights)
+        XCTAssertEqual(batched.shape, [2, 3, 44, 60])
+        XCTAssertLessThan(zip(Array(batched.scalars.prefix(whole.count)), whole.scalars).map { abs($0 - $1) }.max()!, 1e-4)
+    }
+}

@@ -166,3 +166,28 @@ public func instanceNormReference(_ x: Tensor, gamma: [Float], beta: [Float], ep
 }
 
 @inline(__always) private func Foundation_exp(_ x: Double) -> Double { exp(x) }
+
+/// Mean and biased variance of one plane gathered piece by piece, for images processed in
+/// stripes; the same shifted double-precision sums as `instanceNorm`.
+public struct PlaneMoments: Sendable {
+    var shift: Float?
+    var sum = 0.0, sumOfSquares = 0.0
+    var count = 0
+
+    public init() {}
+
+    public mutating func add(_ p: UnsafePointer<Float>, count n: Int) {
+        guard n > 0 else { return }
+        let s = shift ?? roughMean(p, count: n)
+        shift = s
+        let (a, b) = shiftedSums(p, count: n, shift: s)
+        sum += a
+        sumOfSquares += b
+        count += n
+    }
+
+    public var meanVariance: (mean: Float, variance: Float) {
+        let m = sum / Double(max(count, 1))
+        return (Float(Double(shift ?? 0) + m), Float(max(sumOfSquares / Double(max(count, 1)) - m * m, 0)))
+    }
+}

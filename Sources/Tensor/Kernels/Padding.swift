@@ -46,3 +46,19 @@ func sourceIndex(_ i: Int, size: Int, mode: PaddingMode) -> Int {
     case .reflect: return i < 0 ? -i : 2 * (size - 1) - i
     }
 }
+
+/// Rows `range` of every plane of an [N, C, H, W] tensor, as [N, C, range.count, W].
+public func sliceRows(_ x: Tensor, _ range: Range<Int>) -> Tensor {
+    precondition(x.rank == 4 && range.lowerBound >= 0 && range.upperBound <= x.shape[2], "rows \(range) of \(x.shape)")
+    let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+    var out = Tensor(uninitialized: [n, c, range.count, w])
+    out.withUnsafeMutableBufferPointer { dst in
+        x.withUnsafeBufferPointer { src in
+            for plane in 0..<(n * c) {
+                (dst.baseAddress! + plane * range.count * w).update(from: src.baseAddress! + (plane * h + range.lowerBound) * w,
+                                                                   count: range.count * w)
+            }
+        }
+    }
+    return out
+}
