@@ -127,7 +127,8 @@ final class ServerBasicsTests: ServerTestCase {
         XCTAssertEqual(client.readResponse()?.bodyText, "GET /a")
         let last = client.readResponse()
         XCTAssertEqual(last?.bodyText, "GET /b")
-        XCTAssertEqual(last?.headers["Connection"], "close")
+        // Whether /b's response says `Connection: close` depends on whether the server has read
+        // the EOF before answering it (a race); either way it must then close the connection.
         XCTAssertTrue(client.receivesEOF())
     }
 }
