@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -12,10 +13,28 @@ public enum Parallel {
     /// Threads one kernel call may use. Defaults to the number of online cores.
     nonisolated(unsafe) public static var maxThreads: Int = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
 
-    /// Runs `body(worker, workers)` for each of `min(maxThreads, tasks)` workers in parallel.
-    /// A worker handles tasks `worker, worker + workers, ...` (see `forEachTask`).
+    /// Runs `body` with the kernels it calls from this thread limited to `threads` workers, e.g. a
+    /// background training job on one core while stylization keeps the rest.
+    public static func withThreadLimit<R>(_ threads: Int, _ body: () throws -> R) rethrows -> R {
+        let dictionary = Thread.current.threadDictionary
+        let saved = dictionary[threadLimitKey]
+        dictionary[threadLimitKey] = max(1, threads)
+        defer { dictionary[threadLimitKey] = saved }
+        return try body()
+    }
+
+    private static let threadLimitKey = "atelier.parallel.threadLimit"
+
+    /// The worker count kernels called from this thread may use.
+    public static var threadsForCurrentThread: Int {
+        min(maxThreads, (Thread.current.threadDictionary[threadLimitKey] as? Int) ?? maxThreads)
+    }
+
+    /// Runs `body(worker, workers)` for each of `min(threads, tasks)` workers in parallel, where
+    /// `threads` is `maxThreads` or this thread's limit (`withThreadLimit`).
+    /// A worker handles tasks `worker, worker + workers, ...`.
     public static func run(tasks: Int, _ body: (_ worker: Int, _ workers: Int) -> Void) {
-        let workers = max(1, min(maxThreads, tasks))
+        let workers = max(1, min(threadsForCurrentThread, tasks))
         if workers == 1 { body(0, 1); return }
         DispatchQueue.concurrentPerform(iterations: workers) { body($0, workers) }
     }

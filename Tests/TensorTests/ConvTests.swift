@@ -54,3 +54,22 @@ final class ConvTests: XCTestCase {
         XCTAssertEqual(one.scalars, four.scalars)
     }
 }
+
+final class ParallelTests: XCTestCase {
+    /// A thread's limit caps the workers its kernels use, only on that thread, and is restored.
+    func testThreadLimitIsPerThreadAndScoped() {
+        let all = Parallel.threadsForCurrentThread
+        Parallel.withThreadLimit(1) {
+            XCTAssertEqual(Parallel.threadsForCurrentThread, 1)
+            var seen = Set<Int>()
+            Parallel.run(tasks: 8) { _, workers in seen.insert(workers) }
+            XCTAssertEqual(seen, [1])
+            final class Box: @unchecked Sendable { var threads = 0 }
+            let other = DispatchSemaphore(value: 0), box = Box()
+            Thread { box.threads = Parallel.threadsForCurrentThread; other.signal() }.start()
+            other.wait()
+            XCTAssertEqual(box.threads, Parallel.maxThreads)
+        }
+        XCTAssertEqual(Parallel.threadsForCurrentThread, all)
+    }
+}

@@ -5,7 +5,7 @@
 /// A = the tile's gy rows (Cout × pixels), B = the tile's receptive fields, one pixel per row
 /// (pixels × Cin·KH·KW), gathered straight into GEMM panels. Tiles (over all images) are spread
 /// over the workers; each worker accumulates its own partial ∂L/∂w, and the partials are summed at
-/// the end in worker order, so the result is deterministic for a given `Parallel.maxThreads`.
+/// the end in worker order, so the result is deterministic for a given thread count.
 enum ConvWeightGradient {
     /// Output pixels per tile: the GEMM's k. Each tile reads and writes the whole partial ∂L/∂w
     /// (Cout × Cin·KH·KW), so deep tiles amortize that traffic; 256 measured best from 3→64 to
@@ -20,7 +20,7 @@ enum ConvWeightGradient {
         let cout = gy.shape[1], pixels = ho * wo, k = cin * kh * kw
         let tile = max(1, min(tilePixels, pixels))
         let tilesPerImage = (pixels + tile - 1) / tile, tasks = n * tilesPerImage
-        let workers = max(1, min(Parallel.maxThreads, tasks))
+        let workers = max(1, min(Parallel.threadsForCurrentThread, tasks))
         // Offset of receptive-field entry (ci, ky, kx) from the field's top-left corner.
         var fieldOffset = [Int](repeating: 0, count: k)
         for ci in 0..<cin { for ky in 0..<kh { for kx in 0..<kw { fieldOffset[(ci * kh + ky) * kw + kx] = (ci * h + ky) * w + kx } } }

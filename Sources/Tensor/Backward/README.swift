@@ -21,4 +21,4 @@
 // Conventions: gradients have the shape of what they differentiate; sums that feed a loss value
 // or a per-channel gradient are accumulated in double precision; multithreaded kernels give the
 // same bits on any thread count except conv weight gradients, whose per-worker partial sums are
-// reduced in worker order (same bits for the same `Parallel.maxThreads`).
+// reduced in worker order (same bits for the same thread count).

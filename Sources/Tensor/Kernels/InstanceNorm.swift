@@ -19,7 +19,7 @@ public func instanceNorm(_ x: Tensor, gamma: [Float], beta: [Float], epsilon: Fl
     // plane is cut into `parts` chunks: one pass gathers shifted sums per chunk, one applies.
     let planes = n * c
     guard plane > 0 else { return x }
-    let parts = max(1, min((2 * Parallel.maxThreads + planes - 1) / planes, plane / 65_536))
+    let parts = max(1, min((2 * Parallel.threadsForCurrentThread + planes - 1) / planes, plane / 65_536))
     let chunk = (plane + parts - 1) / parts
     var sums = [(Double, Double)](repeating: (0, 0), count: planes * parts)
     var out = Tensor(uninitialized: x.shape)
