@@ -28,8 +28,9 @@ public enum BlockTraining {
     }
 
     /// Gradients of the block's parameters (keyed like `params`) and, when `inputGradient`, of x.
+    /// With `weightGradients` off (a frozen block) only ∂L/∂x is computed.
     public static func backward(_ spec: ConvBlockSpec, _ params: [String: Tensor], _ a: BlockActivations,
-                                gradOutput gy: Tensor, inputGradient: Bool) -> (gradInput: Tensor?, gradients: [String: Tensor]) {
+                                gradOutput gy: Tensor, inputGradient: Bool, weightGradients: Bool = true) -> (gradInput: Tensor?, gradients: [String: Tensor]) {
         var grads: [String: Tensor] = [:]
         // The activation's gradient from the stored output, so its mask is exactly the forward's.
         let gz: Tensor
@@ -50,8 +51,9 @@ public enum BlockTraining {
             gc = gz
         }
         let w = params["\(spec.name).weight"]!
-        let r = conv2dBackward(input: a.padded, weight: w, stride: spec.stride, gradOutput: gc, computeInputGradient: inputGradient)
-        grads["\(spec.name).weight"] = r.gradWeight!
+        let r = conv2dBackward(input: a.padded, weight: w, stride: spec.stride, gradOutput: gc,
+                               computeInputGradient: inputGradient, computeWeightGradient: weightGradients)
+        if weightGradients { grads["\(spec.name).weight"] = r.gradWeight! } else { grads = [:] }
         guard inputGradient, let gp = r.gradInput else { return (nil, grads) }
         let p = spec.padding
         let gu = p > 0 ? pad2dBackward(gp, top: p, bottom: p, left: p, right: p, mode: .reflect) : gp
@@ -98,11 +100,13 @@ public enum ChainTraining {
     /// Backward through the chain; `gradients` accumulates parameter gradients (adding to any
     /// already there, as when a block is used twice in one step). Returns ∂L/∂input if asked.
     public static func backward(_ specs: [ConvBlockSpec], _ params: [String: Tensor], _ acts: ChainActivations,
-                                gradOutput: Tensor, inputGradient: Bool, into gradients: inout [String: Tensor]) -> Tensor? {
+                                gradOutput: Tensor, inputGradient: Bool, weightGradients: Bool = true,
+                                into gradients: inout [String: Tensor]) -> Tensor? {
         var g: Tensor? = gradOutput
         for (i, spec) in specs.enumerated().reversed() {
             let needInput = i > 0 || inputGradient
-            let r = BlockTraining.backward(spec, params, acts.blocks[i], gradOutput: g!, inputGradient: needInput)
+            let r = BlockTraining.backward(spec, params, acts.blocks[i], gradOutput: g!, inputGradient: needInput,
+                                           weightGradients: weightGradients)
             for (k, v) in r.gradients { gradients[k] = gradients[k].map { add($0, v) } ?? v }
             g = r.gradInput
         }

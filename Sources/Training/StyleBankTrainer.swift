@@ -58,6 +58,18 @@ public final class StyleBankTrainer {
         styleTargets = styleImages.mapValues { loss.styleTargets($0) }
     }
 
+    /// A trainer that learns one new bank against a fixed, trained auto-encoder (Chen et al. §3.4,
+    /// incremental learning): the encoder, decoder and every other bank stay exactly as they are.
+    public static func newStyle(autoencoder: [String: Tensor], styleID: Int, styleImage: Tensor,
+                                loss: PerceptualLoss, config: StyleBankTrainingConfig) -> StyleBankTrainer {
+        var parameters = autoencoder.filter { $0.key.hasPrefix("encoder.") || $0.key.hasPrefix("decoder.") }
+        parameters.merge(StyleBankArchitecture.initialize(StyleBankArchitecture.bank(styleID), seed: config.seed)) { a, _ in a }
+        let trainer = StyleBankTrainer(parameters: parameters, styles: [styleID], styleImages: [styleID: styleImage],
+                                       loss: loss, config: config)
+        trainer.trainsAutoencoder = false
+        return trainer
+    }
+
     /// Fresh He-initialized weights for the auto-encoder and the given banks.
     public static func initialParameters(styles: [Int], seed: UInt64) -> [String: Tensor] {
         var p: [String: Tensor] = [:]
@@ -110,12 +122,11 @@ public final class StyleBankTrainer {
             gy = add(gy, scaled(tv.gradient, config.tvWeight))
         }
         var grads: [String: Tensor] = [:]
-        let gBank = ChainTraining.backward(StyleBankArchitecture.decoder, parameters, dec, gradOutput: gy, inputGradient: true, into: &grads)!
+        let gBank = ChainTraining.backward(StyleBankArchitecture.decoder, parameters, dec, gradOutput: gy, inputGradient: true,
+                                           weightGradients: trainAutoencoder, into: &grads)!
         let gEnc = ChainTraining.backward(bank, parameters, bnk, gradOutput: gBank, inputGradient: trainAutoencoder, into: &grads)
         if trainAutoencoder, let gEnc {
             _ = ChainTraining.backward(StyleBankArchitecture.encoder, parameters, enc, gradOutput: gEnc, inputGradient: false, into: &grads)
-        } else {
-            for k in grads.keys where k.hasPrefix("decoder.") { grads[k] = nil }
         }
         return (losses, grads, y)
     }

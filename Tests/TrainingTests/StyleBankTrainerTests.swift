@@ -113,3 +113,25 @@ extension StyleBankTrainerTests {
         XCTAssertThrowsError(try b.start(from: broken, iteration: 0))
     }
 }
+
+extension StyleBankTrainerTests {
+    /// Learning a new style touches only its bank: encoder and decoder stay bit-identical while the
+    /// style loss falls.
+    func testNewStyleTrainsOnlyItsBank() {
+        let (base, photos) = makeTrainer()
+        var config = base.config
+        config.learningRate = 1e-2
+        let trainer = StyleBankTrainer.newStyle(autoencoder: base.parameters, styleID: 7,
+                                                styleImage: TrainingFixtures.image([1, 3, 32, 32], seed: 123),
+                                                loss: TrainingFixtures.perceptualLoss, config: config)
+        let before = trainer.parameters
+        XCTAssertNil(before["bank.0.weight"])
+        var losses: [Float] = []
+        for _ in 0..<8 { losses.append(trainer.step(photos).losses.style) }
+        for (k, v) in before where !k.hasPrefix("bank.7.") {
+            XCTAssertEqual(trainer.parameters[k]!.scalars, v.scalars, "\(k) changed")
+        }
+        XCTAssertNotEqual(trainer.parameters["bank.7.weight"]!.scalars, before["bank.7.weight"]!.scalars)
+        XCTAssertLessThan(losses.suffix(3).reduce(0, +), losses.prefix(3).reduce(0, +), "\(losses)")
+    }
+}
