@@ -63,21 +63,9 @@ public struct ImageFolder {
     }
 }
 
-/// The trainer's random source (SplitMix64): reproducible from a seed, and its state is one
-/// number, saved in checkpoints so a resumed run continues the same sequence.
-public struct TrainingRandom {
-    public var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E3779B97F4A7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-        z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in 0..<n.
-    public mutating func int(_ n: Int) -> Int { Int(next() % UInt64(max(n, 1))) }
-}
+/// The trainer's random source: its state is one number, saved in checkpoints so a resumed run
+/// continues the same sequence.
+public typealias TrainingRandom = SplitMix64
 
 public struct TrainingError: Error, CustomStringConvertible {
     public let description: String

@@ -3,15 +3,10 @@ import Tensor
 
 /// Deterministic pseudo-random values (SplitMix64), so failures reproduce.
 struct SeededValues {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
+    var random: SplitMix64
+    init(seed: UInt64) { random = SplitMix64(seed: seed) }
     mutating func next() -> Float {
-        state &+= 0x9E3779B97F4A7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-        z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-        z ^= z >> 31
-        return Float(z >> 40) / Float(1 << 24) * 2 - 1   // uniform in [-1, 1)
+        Float(random.next() >> 40) / Float(1 << 24) * 2 - 1   // uniform in [-1, 1)
     }
     mutating func tensor(_ shape: [Int]) -> Tensor {
         Tensor(shape: shape, values: (0..<shape.reduce(1, *)).map { _ in next() })

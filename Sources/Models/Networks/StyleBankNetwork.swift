@@ -138,22 +138,13 @@ func scale(_ x: Tensor, by s: Float) -> Tensor {
 
 /// Standard normal samples (Box–Muller over SplitMix64), reproducible from a seed.
 public struct SeededNormal {
-    var state: UInt64
+    var uniforms: SplitMix64
     var spare: Float?
-    public init(seed: UInt64) { state = seed }
-
-    mutating func uniform() -> Double {
-        state &+= 0x9E3779B97F4A7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-        z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-        z ^= z >> 31
-        return (Double(z >> 11) + 0.5) / Double(1 << 53)
-    }
+    public init(seed: UInt64) { uniforms = SplitMix64(seed: seed) }
 
     public mutating func next() -> Float {
         if let s = spare { spare = nil; return s }
-        let r = (-2 * log(uniform())).squareRoot(), t = 2 * Double.pi * uniform()
+        let r = (-2 * log(uniforms.uniform())).squareRoot(), t = 2 * Double.pi * uniforms.uniform()
         spare = Float(r * sin(t))
         return Float(r * cos(t))
     }
