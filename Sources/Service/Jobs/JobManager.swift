@@ -1,0 +1,164 @@
+import Foundation
+import Models
+
+/// Runs background jobs (style training) one at a time by default, from a bounded queue, and keeps
+/// their records in `jobs.json` in the data folder (written atomically on every state change, and
+/// at most every few seconds for progress).
+///
+/// After a crash or restart, jobs the file shows queued or running are marked failed with the
+/// reason, never left "running" forever; their work is not resumed (a training job would restart
+/// from its inputs, which the caller may resubmit).
+public final class JobManager: @unchecked Sendable {
+    public struct QueueFull: Error {}
+    public typealias Work = (JobContext) throws -> Void
+
+    private let lock = NSLock()
+    /// Serializes writes of jobs.json, so a later snapshot never lands before an earlier one.
+    private let saveLock = NSLock()
+    private var records: [String: JobRecord] = [:]
+    private var order: [String] = []
+    private var contexts: [String: JobContext] = [:]
+    private var pending: [(String, Work)] = []
+    private let workers: WorkerPool
+    private let file: URL
+    private let capacity: Int
+    private let maxRecords: Int
+    private var lastSaved = Date.distantPast
+
+    public init(file: URL, capacity: Int = 8, concurrentJobs: Int = 1, maxRecords: Int = 1000) throws {
+        self.file = file
+        self.capacity = capacity
+        self.maxRecords = maxRecords
+        workers = WorkerPool(workers: concurrentJobs, capacity: capacity, name: "atelier.job")
+        if let data = FileManager.default.contents(atPath: file.path) {
+            let decoder = JSONDecoder()
+            decoder.dateDecodingStrategy = .iso8601
+            let saved = try decoder.decode([JobRecord].self, from: data)
+            for var r in saved {
+                if !r.isFinished {
+                    r.error = "interrupted: the service stopped while this job was \(r.status.rawValue)"
+                    r.status = .failed
+                    r.finishedAt = Date()
+                }
+                records[r.id] = r
+                order.append(r.id)
+            }
+            try save(force: true)
+        }
+    }
+
+    /// Queues `work`; throws `QueueFull` when `capacity` jobs are already waiting.
+    public func submit(kind: String, iterations: Int, styleID: Int? = nil, work: @escaping Work) throws -> JobRecord {
+        let id = UUID().uuidString.lowercased()
+        let record = JobRecord(id: id, kind: kind, status: .queued, iterations: iterations, styleID: styleID, createdAt: Date())
+        let context = JobContext { [weak self] iteration, loss in self?.progress(id, iteration: iteration, loss: loss) }
+        lock.lock()
+        records[id] = record
+        order.append(id)
+        contexts[id] = context
+        trimFinished()
+        lock.unlock()
+        guard workers.submit({ [weak self] in self?.run(id, context: context, work: work) }) else {
+            lock.lock()
+            records[id] = nil
+            order.removeAll { $0 == id }
+            contexts[id] = nil
+            lock.unlock()
+            throw QueueFull()
+        }
+        try? save(force: true)
+        return record
+    }
+
+    public func job(_ id: String) -> JobRecord? { lock.lock(); defer { lock.unlock() }; return records[id] }
+    public var jobs: [JobRecord] { lock.lock(); defer { lock.unlock() }; return order.compactMap { records[$0] } }
+
+    /// Cancels a queued or running job; false when it is unknown or already finished.
+    @discardableResult
+    public func cancel(_ id: String) -> Bool {
+        lock.lock()
+        guard var r = records[id], !r.isFinished else { lock.unlock(); return false }
+        contexts[id]?.cancel()
+        if r.status == .queued {
+            r.status = .cancelled
+            r.finishedAt = Date()
+            records[id] = r
+        }
+        lock.unlock()
+        try? save(force: true)
+        return true
+    }
+
+    /// Stops taking jobs; the running one is asked to cancel.
+    public func stop() {
+        lock.lock()
+        for (id, ctx) in contexts where records[id].map({ !$0.isFinished }) ?? false { ctx.cancel() }
+        lock.unlock()
+        workers.stop()
+    }
+
+    private func run(_ id: String, context: JobContext, work: Work) {
+        lock.lock()
+        guard var r = records[id], r.status == .queued else { lock.unlock(); return }   // cancelled while queued
+        r.status = .running
+        r.startedAt = Date()
+        records[id] = r
+        lock.unlock()
+        try? save(force: true)
+
+        var outcome: (JobRecord.Status, String?) = (.succeeded, nil)
+        do { try work(context) } catch is JobCancelled {
+            outcome = (.cancelled, nil)
+        } catch {
+            outcome = (.failed, "\(error)")
+        }
+        lock.lock()
+        if var r = records[id] {
+            r.status = outcome.0
+            r.error = outcome.1
+            r.finishedAt = Date()
+            if outcome.0 == .succeeded { r.progress = 1; r.etaSeconds = 0 }
+            records[id] = r
+        }
+        contexts[id] = nil
+        lock.unlock()
+        try? save(force: true)
+    }
+
+    private func progress(_ id: String, iteration: Int, loss: Double?) {
+        lock.lock()
+        if var r = records[id] {
+            r.iteration = iteration
+            r.loss = loss
+            r.progress = r.iterations > 0 ? min(1, Double(iteration) / Double(r.iterations)) : 0
+            if let started = r.startedAt, iteration > 0 {
+                r.etaSeconds = Date().timeIntervalSince(started) / Double(iteration) * Double(max(r.iterations - iteration, 0))
+            }
+            records[id] = r
+        }
+        lock.unlock()
+        try? save(force: false)
+    }
+
+    /// Keeps at most `maxRecords` records, dropping the oldest finished ones.
+    private func trimFinished() {
+        while order.count > maxRecords, let i = order.firstIndex(where: { records[$0]?.isFinished ?? true }) {
+            records[order[i]] = nil
+            order.remove(at: i)
+        }
+    }
+
+    private func save(force: Bool) throws {
+        saveLock.lock()
+        defer { saveLock.unlock() }
+        lock.lock()
+        if !force && Date().timeIntervalSince(lastSaved) < 2 { lock.unlock(); return }
+        lastSaved = Date()
+        let snapshot = order.compactMap { records[$0] }
+        lock.unlock()
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try AtomicFile.write(encoder.encode(snapshot), to: file)
+    }
+}

@@ -1,0 +1,49 @@
+import Foundation
+
+/// A background job as `GET /jobs/{id}` reports it.
+public struct JobRecord: Codable, Sendable, Equatable {
+    public enum Status: String, Codable, Sendable { case queued, running, succeeded, failed, cancelled }
+
+    public let id: String
+    public let kind: String
+    public var status: Status
+    /// 0…1
+    public var progress: Double = 0
+    public var iteration = 0
+    public var iterations: Int
+    public var loss: Double?
+    public var etaSeconds: Double?
+    public var styleID: Int?
+    public var error: String?
+    public let createdAt: Date
+    public var startedAt: Date?
+    public var finishedAt: Date?
+
+    public var isFinished: Bool { [.succeeded, .failed, .cancelled].contains(status) }
+
+    enum CodingKeys: String, CodingKey {
+        case id, kind, status, progress, iteration, iterations, loss, error
+        case etaSeconds = "eta_seconds", styleID = "style_id"
+        case createdAt = "created_at", startedAt = "started_at", finishedAt = "finished_at"
+    }
+}
+
+/// What a running job sees: progress reporting and cancellation.
+public final class JobContext: @unchecked Sendable {
+    private let lock = NSLock()
+    private var cancelled = false
+    let onProgress: (Int, Double?) -> Void
+
+    init(onProgress: @escaping (Int, Double?) -> Void) { self.onProgress = onProgress }
+
+    public var isCancelled: Bool { lock.lock(); defer { lock.unlock() }; return cancelled }
+    func cancel() { lock.lock(); cancelled = true; lock.unlock() }
+
+    /// Records that `iteration` steps are done (and the latest loss).
+    public func report(iteration: Int, loss: Double?) { onProgress(iteration, loss) }
+
+    /// Throws `JobCancelled` once the job has been cancelled; call between steps.
+    public func checkCancellation() throws { if isCancelled { throw JobCancelled() } }
+}
+
+public struct JobCancelled: Error {}
