@@ -1,9 +1,9 @@
 // swift-tools-version:6.0
 // Atelier: an HTTP image-stylization service. One module per layer; dependencies point one way:
 //   CCodecs → ImageIO ┐
-//   Tensor → Models   ├→ Training ┐
-//                     ├→ Service ─┴→ atelier (CLI)
-//   HTTP ─────────────┘
+//   Tensor → Models ──┴→ Training → Service → atelier (CLI)
+//   HTTP ─────────────────────────────┘
+// (Service runs training jobs for POST /styles; HTTP knows nothing of tensors, kernels nothing of HTTP.)
 import PackageDescription
 
 // The GEMM micro-kernel is compiled three times (Sources/TensorAVX2 and Sources/TensorAVX512 hold
@@ -41,7 +41,7 @@ let package = Package(
         .target(name: "Models", dependencies: ["Tensor", "ImageIO"]),
         .target(name: "Training", dependencies: ["Models", "Tensor", "ImageIO"]),
         .target(name: "HTTP"),
-        .target(name: "Service", dependencies: ["HTTP", "ImageIO", "Models", "Tensor"]),
+        .target(name: "Service", dependencies: ["HTTP", "ImageIO", "Models", "Tensor", "Training"]),
         .executableTarget(name: "atelier", dependencies: ["Service", "Models", "ImageIO", "Tensor", "Training"]),
 
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO"], resources: [.copy("Fixtures")]),

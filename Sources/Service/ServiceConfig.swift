@@ -22,8 +22,29 @@ public struct ServiceConfig: Sendable {
     /// Model used when a request names none.
     public var defaultModel: String = "multistyle26"
 
+
+    // Learning new styles (`POST /styles`)
+
+    /// Content photos new styles are trained on (any folder tree of PNG/JPEG; `make run` fills
+    /// the default `<data>/training-photos` with Debian's wallpapers). Defaults to `<data>/training-photos`.
+    public var trainingPhotosDirectory: URL
+    /// At most this many photos are loaded (decoded once, kept at training size).
+    public var trainingPhotoLimit = 300
+    /// Training jobs run at the same time; more wait in a queue of `jobQueueCapacity` (full → 503).
+    public var concurrentJobs = 1
+    public var jobQueueCapacity = 8
+    /// Cores one training job may use, so stylization keeps serving on the rest.
+    public var trainingThreads = 1
+    /// A training job that runs longer fails.
+    public var maxJobSeconds: Double = 3600
+    /// Learned styles kept at once (including failed ones not yet deleted).
+    public var maxLearnedStyles = 100
+    /// Seconds between checkpoints of a training job (a restart resumes from the last one).
+    public var checkpointSeconds: Double = 20
+
     public init(dataDirectory: URL, modelsDirectory: URL? = nil) {
         self.dataDirectory = dataDirectory
         self.modelsDirectory = modelsDirectory ?? dataDirectory.appendingPathComponent("models")
+        trainingPhotosDirectory = dataDirectory.appendingPathComponent("training-photos")
     }
 }

@@ -193,7 +193,14 @@ public final class StyleBankTrainer {
         guard let it = metadata["iteration"].flatMap(Int.init), let r = metadata["random"].flatMap(UInt64.init) else {
             throw TrainingError("checkpoint lacks iteration/random state")
         }
-        parameters = tensors.filter { $0.key.hasPrefix("param.") }.mapKeys { String($0.dropFirst(6)) }
+        // A checkpoint may hold a subset (a new style's bank alone): the rest stays as it is.
+        for (name, value) in tensors where name.hasPrefix("param.") {
+            let key = String(name.dropFirst(6))
+            guard let current = parameters[key], current.shape == value.shape else {
+                throw TrainingError("checkpoint parameter \(key) \(value.shape) does not fit this trainer")
+            }
+            parameters[key] = value
+        }
         optimizers = [:]
         for group in (metadata["groups"] ?? "").split(separator: ",").map(String.init) {
             let names = parameters.keys.filter(Self.groupNames(group)).sorted()

@@ -133,7 +133,7 @@ final class TrainingLog {
         self.every = max(1, every)
         try? FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
         if !FileManager.default.fileExists(atPath: file.path) {
-            FileManager.default.createFile(atPath: file.path, contents: Data("iteration\tstyle\tcontent\tstyle_loss\ttv\tidentity\tseconds\n".utf8))
+            _ = FileManager.default.createFile(atPath: file.path, contents: Data("iteration\tstyle\tcontent\tstyle_loss\ttv\tidentity\tseconds\n".utf8))
         }
         handle = try? FileHandle(forWritingTo: file)
         _ = try? handle?.seekToEnd()

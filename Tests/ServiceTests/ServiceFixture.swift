@@ -17,10 +17,10 @@ final class ServiceFixture {
         }
     }()
 
-    init(configure: (inout ServiceConfig) -> Void = { _ in }, server serverSetup: (inout ServerConfig) -> Void = { _ in }) throws {
+    init(registry: ModelRegistry? = nil, configure: (inout ServiceConfig) -> Void = { _ in }, server serverSetup: (inout ServerConfig) -> Void = { _ in }) throws {
         var config = ServiceConfig(dataDirectory: FileManager.default.temporaryDirectory.appendingPathComponent("atelier-test-\(UUID())"))
         configure(&config)
-        service = AtelierService(config: config, registry: Self.registry)
+        service = try AtelierService(config: config, registry: registry ?? Self.registry)
         var serverConfig = ServerConfig(host: "127.0.0.1", port: 0)
         serverSetup(&serverConfig)
         server = HTTPServer(config: serverConfig, handler: service.handle)

@@ -101,7 +101,8 @@ public struct ConvBlock {
 public struct StyleBankNetwork {
     public let encoder: [ConvBlock]
     public let decoder: [ConvBlock]
-    public let banks: [Int: ConvBlock]
+    /// Style id → K_i. Banks can be added and removed; the auto-encoder never changes.
+    public var banks: [Int: ConvBlock]
 
     /// `weights` holds encoder.*, decoder.* and bank.<id>.* for every id in `styles`.
     public init(weights: [String: Tensor], styles: [Int]) throws {
@@ -110,6 +111,11 @@ public struct StyleBankNetwork {
         var banks: [Int: ConvBlock] = [:]
         for id in styles { banks[id] = try ConvBlock(StyleBankArchitecture.bank(id), weights: weights) }
         self.banks = banks
+    }
+
+    /// Adds (or replaces) style `id`'s bank from `weights` holding `bank.<id>.*`.
+    public mutating func installBank(_ id: Int, weights: [String: Tensor]) throws {
+        banks[id] = try ConvBlock(StyleBankArchitecture.bank(id), weights: weights)
     }
 
     public func encode(_ image: Tensor) -> Tensor { encoder.reduce(image) { $1($0) } }

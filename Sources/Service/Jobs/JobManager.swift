@@ -36,7 +36,7 @@ public final class JobManager: @unchecked Sendable {
             let saved = try decoder.decode([JobRecord].self, from: data)
             for var r in saved {
                 if !r.isFinished {
-                    r.error = "interrupted: the service stopped while this job was \(r.status.rawValue)"
+                    r.error = Self.interrupted(r.status)
                     r.status = .failed
                     r.finishedAt = Date()
                 }
@@ -46,6 +46,8 @@ public final class JobManager: @unchecked Sendable {
             try save(force: true)
         }
     }
+
+    deinit { workers.stop() }
 
     /// Queues `work`; throws `QueueFull` when `capacity` jobs are already waiting.
     public func submit(kind: String, iterations: Int, styleID: Int? = nil, work: @escaping Work) throws -> JobRecord {
@@ -78,7 +80,7 @@ public final class JobManager: @unchecked Sendable {
     public func cancel(_ id: String) -> Bool {
         lock.lock()
         guard var r = records[id], !r.isFinished else { lock.unlock(); return false }
-        contexts[id]?.cancel()
+        contexts[id]?.cancel(.user)
         if r.status == .queued {
             r.status = .cancelled
             r.finishedAt = Date()
@@ -89,17 +91,35 @@ public final class JobManager: @unchecked Sendable {
         return true
     }
 
-    /// Stops taking jobs; the running one is asked to cancel.
-    public func stop() {
+    static func interrupted(_ status: JobRecord.Status) -> String {
+        "interrupted: the service stopped while this job was \(status.rawValue)"
+    }
+
+    /// Stops taking jobs; the running one is asked to stop (`JobContext.CancelReason.shutdown`).
+    /// Waits up to `timeout` seconds for the running job to wind down, so that a new service on
+    /// the same data folder never overlaps with it.
+    public func stop(timeout: TimeInterval = 30) {
         lock.lock()
-        for (id, ctx) in contexts where records[id].map({ !$0.isFinished }) ?? false { ctx.cancel() }
+        for (id, ctx) in contexts where records[id].map({ !$0.isFinished }) ?? false { ctx.cancel(.shutdown) }
         lock.unlock()
         workers.stop()
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline, lock.withLock({ records.values.contains { $0.status == .running } }) { usleep(10_000) }
     }
 
     private func run(_ id: String, context: JobContext, work: Work) {
         lock.lock()
         guard var r = records[id], r.status == .queued else { lock.unlock(); return }   // cancelled while queued
+        if context.cancelReason == .shutdown {   // the service stopped before this job's turn
+            r.status = .failed
+            r.error = Self.interrupted(.queued)
+            r.finishedAt = Date()
+            records[id] = r
+            contexts[id] = nil
+            lock.unlock()
+            try? save(force: true)
+            return
+        }
         r.status = .running
         r.startedAt = Date()
         records[id] = r
@@ -107,8 +127,8 @@ public final class JobManager: @unchecked Sendable {
         try? save(force: true)
 
         var outcome: (JobRecord.Status, String?) = (.succeeded, nil)
-        do { try work(context) } catch is JobCancelled {
-            outcome = (.cancelled, nil)
+        do { try work(context) } catch let c as JobCancelled {
+            outcome = c.reason == .user ? (.cancelled, nil) : (.failed, Self.interrupted(.running))
         } catch {
             outcome = (.failed, "\(error)")
         }

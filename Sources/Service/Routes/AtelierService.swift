@@ -7,49 +7,60 @@ public final class AtelierService: @unchecked Sendable {
     let config: ServiceConfig
     let registry: ModelRegistry
     let pool: WorkerPool
+    let jobs: JobManager
+    /// Learning new styles; nil when no trained StyleBank (its auto-encoder) is installed.
+    let learning: StyleLearning?
     let metrics = Metrics()
+    private var router = Router()
 
-    typealias Handler = (HTTPRequest, @escaping (HTTPResponse) -> Void) throws -> Void
-    /// path → method → handler; built once in `init`.
-    private var routes: [String: [String: Handler]] = [:]
-
-    public init(config: ServiceConfig, registry: ModelRegistry) {
+    /// Opens the data folder (jobs.json, learned styles), resumes interrupted training and builds the routes.
+    public init(config: ServiceConfig, registry: ModelRegistry) throws {
         self.config = config
         self.registry = registry
         pool = WorkerPool(workers: config.workers, capacity: config.queueCapacity)
-        routes = [
-            "/stylize": ["POST": { [unowned self] in try stylize($0, respond: $1) }],
-            "/styles": ["GET": { [unowned self] _, r in r(.json(["styles": registry.allStyles])) }],
-            "/models": ["GET": { [unowned self] _, r in r(.json(["models": modelList()])) }],
-            "/healthz": ["GET": { _, r in r(.json(["status": "ok"])) }],
-            "/readyz": ["GET": { _, r in r(.json(["status": "ready"])) }],   // the registry loads before serving
-            "/metrics": ["GET": { [unowned self] _, r in
-                r(.bytes(contentType: "text/plain; version=0.0.4; charset=utf-8",
-                         body: Array(metrics.render(queueDepth: pool.waiting, running: pool.running, queueCapacity: pool.capacity).utf8)))
-            }],
-        ]
+        let jobs = try JobManager(file: config.dataDirectory.appendingPathComponent("jobs.json"),
+                                  capacity: config.jobQueueCapacity, concurrentJobs: config.concurrentJobs)
+        self.jobs = jobs
+        learning = try (registry.models["stylebank"] as? StyleBankModel).map { try StyleLearning(model: $0, jobs: jobs, config: config) }
+
+        router.add("POST", "/stylize") { [unowned self] in try stylize($0, respond: $1) }
+        router.add("GET", "/styles") { _, r in r(.json(["styles": registry.allStyles])) }
+        router.add("POST", "/styles") { [unowned self] in try createStyle($0, respond: $1) }
+        router.add("GET", "/styles/{id}") { [unowned self] in try styleDetail($0, respond: $1) }
+        router.add("DELETE", "/styles/{id}") { [unowned self] in try deleteStyle($0, respond: $1) }
+        router.add("GET", "/styles/{id}/image") { [unowned self] in try styleImage($0, respond: $1) }
+        router.add("GET", "/jobs") { _, r in r(.json(["jobs": jobs.jobs], encoder: .api)) }
+        router.add("GET", "/jobs/{id}") { [unowned self] in try job($0, respond: $1) }
+        router.add("DELETE", "/jobs/{id}") { [unowned self] in try cancelJob($0, respond: $1) }
+        router.add("GET", "/models") { [unowned self] _, r in r(.json(["models": modelList()])) }
+        router.add("GET", "/healthz") { _, r in r(.json(["status": "ok"])) }
+        router.add("GET", "/readyz") { _, r in r(.json(["status": "ready"])) }   // the registry loads before serving
+        router.add("GET", "/metrics") { [unowned self] _, r in
+            r(.bytes(contentType: "text/plain; version=0.0.4; charset=utf-8",
+                     body: Array(metrics.render(queueDepth: pool.waiting, running: pool.running, queueCapacity: pool.capacity).utf8)))
+        }
     }
 
     /// Entry point for `HTTPServer`.
     public func handle(_ request: HTTPRequest, respond: @escaping (HTTPResponse) -> Void) {
         let start = DispatchTime.now().uptimeNanoseconds
-        let route = routes[request.path] != nil ? request.path : "other"
+        let match = router.match(request.path)
         let finish: (HTTPResponse) -> Void = { [metrics] response in
-            metrics.recordRequest(route: route, status: response.status,
+            metrics.recordRequest(route: match?.route.pattern ?? "other", status: response.status,
                                   seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
             respond(response)
         }
-        guard let methods = routes[request.path] else {
+        guard let (route, parameters) = match else {
             return finish(APIError.notFound("no route \(request.path)", code: "not_found").response)
         }
         let method = request.method == "HEAD" ? "GET" : request.method
-        guard let handler = methods[method] else {
+        guard let handler = route.handlers[method] else {
             var response = APIError(status: 405, code: "method_not_allowed",
                                     message: "\(request.method) is not allowed on \(request.path)").response
-            response.headers.set(name: "Allow", value: methods.keys.sorted().joined(separator: ", "))
+            response.headers.set(name: "Allow", value: route.handlers.keys.sorted().joined(separator: ", "))
             return finish(response)
         }
-        do { try handler(request, finish) } catch let error as APIError {
+        do { try handler(RouteRequest(http: request, parameters: parameters), finish) } catch let error as APIError {
             finish(error.response)
         } catch {
             finish(.error(status: 500, code: "internal_error", message: "\(error)"))
@@ -69,6 +80,10 @@ public final class AtelierService: @unchecked Sendable {
         }
     }
 
-    /// Stops taking stylization work; queued jobs still finish.
-    public func stop() { pool.stop() }
+    /// Stops taking work: queued stylizations still finish; a running training job stops at its
+    /// next step (its style resumes from the checkpoint at the next start).
+    public func stop() {
+        pool.stop()
+        jobs.stop()
+    }
 }

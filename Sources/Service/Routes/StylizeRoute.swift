@@ -5,17 +5,18 @@ import ImageIO
 /// `POST /stylize`: parses and validates everything up front (cheap 4xx), then queues the
 /// decode → stylize → encode work on the worker pool and answers from the worker.
 extension AtelierService {
-    func stylize(_ request: HTTPRequest, respond: @escaping (HTTPResponse) -> Void) throws {
+    func stylize(_ route: RouteRequest, respond: @escaping (HTTPResponse) -> Void) throws {
+        let request = route.http
         let q = request.query
         let upload = try Upload(request)
         let input = try upload.image("image", maxPixels: config.maxInputPixels)
 
-        let modelName = q["model"] ?? upload.fields["model"]
-        guard let model = registry.model(named: modelName) else {
-            throw APIError.notFound("model '\(modelName ?? "")' does not exist; GET /models lists them", code: "unknown_model")
-        }
         let styleText = q["style"] ?? upload.fields["style"] ?? "0"
+        let model = try model(named: q["model"] ?? upload.fields["model"], forStyles: styleText)
         let blend = try StyleBlend(parsing: styleText, validIDs: Set(model.styles.map(\.id)))
+        for id in blend.weights.keys.sorted() {
+            if let info = model.styles.first(where: { $0.id == id }), info.status != .ready { throw StyleBankModel.unavailable(info, id: id) }
+        }
         var options = StylizeOptions(model: model, blend: blend.weights, maxSide: config.defaultMaxSide)
         if let s = q["strength"] {
             guard let v = Float(s), v >= 0, v <= 1 else { throw APIError.badRequest("strength must be a number from 0 to 1") }
@@ -62,6 +63,19 @@ extension AtelierService {
         guard accepted else {
             throw APIError(status: 503, code: "queue_full", message: "all \(pool.capacity) queue slots are taken; retry shortly", retryAfter: 2)
         }
+    }
+
+    /// The named model; without a name, the model of a learned style (ids from `StyleStore.firstID`,
+    /// unique across models) when `style` names only such styles, else the default model.
+    func model(named name: String?, forStyles styleText: String) throws -> StyleModel {
+        if name == nil, let learning {
+            let ids = styleText.split(separator: ",").compactMap { Int($0.split(separator: ":").first ?? "") }
+            if !ids.isEmpty, ids.allSatisfy({ $0 >= StyleStore.firstID }) { return learning.model }
+        }
+        guard let model = registry.model(named: name) else {
+            throw APIError.notFound("model '\(name ?? "")' does not exist; GET /models lists them", code: "unknown_model")
+        }
+        return model
     }
 
     static func parseBool(_ s: String) -> Bool? {

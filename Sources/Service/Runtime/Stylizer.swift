@@ -29,7 +29,7 @@ enum Stylizer {
                                          code: "image_too_small")
         }
         let start = DispatchTime.now().uptimeNanoseconds
-        let output = options.model.stylize(ImageTensor.tensor(from: image), blend: options.blend)
+        let output = try options.model.stylize(ImageTensor.tensor(from: image), blend: options.blend)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         var result = ImageTensor.image(from: output)
         if options.preserveColor { result = result.preservingColor(of: image) }

@@ -18,7 +18,9 @@ final class WorkerPool: @unchecked Sendable {
         workerCount = max(1, workers)
         self.capacity = max(0, capacity)
         for i in 0..<workerCount {
-            let thread = Thread { [unowned self] in self.workLoop() }
+            // The threads hold the pool (not `unowned`): a pool released while a job runs must
+            // outlive it. `stop()` ends the threads, and with them these references.
+            let thread = Thread { self.workLoop() }
             thread.name = "\(name).\(i)"
             thread.stackSize = 8 << 20
             thread.start()

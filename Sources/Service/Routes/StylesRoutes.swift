@@ -1,0 +1,93 @@
+import Foundation
+import HTTP
+import ImageIO
+
+/// `POST /styles`, `GET /styles/{id}`, `GET /styles/{id}/image`, `DELETE /styles/{id}`: learning
+/// new StyleBank styles and managing them. Training runs as a background job (`JobsRoutes`).
+extension AtelierService {
+    struct StyleDetail: Encodable {
+        let style: StyleInfo
+        var settings: TrainingSettings?
+        var createdAt: Date?
+        var trainingSeconds: Double?
+        var finalLoss: Double?
+        var links: [String: String]
+        enum CodingKeys: String, CodingKey {
+            case style, settings, links
+            case createdAt = "created_at", trainingSeconds = "training_seconds", finalLoss = "final_loss"
+        }
+    }
+
+    struct CreatedStyle: Encodable { let style: StyleInfo; let job: JobRecord }
+
+    func createStyle(_ route: RouteRequest, respond: @escaping (HTTPResponse) -> Void) throws {
+        guard let learning else {
+            throw APIError(status: 503, code: "training_unavailable",
+                           message: "new styles need a trained StyleBank model (stylebank.safetensors in \(config.modelsDirectory.path)); none is installed")
+        }
+        let upload = try Upload(route.http)
+        let input = try upload.image("image", maxPixels: config.maxInputPixels)
+        let field = { (name: String) in route.query[name] ?? upload.fields[name] }
+        let settings = try TrainingSettings.from(preset: field("preset"), iterations: field("iterations"), size: field("size"))
+        let image: RGBImage
+        do { image = try ImageCodec.decode(input.bytes, maxPixels: config.maxInputPixels) } catch let e as ImageError {
+            throw Upload.apiError(e, field: "image")
+        }
+        let (style, job) = try learning.add(name: field("name"), image: image, settings: settings)
+        var response = HTTPResponse.json(status: 202, CreatedStyle(style: style.info, job: job), encoder: .api)
+        response.headers.set(name: "Location", value: "/jobs/\(job.id)")
+        respond(response)
+    }
+
+    func styleDetail(_ route: RouteRequest, respond: @escaping (HTTPResponse) -> Void) throws {
+        let (model, info) = try findStyle(route)
+        var detail = StyleDetail(style: info, links: ["stylize": "/stylize?model=\(model.name)&style=\(info.id)"])
+        if let stored = learning?.store.style(info.id), model === learning?.model {
+            detail.settings = stored.settings
+            detail.createdAt = stored.createdAt
+            detail.trainingSeconds = stored.trainingSeconds
+            detail.finalLoss = stored.finalLoss
+            detail.links["image"] = "/styles/\(info.id)/image"
+            if let job = stored.jobID { detail.links["job"] = "/jobs/\(job)" }
+        }
+        respond(.json(detail, encoder: .api))
+    }
+
+    func styleImage(_ route: RouteRequest, respond: @escaping (HTTPResponse) -> Void) throws {
+        let (model, info) = try findStyle(route)
+        guard let learning, model === learning.model, learning.store.style(info.id) != nil,
+              let png = FileManager.default.contents(atPath: learning.store.imageURL(info.id).path) else {
+            throw APIError.notFound("style \(info.id) of \(model.name) is built in; only learned styles keep their image", code: "no_style_image")
+        }
+        respond(.bytes(contentType: "image/png", body: [UInt8](png)))
+    }
+
+    func deleteStyle(_ route: RouteRequest, respond: @escaping (HTTPResponse) -> Void) throws {
+        let (model, info) = try findStyle(route)
+        guard let learning, model === learning.model else {
+            throw APIError(status: 403, code: "builtin_style", message: "style \(info.id) is built into \(model.name) and cannot be deleted")
+        }
+        try learning.delete(info.id)
+        respond(HTTPResponse(status: 204))
+    }
+
+    /// The style `{id}` of `?model=` or, without it, of the model `/stylize` would use for it.
+    private func findStyle(_ route: RouteRequest) throws -> (StyleModel, StyleInfo) {
+        let id = try route.integer("id", what: "style")
+        let model = try model(named: route.query["model"], forStyles: String(id))
+        guard let info = model.styles.first(where: { $0.id == id }) else {
+            throw APIError.notFound("style \(id) does not exist in \(model.name)", code: "unknown_style")
+        }
+        return (model, info)
+    }
+}
+
+extension JSONEncoder {
+    /// The API's JSON: ISO 8601 dates, sorted keys.
+    static var api: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }
+}

@@ -1,0 +1,237 @@
+import Foundation
+import ImageIO
+import Models
+import Tensor
+import Training
+
+/// Learns new StyleBank styles in the background and keeps them (`POST /styles`,
+/// `DELETE /styles/{id}`): one new bank K_N trained against the fixed auto-encoder (Chen et al.
+/// §3.4, incremental learning), so no existing style changes.
+///
+/// Life of a learned style: `add` stores the image and a `training` record, then queues a job;
+/// the job checkpoints every `checkpointSeconds`; on success the bank is written (F16), read back
+/// and installed, and the style becomes `ready`. A user cancel removes the style; a failure marks
+/// it `failed` with the reason; a shutdown leaves it `training`, and the next start queues it
+/// again from its checkpoint.
+final class StyleLearning: @unchecked Sendable {
+    let model: StyleBankModel
+    let store: StyleStore
+    let jobs: JobManager
+    let config: ServiceConfig
+    /// Serializes finishing a job against deleting its style, so neither undoes the other.
+    private let lock = NSLock()
+    private let resources = NSLock()
+    private var perceptualLoss: PerceptualLoss?
+    private var photos: (keepSide: Int, folder: ImageFolder)?
+
+    static let styleImageSide = 384   // shorter side the style's Gram targets are computed at (as `atelier train`)
+    static let maxNameLength = 64
+
+    init(model: StyleBankModel, jobs: JobManager, config: ServiceConfig) throws {
+        self.model = model
+        self.jobs = jobs
+        self.config = config
+        store = try StyleStore(directory: config.dataDirectory.appendingPathComponent("styles"))
+        for style in store.all { restore(style) }
+    }
+
+    /// Puts a stored style back after a start: ready banks are installed, interrupted ones queued again.
+    private func restore(_ style: StoredStyle) {
+        switch style.status {
+        case .ready:
+            do { try model.installBank(style.id, name: style.name, weights: store.bank(style.id)) } catch {
+                markFailed(style.id, "its weights could not be loaded: \(error)")
+            }
+        case .failed:
+            model.setStyle(style.info)
+        case .training:
+            do { _ = try submit(style.id) } catch { markFailed(style.id, "could not be resumed after a restart: \(error)") }
+        }
+    }
+
+    /// Why new styles cannot be learned with this set-up, or nil.
+    var unavailableReason: String? {
+        let vgg = config.modelsDirectory.appendingPathComponent("vgg16.safetensors")
+        if !FileManager.default.fileExists(atPath: vgg.path) {
+            return "the VGG16 loss network is not installed (\(vgg.lastPathComponent)); run `make weights`"
+        }
+        if ImageFolder.imageFiles(in: config.trainingPhotosDirectory).isEmpty {
+            return "no training photos in \(config.trainingPhotosDirectory.path); run scripts/fetch_training_photos.sh or set ATELIER_TRAINING_PHOTOS"
+        }
+        return nil
+    }
+
+    /// Stores the style and queues its training job.
+    func add(name requested: String?, image: RGBImage, settings: TrainingSettings) throws -> (StoredStyle, JobRecord) {
+        if let reason = unavailableReason { throw APIError(status: 503, code: "training_unavailable", message: reason) }
+        guard min(image.width, image.height) >= 64 else {
+            throw APIError.unprocessable("the style image is \(image.width)×\(image.height); both sides need at least 64 pixels", code: "image_too_small")
+        }
+        let name = try Self.validName(requested)
+        guard store.count < config.maxLearnedStyles else {
+            throw APIError(status: 409, code: "style_limit",
+                           message: "\(config.maxLearnedStyles) learned styles are stored already; DELETE /styles/{id} one first")
+        }
+        var style = try store.add(name: name ?? "", image: Self.trainingImage(image), settings: settings)
+        if name == nil { try store.update(style.id) { $0.name = "style-\(style.id)" } }
+        do {
+            let job = try submit(style.id)
+            style = store.style(style.id) ?? style
+            return (style, job)
+        } catch is JobManager.QueueFull {
+            model.removeStyle(style.id)
+            try? store.remove(style.id)
+            throw APIError(status: 503, code: "job_queue_full",
+                           message: "\(config.jobQueueCapacity) training jobs are waiting already; retry later", retryAfter: 60)
+        }
+    }
+
+    private func submit(_ id: Int) throws -> JobRecord {
+        guard let style = store.style(id) else { throw ServiceError("style \(id) is not stored") }
+        let job = try jobs.submit(kind: "train-style", iterations: style.settings.iterations, styleID: id) { [weak self] context in
+            guard let self else { throw JobCancelled(reason: .shutdown) }
+            try self.runJob(id, context: context)
+        }
+        try lock.withLock {
+            try store.update(id) { $0.jobID = job.id; $0.status = .training; $0.error = nil }
+            if let s = store.style(id), s.status == .training { model.setStyle(s.info) }
+        }
+        return job
+    }
+
+    /// Removes a learned style, cancelling its training if it is still running.
+    func delete(_ id: Int) throws {
+        if model.builtinIDs.contains(id) {
+            throw APIError(status: 403, code: "builtin_style", message: "style \(id) is built into the stylebank model and cannot be deleted")
+        }
+        try lock.withLock {
+            guard let style = store.style(id) else { throw APIError.notFound("style \(id) does not exist", code: "unknown_style") }
+            if let job = style.jobID { jobs.cancel(job) }
+            model.removeStyle(id)
+            try store.remove(id)
+        }
+    }
+
+    // MARK: - The training job
+
+    private func runJob(_ id: Int, context: JobContext) throws {
+        guard let style = store.style(id) else { throw JobCancelled(reason: .user) }   // deleted while queued
+        let started = Date()
+        do {
+            let result = try Parallel.withThreadLimit(config.trainingThreads) { try learnBank(style, context: context) }
+            try lock.withLock {
+                guard store.style(id) != nil else { throw JobCancelled(reason: .user) }   // deleted as it finished
+                try store.writeBank(id, weights: result.weights)
+                try model.installBank(id, name: style.name, weights: store.bank(id))   // serve exactly what a restart loads (F16)
+                try store.update(id) {
+                    $0.status = .ready
+                    $0.error = nil
+                    $0.trainingSeconds = Date().timeIntervalSince(started)
+                    $0.finalLoss = result.loss
+                }
+            }
+            try? FileManager.default.removeItem(at: store.checkpointURL(id))
+        } catch let cancelled as JobCancelled {
+            if cancelled.reason == .user {
+                lock.withLock {
+                    model.removeStyle(id)
+                    try? store.remove(id)
+                }
+            }
+            throw cancelled   // on shutdown the style stays `training` and resumes at the next start
+        } catch {
+            markFailed(id, "\(error)")
+            try? FileManager.default.removeItem(at: store.checkpointURL(id))
+            throw error
+        }
+    }
+
+    private func learnBank(_ style: StoredStyle, context: JobContext) throws -> (weights: [String: Tensor], loss: Double?) {
+        let settings = style.settings
+        var tc = StyleBankTrainingConfig()
+        tc.cropSize = settings.size
+        tc.batchSize = settings.batch
+        tc.seed = UInt64(style.id)
+        let styleImage = ImageTensor.tensor(from: try store.image(style.id)), loss = try loadPerceptualLoss()
+        let fresh = { StyleBankTrainer.newStyle(autoencoder: self.model.autoencoder, styleID: style.id, styleImage: styleImage, loss: loss, config: tc) }
+        var trainer = fresh()
+        let checkpoint = store.checkpointURL(style.id)
+        if let saved = try? SafeTensors.load(checkpoint), (try? trainer.restore(tensors: saved.tensors, metadata: saved.metadata)) == nil {
+            trainer = fresh()   // an unusable checkpoint: start over
+        }
+        let data = try trainingPhotos(cropSize: settings.size)
+
+        func saveCheckpoint() throws {
+            let c = trainer.checkpoint()
+            try SafeTensors.write(c.tensors.filter { !$0.key.hasPrefix("param.encoder.") && !$0.key.hasPrefix("param.decoder.") },
+                                  to: checkpoint, metadata: c.metadata)
+        }
+        var recent: [Float] = []   // the reported loss: a mean over the last steps (one step's is noisy)
+        var lastCheckpoint = Date()
+        let started = Date()
+        while trainer.iteration < settings.iterations {
+            if let reason = context.cancelReason {
+                if reason == .shutdown { try? saveCheckpoint() }   // resume exactly here at the next start
+                throw JobCancelled(reason: reason)
+            }
+            guard Date().timeIntervalSince(started) < config.maxJobSeconds else {
+                throw ServiceError("training stopped after the \(Int(config.maxJobSeconds)) s limit at iteration \(trainer.iteration)")
+            }
+            let losses = trainer.step(data).losses
+            guard losses.total.isFinite else { throw ServiceError("training diverged at iteration \(trainer.iteration)") }
+            recent = (recent + [losses.total]).suffix(20)
+            context.report(iteration: trainer.iteration, loss: Double(recent.reduce(0, +) / Float(recent.count)))
+            if Date().timeIntervalSince(lastCheckpoint) >= config.checkpointSeconds {
+                try saveCheckpoint()
+                lastCheckpoint = Date()
+            }
+        }
+        let bank = trainer.parameters.filter { $0.key.hasPrefix("bank.\(style.id).") }
+        return (bank, recent.isEmpty ? nil : Double(recent.reduce(0, +) / Float(recent.count)))
+    }
+
+    /// VGG16 for the perceptual losses, loaded at the first job and kept.
+    private func loadPerceptualLoss() throws -> PerceptualLoss {
+        try resources.withLock {
+            if let loss = perceptualLoss { return loss }
+            let weights = try SafeTensors.load(config.modelsDirectory.appendingPathComponent("vgg16.safetensors")).tensors
+            let loss = try PerceptualLoss(vggWeights: weights)
+            perceptualLoss = loss
+            return loss
+        }
+    }
+
+    /// The content photos, decoded once at a size that covers `cropSize` crops, and kept.
+    private func trainingPhotos(cropSize: Int) throws -> ImageFolder {
+        try resources.withLock {
+            let keepSide = Int((Double(cropSize) * 1.15).rounded(.up))
+            if let p = photos, p.keepSide >= keepSide { return p.folder }
+            let folder = try ImageFolder(directory: config.trainingPhotosDirectory, keepSide: max(keepSide, 300),
+                                         limit: config.trainingPhotoLimit, maxPixels: config.maxInputPixels)
+            photos = (max(keepSide, 300), folder)
+            return folder
+        }
+    }
+
+    private func markFailed(_ id: Int, _ reason: String) {
+        lock.withLock {
+            try? store.update(id) { $0.status = .failed; $0.error = reason }
+            if let s = store.style(id) { model.setStyle(s.info) }
+        }
+    }
+
+    /// The style image as it is stored and trained on: shorter side at most `styleImageSide`.
+    static func trainingImage(_ image: RGBImage) -> RGBImage {
+        let short = min(image.width, image.height)
+        let fitted = short > styleImageSide ? ImageFolder.shorterSide(image, styleImageSide) : image
+        return fitted.fitted(maxSide: 4 * styleImageSide)
+    }
+
+    static func validName(_ raw: String?) throws -> String? {
+        guard let name = raw?.trimmingCharacters(in: .whitespacesAndNewlines), !name.isEmpty else { return nil }
+        guard name.count <= maxNameLength, !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw APIError.badRequest("name must be at most \(maxNameLength) printable characters")
+        }
+        return name
+    }
+}

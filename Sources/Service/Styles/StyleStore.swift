@@ -1,0 +1,125 @@
+import Foundation
+import ImageIO
+import Models
+import Tensor
+
+/// A style a user taught the service (`POST /styles`), as the store keeps it.
+struct StoredStyle: Codable, Equatable {
+    let id: Int
+    var name: String
+    var status: StyleInfo.Status
+    var error: String?
+    var jobID: String?
+    var settings: TrainingSettings
+    let createdAt: Date
+    var trainingSeconds: Double?
+    var finalLoss: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, status, error, settings
+        case jobID = "job_id", createdAt = "created_at", trainingSeconds = "training_seconds", finalLoss = "final_loss"
+    }
+
+    var info: StyleInfo { StyleInfo(id: id, name: name, model: "stylebank", status: status, jobID: jobID, error: error) }
+}
+
+/// The learned styles on disk, in `<data>/styles/`:
+///   index.json               every style's record and the next id to hand out
+///   <id>.png                 the style image, as it is trained on
+///   <id>.safetensors         the learned bank (F16), once ready
+///   <id>.checkpoint.safetensors  bank + Adam state while training (for resuming)
+///
+/// Every file is written atomically (write, fsync, rename; `AtomicFile`), data files before the
+/// index that names them, so a crash at any point leaves a consistent store: at worst an
+/// orphaned file, never an index entry without its data. Callers serialize through the lock.
+final class StyleStore: @unchecked Sendable {
+    /// User style ids start here, so they never collide with any model's built-in ids and
+    /// `/stylize?style=1000` finds its model without `model=`.
+    static let firstID = 1000
+
+    let directory: URL
+    private let lock = NSLock()
+    private var entries: [Int: StoredStyle] = [:]
+    private var nextID = StyleStore.firstID
+
+    private struct Index: Codable {
+        var nextID: Int
+        var styles: [StoredStyle]
+        enum CodingKeys: String, CodingKey { case nextID = "next_id", styles }
+    }
+
+    init(directory: URL) throws {
+        self.directory = directory
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        guard let data = FileManager.default.contents(atPath: indexURL.path) else { return }
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        let index: Index
+        do { index = try decoder.decode(Index.self, from: data) } catch {
+            throw ServiceError("\(indexURL.path) is unreadable (\(error)); move it aside to start with no learned styles")
+        }
+        nextID = max(index.nextID, Self.firstID)
+        for s in index.styles { entries[s.id] = s }
+    }
+
+    var indexURL: URL { directory.appendingPathComponent("index.json") }
+    func imageURL(_ id: Int) -> URL { directory.appendingPathComponent("\(id).png") }
+    func bankURL(_ id: Int) -> URL { directory.appendingPathComponent("\(id).safetensors") }
+    func checkpointURL(_ id: Int) -> URL { directory.appendingPathComponent("\(id).checkpoint.safetensors") }
+
+    var all: [StoredStyle] { lock.withLock { entries.values.sorted { $0.id < $1.id } } }
+    var count: Int { lock.withLock { entries.count } }
+    func style(_ id: Int) -> StoredStyle? { lock.withLock { entries[id] } }
+
+    /// Stores a new style image and its record (status training) under a fresh id.
+    func add(name: String, image: RGBImage, settings: TrainingSettings) throws -> StoredStyle {
+        try lock.withLock {
+            let id = nextID
+            try AtomicFile.write(Data(ImageCodec.encodePNG(image)), to: imageURL(id))
+            let style = StoredStyle(id: id, name: name, status: .training, settings: settings, createdAt: Date())
+            entries[id] = style
+            nextID += 1
+            try saveIndex()
+            return style
+        }
+    }
+
+    func update(_ id: Int, _ change: (inout StoredStyle) -> Void) throws {
+        try lock.withLock {
+            guard var s = entries[id] else { return }
+            change(&s)
+            entries[id] = s
+            try saveIndex()
+        }
+    }
+
+    /// Forgets the style, then deletes its files.
+    func remove(_ id: Int) throws {
+        try lock.withLock {
+            guard entries.removeValue(forKey: id) != nil else { return }
+            try saveIndex()
+        }
+        for url in [imageURL(id), bankURL(id), checkpointURL(id)] { try? FileManager.default.removeItem(at: url) }
+    }
+
+    func image(_ id: Int) throws -> RGBImage {
+        guard let data = FileManager.default.contents(atPath: imageURL(id).path) else {
+            throw ServiceError("style \(id)'s image \(imageURL(id).lastPathComponent) is missing")
+        }
+        return try ImageCodec.decode([UInt8](data), maxPixels: .max)
+    }
+
+    func writeBank(_ id: Int, weights: [String: Tensor]) throws {
+        try SafeTensors.write(weights, to: bankURL(id), dtype: .f16, metadata: ["style": String(id), "architecture": "stylebank-v1"])
+    }
+
+    func bank(_ id: Int) throws -> [String: Tensor] { try SafeTensors.load(bankURL(id)).tensors }
+
+    private func saveIndex() throws {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let index = Index(nextID: nextID, styles: entries.values.sorted { $0.id < $1.id })
+        try AtomicFile.write(encoder.encode(index), to: indexURL)
+    }
+}

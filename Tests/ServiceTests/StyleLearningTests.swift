@@ -1,0 +1,254 @@
+import XCTest
+import HTTP
+import ImageIO
+import Models
+import Tensor
+@testable import Service
+
+/// `POST /styles` end to end over HTTP: real training jobs (a few steps at 64² against a randomly
+/// initialized auto-encoder and the real VGG16), the job lifecycle, restarts and the errors.
+final class StyleLearningTests: XCTestCase {
+    var root: URL!
+    var data: URL { root.appendingPathComponent("data") }
+    var photos: URL { root.appendingPathComponent("photos") }
+
+    override func setUpWithError() throws {
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("atelier-learn-\(UUID())")
+        try FileManager.default.createDirectory(at: photos, withIntermediateDirectories: true)
+        for i in 0..<3 {
+            let png = try ImageCodec.encodePNG(ServiceFixture.image(width: 80 + 16 * i, height: 72))
+            try Data(png).write(to: photos.appendingPathComponent("photo\(i).png"))
+        }
+    }
+    override func tearDown() { try? FileManager.default.removeItem(at: root) }
+
+    static let modelsDirectory = ProcessInfo.processInfo.environment["ATELIER_MODELS"].map { URL(fileURLWithPath: $0) }
+        ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("data/models")
+
+    /// multistyle26 plus a StyleBank with built-in styles 0 and 1 (random weights; the same every call).
+    static func registry(withStyleBank: Bool = true) throws -> ModelRegistry {
+        var models: [StyleModel] = [ServiceFixture.registry.models["multistyle26"]!]
+        if withStyleBank {
+            var weights: [String: Tensor] = [:]
+            let specs = StyleBankArchitecture.encoder + StyleBankArchitecture.decoder + [0, 1].map(StyleBankArchitecture.bank)
+            for (i, spec) in specs.enumerated() { weights.merge(StyleBankArchitecture.initialize(spec, seed: UInt64(i + 1))) { a, _ in a } }
+            models.append(try StyleBankModel(weights: weights, styles: [(0, "a"), (1, "b")]))
+        }
+        return ModelRegistry(models: models, defaultModel: "multistyle26")
+    }
+
+    func makeFixture(registry: ModelRegistry? = nil, _ configure: (inout ServiceConfig) -> Void = { _ in }) throws -> ServiceFixture {
+        let registry = try registry ?? Self.registry()
+        return try ServiceFixture(registry: registry) { [self] config in
+            config.dataDirectory = data
+            config.modelsDirectory = Self.modelsDirectory
+            config.trainingPhotosDirectory = photos
+            config.checkpointSeconds = 0
+            configure(&config)
+        }
+    }
+
+    func postStyle(_ client: TestClient, fields: [(String, String)] = [("iterations", "3"), ("size", "64")],
+                   image: [UInt8] = ServiceFixture.png(width: 90, height: 70)) throws -> TestClient.Response {
+        try client.multipart("/styles", files: [("image", "painting.png", "image/png", image)], fields: fields)
+    }
+
+    func waitForJob(_ client: TestClient, _ id: String, until done: ([String: Any]) -> Bool, timeout: TimeInterval = 120) throws -> [String: Any] {
+        let end = Date().addingTimeInterval(timeout)
+        while true {
+            let job = try XCTUnwrap(client.request("GET", "/jobs/\(id)").json)
+            if done(job) || Date() > end { return job }
+            usleep(50_000)
+        }
+    }
+
+    func stylize(_ client: TestClient, _ query: String) throws -> TestClient.Response {
+        try client.request("POST", "/stylize?\(query)", headers: [("Content-Type", "image/png")], body: ServiceFixture.png(width: 40, height: 32))
+    }
+
+    func testLearnUseRestartAndDeleteAStyle() throws {
+        var fixture: ServiceFixture? = try makeFixture()
+        var client = fixture!.client
+        let created = try postStyle(client, fields: [("name", "Blue period"), ("iterations", "3"), ("size", "64")])
+        XCTAssertEqual(created.status, 202, String(decoding: created.body, as: UTF8.self))
+        let style = try XCTUnwrap(created.json?["style"] as? [String: Any])
+        let job = try XCTUnwrap(created.json?["job"] as? [String: Any])
+        let id = try XCTUnwrap(style["id"] as? Int)
+        let jobID = try XCTUnwrap(job["id"] as? String)
+        XCTAssertGreaterThanOrEqual(id, StyleStore.firstID)
+        XCTAssertEqual(style["name"] as? String, "Blue period")
+        XCTAssertEqual(style["model"] as? String, "stylebank")
+        XCTAssertEqual(style["status"] as? String, "training")
+        XCTAssertEqual(created.headers["location"], "/jobs/\(jobID)")
+
+        let finished = try waitForJob(client, jobID) { ($0["status"] as? String).map { ["succeeded", "failed", "cancelled"].contains($0) } ?? false }
+        XCTAssertEqual(finished["status"] as? String, "succeeded", "\(finished)")
+        XCTAssertEqual(finished["kind"] as? String, "train-style")
+        XCTAssertEqual(finished["iteration"] as? Int, 3)
+        XCTAssertEqual(finished["progress"] as? Double, 1)
+        XCTAssertEqual(finished["style_id"] as? Int, id)
+        XCTAssertNotNil(finished["loss"] as? Double)
+
+        let listed = try XCTUnwrap(client.request("GET", "/styles").json?["styles"] as? [[String: Any]])
+        XCTAssertTrue(listed.contains { $0["id"] as? Int == id && $0["status"] as? String == "ready" })
+        let detail = try client.request("GET", "/styles/\(id)")
+        XCTAssertEqual(detail.status, 200)
+        XCTAssertEqual((detail.json?["settings"] as? [String: Any])?["iterations"] as? Int, 3)
+        let image = try client.request("GET", "/styles/\(id)/image")
+        XCTAssertEqual(image.status, 200)
+        XCTAssertEqual(image.headers["content-type"], "image/png")
+        XCTAssertEqual(try ImageCodec.probe(image.body).width, 90)
+
+        // A learned id needs no model=: it is unique across models.
+        let before = try stylize(client, "style=\(id)&format=png")
+        XCTAssertEqual(before.status, 200)
+        XCTAssertEqual(try stylize(client, "style=\(id):0.5,0:0.5&model=stylebank").status, 200, "blends with built-in banks")
+
+        // Restart on the same data folder: the style is there and stylizes identically.
+        fixture = nil
+        fixture = try makeFixture()
+        client = fixture!.client
+        let after = try stylize(client, "style=\(id)&format=png")
+        XCTAssertEqual(after.status, 200)
+        XCTAssertEqual(after.body, before.body, "the bank served before the restart is the one stored (F16)")
+
+        XCTAssertEqual(try client.request("DELETE", "/styles/\(id)").status, 204)
+        XCTAssertEqual(try stylize(client, "style=\(id)").errorCode, "unknown_style")
+        XCTAssertEqual(try stylize(client, "style=\(id)&model=stylebank").status, 404)
+        XCTAssertEqual(try client.request("GET", "/styles/\(id)").status, 404)
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: data.appendingPathComponent("styles").path)
+        XCTAssertEqual(leftovers, ["index.json"], "a deleted style leaves no files")
+    }
+
+    func testTrainingStyleAnswers409AndCancelRemovesIt() throws {
+        let fixture = try makeFixture()
+        let client = fixture.client
+        let created = try postStyle(client, fields: [("iterations", "20000"), ("size", "64")])
+        XCTAssertEqual(created.status, 202)
+        let id = try XCTUnwrap((created.json?["style"] as? [String: Any])?["id"] as? Int)
+        let jobID = try XCTUnwrap((created.json?["job"] as? [String: Any])?["id"] as? String)
+        XCTAssertEqual((created.json?["style"] as? [String: Any])?["name"] as? String, "style-\(id)")
+
+        let busy = try stylize(client, "style=\(id)")
+        XCTAssertEqual(busy.status, 409)
+        XCTAssertEqual(busy.errorCode, "style_not_ready")
+        _ = try waitForJob(client, jobID) { ($0["iteration"] as? Int ?? 0) >= 1 }
+        let running = try XCTUnwrap(client.request("GET", "/jobs/\(jobID)").json)
+        XCTAssertEqual(running["status"] as? String, "running")
+        XCTAssertNotNil(running["eta_seconds"] as? Double)
+
+        XCTAssertEqual(try client.request("DELETE", "/jobs/\(jobID)").status, 202)
+        let cancelled = try waitForJob(client, jobID) { $0["status"] as? String == "cancelled" }
+        XCTAssertEqual(cancelled["status"] as? String, "cancelled")
+        XCTAssertEqual(try client.request("GET", "/styles/\(id)").status, 404, "a cancelled style is removed")
+        XCTAssertEqual(try client.request("DELETE", "/jobs/\(jobID)").errorCode, "job_finished")
+    }
+
+    func testFullJobQueueAnswers503() throws {
+        let fixture = try makeFixture { $0.jobQueueCapacity = 1 }
+        let client = fixture.client
+        let long = [("iterations", "20000"), ("size", "64")]
+        let first = try postStyle(client, fields: long), second = try postStyle(client, fields: long)
+        XCTAssertEqual([first.status, second.status], [202, 202])
+        let third = try postStyle(client, fields: long)
+        XCTAssertEqual(third.status, 503)
+        XCTAssertEqual(third.errorCode, "job_queue_full")
+        XCTAssertNotNil(third.headers["retry-after"])
+        let styles = try XCTUnwrap(client.request("GET", "/styles").json?["styles"] as? [[String: Any]])
+        XCTAssertEqual(styles.filter { ($0["id"] as? Int ?? 0) >= StyleStore.firstID }.count, 2, "the refused style is not kept")
+        for r in [first, second] {
+            let id = try XCTUnwrap((r.json?["style"] as? [String: Any])?["id"] as? Int)
+            XCTAssertEqual(try client.request("DELETE", "/styles/\(id)").status, 204, "deleting a training style cancels its job")
+        }
+    }
+
+    func testAFailedJobMarksTheStyleFailed() throws {
+        try Data("not a jpeg".utf8).write(to: photos.appendingPathComponent("broken.jpg"))
+        for f in try FileManager.default.contentsOfDirectory(atPath: photos.path) where f.hasSuffix(".png") {
+            try FileManager.default.removeItem(at: photos.appendingPathComponent(f))
+        }
+        let fixture = try makeFixture()
+        let client = fixture.client
+        let created = try postStyle(client)
+        let id = try XCTUnwrap((created.json?["style"] as? [String: Any])?["id"] as? Int)
+        let jobID = try XCTUnwrap((created.json?["job"] as? [String: Any])?["id"] as? String)
+        let job = try waitForJob(client, jobID) { $0["status"] as? String == "failed" }
+        XCTAssertEqual(job["status"] as? String, "failed")
+        XCTAssertTrue((job["error"] as? String ?? "").contains("no usable"), "\(job)")
+        let used = try stylize(client, "style=\(id)")
+        XCTAssertEqual(used.status, 409)
+        XCTAssertEqual(used.errorCode, "style_failed")
+        XCTAssertEqual(try client.request("DELETE", "/styles/\(id)").status, 204)
+    }
+
+    func testShutdownMidTrainingResumesFromTheCheckpoint() throws {
+        var fixture: ServiceFixture? = try makeFixture()
+        let created = try postStyle(fixture!.client, fields: [("iterations", "12"), ("size", "64")])
+        let id = try XCTUnwrap((created.json?["style"] as? [String: Any])?["id"] as? Int)
+        let jobID = try XCTUnwrap((created.json?["job"] as? [String: Any])?["id"] as? String)
+        _ = try waitForJob(fixture!.client, jobID) { ($0["iteration"] as? Int ?? 0) >= 2 }
+        fixture = nil   // graceful stop mid-training
+        let checkpoint = data.appendingPathComponent("styles/\(id).checkpoint.safetensors")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: checkpoint.path))
+        let saved = try SafeTensors.load(checkpoint)
+        let savedIteration = try XCTUnwrap(saved.metadata["iteration"].flatMap(Int.init))
+        XCTAssertGreaterThanOrEqual(savedIteration, 1)
+        XCTAssertTrue(saved.tensors.keys.allSatisfy { !$0.contains("encoder.") && !$0.contains("decoder.") }, "only the new bank is checkpointed")
+
+        fixture = try makeFixture()
+        let client = fixture!.client
+        let old = try XCTUnwrap(client.request("GET", "/jobs/\(jobID)").json)
+        XCTAssertEqual(old["status"] as? String, "failed")
+        XCTAssertTrue((old["error"] as? String ?? "").hasPrefix("interrupted"))
+        let style = try XCTUnwrap(client.request("GET", "/styles/\(id)").json?["style"] as? [String: Any])
+        let newJob = try XCTUnwrap(style["job_id"] as? String)
+        XCTAssertNotEqual(newJob, jobID, "the style was queued again")
+        let done = try waitForJob(client, newJob) { $0["status"] as? String == "succeeded" }
+        XCTAssertEqual(done["status"] as? String, "succeeded", "\(done)")
+        XCTAssertEqual(try stylize(client, "style=\(id)").status, 200)
+    }
+
+    func testBadRequests() throws {
+        let fixture = try makeFixture()
+        let client = fixture.client
+        XCTAssertEqual(try client.multipart("/styles", files: [], fields: [("name", "x")]).errorCode, "missing_image")
+        XCTAssertEqual(try postStyle(client, fields: [("preset", "turbo")]).status, 400)
+        XCTAssertEqual(try postStyle(client, fields: [("iterations", "0")]).status, 400)
+        XCTAssertEqual(try postStyle(client, fields: [("size", "66")]).status, 400)
+        XCTAssertEqual(try postStyle(client, fields: [("name", String(repeating: "n", count: 65))]).status, 400)
+        XCTAssertEqual(try postStyle(client, image: ServiceFixture.png(width: 40, height: 200)).errorCode, "image_too_small")
+        XCTAssertEqual(try postStyle(client, image: Array("GIF89a".utf8)).status, 415)
+        XCTAssertEqual(try client.request("DELETE", "/styles/0?model=stylebank").errorCode, "builtin_style")
+        XCTAssertEqual(try client.request("DELETE", "/styles/3").errorCode, "builtin_style")
+        XCTAssertEqual(try client.request("GET", "/styles/0/image?model=stylebank").errorCode, "no_style_image")
+        XCTAssertEqual(try client.request("GET", "/styles/abc").status, 404)
+        XCTAssertEqual(try client.request("GET", "/styles/99999").errorCode, "unknown_style")
+        XCTAssertEqual(try client.request("GET", "/jobs/nope").errorCode, "unknown_job")
+        XCTAssertEqual(try client.request("PUT", "/jobs/nope").status, 405)
+        XCTAssertEqual(try XCTUnwrap(client.request("GET", "/jobs").json?["jobs"] as? [Any]).count, 0, "no request above started a job")
+    }
+
+    func testWithoutAStyleBankOrTrainingPhotosLearningIsUnavailable() throws {
+        let plain = try makeFixture(registry: Self.registry(withStyleBank: false))
+        XCTAssertEqual(try postStyle(plain.client).status, 503)
+        XCTAssertEqual(try postStyle(plain.client).errorCode, "training_unavailable")
+
+        let noPhotos = try makeFixture { $0.trainingPhotosDirectory = self.root.appendingPathComponent("missing") }
+        let r = try postStyle(noPhotos.client)
+        XCTAssertEqual(r.errorCode, "training_unavailable")
+        XCTAssertTrue(String(decoding: r.body, as: UTF8.self).contains("training photos"))
+    }
+
+    func testRouterMatchesParametersAndPrefersLiterals() {
+        var router = Router()
+        router.add("GET", "/styles/{id}") { _, _ in }
+        router.add("GET", "/styles/{id}/image") { _, _ in }
+        router.add("GET", "/styles/special") { _, _ in }
+        XCTAssertEqual(router.match("/styles/12")?.parameters, ["id": "12"])
+        XCTAssertEqual(router.match("/styles/12/image")?.route.pattern, "/styles/{id}/image")
+        XCTAssertEqual(router.match("/styles/special")?.route.pattern, "/styles/special")
+        XCTAssertNil(router.match("/styles/"))
+        XCTAssertNil(router.match("/styles"))
+        XCTAssertNil(router.match("/styles/1/image/x"))
+    }
+}
