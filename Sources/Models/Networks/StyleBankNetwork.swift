@@ -134,6 +134,39 @@ public struct StyleBankNetwork {
     }
 }
 
+extension StyleBankNetwork {
+    /// Region-specific fusion (Chen et al. §3.3), as a spatially-adaptive modulation of the bank
+    /// responses in the spirit of SPADE (Park et al. 2019): every bank's response to the content
+    /// features is scaled per pixel by its region's soft map, and the sum is decoded —
+    ///   F̃(p) = Σ_i m_i(p) · K_i(E(x))(p),  Σ_i m_i(p) = 1.
+    /// `regions[i].weights` is [1, 1, H/4, W/4] (the feature grid); `image` as in `callAsFunction(_:blend:)`.
+    public func callAsFunction(_ image: Tensor, regions: [(style: Int, weights: Tensor)]) -> Tensor {
+        let features = encode(image)
+        var mixed: Tensor?
+        for (id, weights) in regions {
+            let response = modulate(banks[id]!(features), by: weights)
+            mixed = mixed.map { add($0, response) } ?? response
+        }
+        return decode(mixed ?? features)
+    }
+}
+
+/// x[n, c, y, x] · m[0, 0, y, x]: every channel plane scaled by one spatial map.
+public func modulate(_ x: Tensor, by map: Tensor) -> Tensor {
+    let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+    precondition(map.shape == [1, 1, h, w], "spatial map \(map.shape) does not fit features \(x.shape)")
+    var out = x
+    out.withUnsafeMutableBufferPointer { o in
+        map.withUnsafeBufferPointer { m in
+            for plane in 0..<(n * c) {
+                let p = o.baseAddress! + plane * h * w
+                for i in 0..<(h * w) { p[i] *= m[i] }
+            }
+        }
+    }
+    return out
+}
+
 /// x · s, elementwise.
 func scale(_ x: Tensor, by s: Float) -> Tensor {
     if s == 1 { return x }

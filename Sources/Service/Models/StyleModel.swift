@@ -1,3 +1,4 @@
+import Models
 import Tensor
 
 /// A style the service can apply, as listed by `GET /styles`.
@@ -33,4 +34,32 @@ public protocol StyleModel: AnyObject, Sendable {
     /// weights positive and summing to 1. Returns the stylized image, same shape, 0…1. Throws an
     /// `APIError` when a style of the blend cannot be used (not ready, or removed meanwhile).
     func stylize(_ image: Tensor, blend: [Int: Float]) throws -> Tensor
+    /// Region-wise styling from a mask (see `RegionStyles`); styles already checked to exist.
+    func stylize(_ image: Tensor, regions: RegionStyles) throws -> Tensor
+}
+
+/// Region-wise styling: mask region i (`RegionMask` order) gets `styles[i]`, with borders
+/// feathered over about `feather` pixels of the image being stylized.
+public struct RegionStyles {
+    let mask: RegionMask
+    let styles: [Int]
+    var feather: Int
+
+    /// The default feather: 1.5% of the image's shorter side (15 px at 1024), at least 2 px.
+    static func automaticFeather(width: Int, height: Int) -> Int { max(2, Int((0.015 * Double(min(width, height))).rounded())) }
+}
+
+extension StyleModel {
+    /// Region-wise styling for any model: stylize once per style and blend the outputs with the
+    /// soft region maps. (StyleBank overrides this with fusion of its bank responses: one pass.)
+    public func stylize(_ image: Tensor, regions: RegionStyles) throws -> Tensor {
+        let (h, w) = (image.shape[2], image.shape[3])
+        let maps = regions.mask.softMaps(width: w, height: h, feather: regions.feather)
+        var out: Tensor?
+        for (style, map) in zip(regions.styles, maps) {
+            let part = modulate(try stylize(image, blend: [style: 1]), by: map)
+            out = out.map { add($0, part) } ?? part
+        }
+        return out!
+    }
 }

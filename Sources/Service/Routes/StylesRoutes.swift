@@ -83,11 +83,11 @@ extension AtelierService {
 }
 
 extension JSONEncoder {
-    /// The API's JSON: ISO 8601 dates, sorted keys.
+    /// The API's JSON: ISO 8601 dates, sorted keys, links with plain slashes.
     static var api: JSONEncoder {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = [.sortedKeys]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return encoder
     }
 }

@@ -11,13 +11,31 @@ extension AtelierService {
         let upload = try Upload(request)
         let input = try upload.image("image", maxPixels: config.maxInputPixels)
 
-        let styleText = q["style"] ?? upload.fields["style"] ?? "0"
+        let maskBytes = try upload.files["mask"].map { _ in try upload.image("mask", maxPixels: config.maxInputPixels).bytes }
+        let regionText = q["styles"] ?? upload.fields["styles"]
+        if maskBytes != nil && (q["style"] ?? upload.fields["style"]) != nil {
+            throw APIError.badRequest("with a mask, name one style per mask colour in styles=3,7 (not style=)")
+        }
+        if maskBytes == nil && regionText != nil { throw APIError.badRequest("styles= lays styles out by a mask: send a 'mask' image too") }
+        if maskBytes != nil && regionText == nil { throw APIError.badRequest("a mask needs styles=3,7,… (one style per mask colour)") }
+        let styleText = regionText ?? q["style"] ?? upload.fields["style"] ?? "0"
         let model = try model(named: q["model"] ?? upload.fields["model"], forStyles: styleText)
-        let blend = try StyleBlend(parsing: styleText, validIDs: Set(model.styles.map(\.id)))
-        for id in blend.weights.keys.sorted() {
+        let validIDs = Set(model.styles.map(\.id))
+        var options = StylizeOptions(model: model, blend: [:], maxSide: config.defaultMaxSide)
+        var regionStyles: [Int] = []
+        if let regionText {
+            regionStyles = try Self.parseRegionStyles(regionText, validIDs: validIDs)
+        } else {
+            options.blend = try StyleBlend(parsing: styleText, validIDs: validIDs).weights
+        }
+        for id in Set(options.blend.keys).union(regionStyles).sorted() {
             if let info = model.styles.first(where: { $0.id == id }), info.status != .ready { throw StyleBankModel.unavailable(info, id: id) }
         }
-        var options = StylizeOptions(model: model, blend: blend.weights, maxSide: config.defaultMaxSide)
+        var feather: Int?
+        if let f = q["feather"] ?? upload.fields["feather"] {
+            guard let v = Int(f), (0...256).contains(v) else { throw APIError.badRequest("feather must be an integer from 0 to 256 (pixels)") }
+            feather = v
+        }
         if let s = q["strength"] {
             guard let v = Float(s), v >= 0, v <= 1 else { throw APIError.badRequest("strength must be a number from 0 to 1") }
             options.strength = v
@@ -45,6 +63,18 @@ extension AtelierService {
                 let image: RGBImage
                 do { image = try ImageCodec.decode(input.bytes, maxPixels: config.maxInputPixels) } catch let e as ImageError {
                     throw Upload.apiError(e, field: "image")
+                }
+                var options = options
+                if let maskBytes {
+                    let mask: RegionMask
+                    do { mask = try RegionMask(ImageCodec.decode(maskBytes, maxPixels: config.maxInputPixels)) } catch let e as ImageError {
+                        throw Upload.apiError(e, field: "mask")
+                    }
+                    guard mask.colors.count == regionStyles.count else {
+                        throw APIError.unprocessable("the mask has \(mask.colors.count) colour regions (\(mask.hexColors.joined(separator: ", ")), in order of first appearance) but styles= names \(regionStyles.count)",
+                                                     code: "mask_style_mismatch")
+                    }
+                    options.regions = (mask, regionStyles, feather)
                 }
                 let result = try Stylizer.run(image, options: options, minSide: config.minSide)
                 metrics.recordInference(seconds: result.inferenceSeconds)
@@ -76,6 +106,19 @@ extension AtelierService {
             throw APIError.notFound("model '\(name ?? "")' does not exist; GET /models lists them", code: "unknown_model")
         }
         return model
+    }
+
+    /// `styles=3,7,12` for a mask: one style id per region, at most `RegionMask.maxRegions`.
+    static func parseRegionStyles(_ text: String, validIDs: Set<Int>) throws -> [Int] {
+        let parts = text.split(separator: ",", omittingEmptySubsequences: false)
+        guard !parts.isEmpty, parts.count <= RegionMask.maxRegions else {
+            throw APIError.badRequest("styles must list 1 to \(RegionMask.maxRegions) style ids, like 3,7")
+        }
+        return try parts.map { part in
+            guard let id = Int(part.trimmingCharacters(in: .whitespaces)) else { throw APIError.badRequest("styles: '\(part)' is not a style id") }
+            guard validIDs.contains(id) else { throw APIError.notFound("style \(id) does not exist", code: "unknown_style") }
+            return id
+        }
     }
 
     static func parseBool(_ s: String) -> Bool? {

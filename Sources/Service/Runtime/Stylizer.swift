@@ -13,6 +13,8 @@ struct StylizeOptions {
     var preserveColor = false
     /// Longest side the image is stylized at; smaller images keep their size.
     var maxSide: Int
+    /// Region-wise styling from a mask instead of `blend`; `feather` nil = automatic.
+    var regions: (mask: RegionMask, styles: [Int], feather: Int?)? = nil
 }
 
 /// The pipeline from a decoded image to a stylized one.
@@ -29,7 +31,14 @@ enum Stylizer {
                                          code: "image_too_small")
         }
         let start = DispatchTime.now().uptimeNanoseconds
-        let output = try options.model.stylize(ImageTensor.tensor(from: image), blend: options.blend)
+        let input = ImageTensor.tensor(from: image)
+        let output: Tensor
+        if let r = options.regions {
+            let feather = r.feather ?? RegionStyles.automaticFeather(width: image.width, height: image.height)
+            output = try options.model.stylize(input, regions: RegionStyles(mask: r.mask, styles: r.styles, feather: feather))
+        } else {
+            output = try options.model.stylize(input, blend: options.blend)
+        }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         var result = ImageTensor.image(from: output)
         if options.preserveColor { result = result.preservingColor(of: image) }
