@@ -8,13 +8,15 @@ FROM swift:6.3-bookworm AS build
 ARG ATELIER_CPU=
 WORKDIR /src
 RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-        make libpng-dev libjpeg-dev libz-dev python3 python3-pip ca-certificates \
-    && rm -rf /var/lib/apt/lists/*
+        make libpng-dev libjpeg-dev libz-dev python3 python3-pip ca-certificates
+# (apt lists are kept in this stage: `make photos` fetches wallpapers with apt-get download)
 COPY Package.swift Makefile ./
 COPY scripts scripts
 COPY Sources Sources
 COPY Tests Tests
-RUN ATELIER_CPU="$ATELIER_CPU" make weights SWIFT_FLAGS=--static-swift-stdlib MODELS=/opt/atelier/models \
+COPY weights weights
+RUN ATELIER_CPU="$ATELIER_CPU" make weights photos SWIFT_FLAGS=--static-swift-stdlib MODELS=/opt/atelier/models \
+        PHOTOS=/opt/atelier/training-photos \
     && cp .build/release/atelier /usr/local/bin/atelier
 
 FROM debian:bookworm-slim
@@ -25,8 +27,10 @@ RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq 
     && mkdir -p /var/lib/atelier && chown atelier /var/lib/atelier
 COPY --from=build /usr/local/bin/atelier /usr/local/bin/atelier
 COPY --from=build /opt/atelier/models /opt/atelier/models
+COPY --from=build /opt/atelier/training-photos /opt/atelier/training-photos
 ENV ATELIER_DATA=/var/lib/atelier \
     ATELIER_MODELS=/opt/atelier/models \
+    ATELIER_TRAINING_PHOTOS=/opt/atelier/training-photos \
     ATELIER_PORT=8080
 USER 10001
 VOLUME /var/lib/atelier

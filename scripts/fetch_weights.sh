@@ -39,3 +39,12 @@ PY
   "$BIN" import-weights "$kind" "$tmp/model.onnx" "$MODELS_DIR/$out"
   rm -rf "$tmp"
 done
+
+# Weights we train ourselves are committed under weights/ (F16, each with a provenance file) and
+# installed beside the converted ones; a newer committed version replaces the installed one.
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+for f in "$ROOT"/weights/*/*.safetensors; do
+  [ -e "$f" ] || continue
+  if cmp -s "$f" "$MODELS_DIR/$(basename "$f")"; then echo "weights: $MODELS_DIR/$(basename "$f") present"; continue; fi
+  cp "$f" "$MODELS_DIR/" && echo "weights: installed $(basename "$f") from weights/"
+done

@@ -156,7 +156,16 @@ final class StyleLearningTests: XCTestCase {
         XCTAssertNotNil(third.headers["retry-after"])
         let styles = try XCTUnwrap(client.request("GET", "/styles").json?["styles"] as? [[String: Any]])
         XCTAssertEqual(styles.filter { ($0["id"] as? Int ?? 0) >= StyleStore.firstID }.count, 2, "the refused style is not kept")
-        for r in [first, second] {
+
+        // Cancelling the queued job removes its style at once and frees its queue slot.
+        let queuedStyle = try XCTUnwrap((second.json?["style"] as? [String: Any])?["id"] as? Int)
+        let queuedJob = try XCTUnwrap((second.json?["job"] as? [String: Any])?["id"] as? String)
+        let cancelled = try client.request("DELETE", "/jobs/\(queuedJob)")
+        XCTAssertEqual(cancelled.json?["status"] as? String, "cancelled")
+        XCTAssertEqual(try client.request("GET", "/styles/\(queuedStyle)").status, 404)
+        let again = try postStyle(client, fields: long)
+        XCTAssertEqual(again.status, 202)
+        for r in [first, again] {
             let id = try XCTUnwrap((r.json?["style"] as? [String: Any])?["id"] as? Int)
             XCTAssertEqual(try client.request("DELETE", "/styles/\(id)").status, 204, "deleting a training style cancels its job")
         }

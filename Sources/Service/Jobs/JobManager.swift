@@ -18,6 +18,7 @@ public final class JobManager: @unchecked Sendable {
     private var records: [String: JobRecord] = [:]
     private var order: [String] = []
     private var contexts: [String: JobContext] = [:]
+    private var queuedCancelHandlers: [String: () -> Void] = [:]
     private var pending: [(String, Work)] = []
     private let workers: WorkerPool
     private let file: URL
@@ -29,7 +30,9 @@ public final class JobManager: @unchecked Sendable {
         self.file = file
         self.capacity = capacity
         self.maxRecords = maxRecords
-        workers = WorkerPool(workers: concurrentJobs, capacity: capacity, name: "atelier.job")
+        // Jobs cancelled while queued keep a (finished) slot in the pool until a worker passes
+        // them; the queue limit itself is `capacity` queued records, checked in `submit`.
+        workers = WorkerPool(workers: concurrentJobs, capacity: 4 * capacity + 4, name: "atelier.job")
         if let data = FileManager.default.contents(atPath: file.path) {
             let decoder = JSONDecoder()
             decoder.dateDecodingStrategy = .iso8601
@@ -50,12 +53,17 @@ public final class JobManager: @unchecked Sendable {
     deinit { workers.stop() }
 
     /// Queues `work`; throws `QueueFull` when `capacity` jobs are already waiting.
-    public func submit(kind: String, iterations: Int, styleID: Int? = nil, work: @escaping Work) throws -> JobRecord {
+    /// `onCancelWhileQueued` runs (outside the manager's lock) when a user cancels the job before
+    /// it started, so its owner can undo what it set up for it; `work` then never runs.
+    public func submit(kind: String, iterations: Int, styleID: Int? = nil,
+                       onCancelWhileQueued: (() -> Void)? = nil, work: @escaping Work) throws -> JobRecord {
         let id = UUID().uuidString.lowercased()
         let record = JobRecord(id: id, kind: kind, status: .queued, iterations: iterations, styleID: styleID, createdAt: Date())
         let context = JobContext { [weak self] iteration, loss in self?.progress(id, iteration: iteration, loss: loss) }
         lock.lock()
+        guard records.values.filter({ $0.status == .queued }).count < capacity else { lock.unlock(); throw QueueFull() }
         records[id] = record
+        if let onCancelWhileQueued { queuedCancelHandlers[id] = onCancelWhileQueued }
         order.append(id)
         contexts[id] = context
         trimFinished()
@@ -65,6 +73,7 @@ public final class JobManager: @unchecked Sendable {
             records[id] = nil
             order.removeAll { $0 == id }
             contexts[id] = nil
+            queuedCancelHandlers[id] = nil
             lock.unlock()
             throw QueueFull()
         }
@@ -81,12 +90,16 @@ public final class JobManager: @unchecked Sendable {
         lock.lock()
         guard var r = records[id], !r.isFinished else { lock.unlock(); return false }
         contexts[id]?.cancel(.user)
+        var undo: (() -> Void)?
         if r.status == .queued {
             r.status = .cancelled
             r.finishedAt = Date()
             records[id] = r
+            contexts[id] = nil
+            undo = queuedCancelHandlers.removeValue(forKey: id)
         }
         lock.unlock()
+        undo?()
         try? save(force: true)
         return true
     }
@@ -116,6 +129,7 @@ public final class JobManager: @unchecked Sendable {
             r.finishedAt = Date()
             records[id] = r
             contexts[id] = nil
+            queuedCancelHandlers[id] = nil
             lock.unlock()
             try? save(force: true)
             return
@@ -123,6 +137,7 @@ public final class JobManager: @unchecked Sendable {
         r.status = .running
         r.startedAt = Date()
         records[id] = r
+        queuedCancelHandlers[id] = nil
         lock.unlock()
         try? save(force: true)
 

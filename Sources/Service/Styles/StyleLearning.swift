@@ -88,7 +88,8 @@ final class StyleLearning: @unchecked Sendable {
 
     private func submit(_ id: Int) throws -> JobRecord {
         guard let style = store.style(id) else { throw ServiceError("style \(id) is not stored") }
-        let job = try jobs.submit(kind: "train-style", iterations: style.settings.iterations, styleID: id) { [weak self] context in
+        let job = try jobs.submit(kind: "train-style", iterations: style.settings.iterations, styleID: id,
+                                  onCancelWhileQueued: { [weak self] in self?.forget(id) }) { [weak self] context in
             guard let self else { throw JobCancelled(reason: .shutdown) }
             try self.runJob(id, context: context)
         }
@@ -104,11 +105,19 @@ final class StyleLearning: @unchecked Sendable {
         if model.builtinIDs.contains(id) {
             throw APIError(status: 403, code: "builtin_style", message: "style \(id) is built into the stylebank model and cannot be deleted")
         }
+        guard let style = store.style(id) else { throw APIError.notFound("style \(id) does not exist", code: "unknown_style") }
+        if let job = style.jobID { jobs.cancel(job) }   // outside `lock`: a queued job's cancel calls `forget`
         try lock.withLock {
-            guard let style = store.style(id) else { throw APIError.notFound("style \(id) does not exist", code: "unknown_style") }
-            if let job = style.jobID { jobs.cancel(job) }
             model.removeStyle(id)
             try store.remove(id)
+        }
+    }
+
+    /// Removes a style whose job was cancelled (by `DELETE /jobs/{id}` or `delete`).
+    private func forget(_ id: Int) {
+        lock.withLock {
+            model.removeStyle(id)
+            try? store.remove(id)
         }
     }
 
@@ -132,12 +141,7 @@ final class StyleLearning: @unchecked Sendable {
             }
             try? FileManager.default.removeItem(at: store.checkpointURL(id))
         } catch let cancelled as JobCancelled {
-            if cancelled.reason == .user {
-                lock.withLock {
-                    model.removeStyle(id)
-                    try? store.remove(id)
-                }
-            }
+            if cancelled.reason == .user { forget(id) }
             throw cancelled   // on shutdown the style stays `training` and resumes at the next start
         } catch {
             markFailed(id, "\(error)")

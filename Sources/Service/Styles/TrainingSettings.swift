@@ -12,9 +12,9 @@ struct TrainingSettings: Codable, Equatable, Sendable {
     /// (see README "Learning a new style"): `standard`, the default, finishes within 5 minutes.
     static func preset(_ p: Preset) -> TrainingSettings {
         switch p {
-        case .quick: return TrainingSettings(preset: p, iterations: 120, size: 192, batch: 1)
-        case .standard: return TrainingSettings(preset: p, iterations: 300, size: 256, batch: 1)
-        case .high: return TrainingSettings(preset: p, iterations: 1500, size: 256, batch: 2)
+        case .quick: return TrainingSettings(preset: p, iterations: 100, size: 192, batch: 1)
+        case .standard: return TrainingSettings(preset: p, iterations: 300, size: 192, batch: 1)
+        case .high: return TrainingSettings(preset: p, iterations: 1000, size: 256, batch: 1)
         }
     }
 
