@@ -1,31 +1,67 @@
 import Foundation
 import Models
+import Service
 import Tensor
 
-/// `atelier profile [--size 1024]`: where multistyle26's time goes, op by op, with the
-/// convolutions' GFLOP/s, so kernel work can aim at the biggest share.
+/// `atelier profile [--network multistyle26|vgg16] [--size 1024]`: where a network's time goes,
+/// op by op, with the convolutions' GFLOP/s, so kernel work can aim at the biggest share.
 enum ProfileCommand {
     static func run(_ args: ArraySlice<String>) throws {
         let a = try Arguments(args, flagNames: [])
-        try a.checkKnown(["size", "models", "data", "repeats"])
+        try a.checkKnown(["size", "models", "data", "repeats", "network"])
         let config = ServiceSetup.config(a)
         let size = try a.int("size") ?? 1024
         let repeats = try a.int("repeats") ?? 3
+        switch a.options["network"] ?? "multistyle26" {
+        case "multistyle26": try multistyle26(config: config, size: size, repeats: repeats)
+        case "vgg16": try vgg16(config: config, size: size, repeats: repeats)
+        case let other: throw CLIError("unknown network \(other): multistyle26 or vgg16")
+        }
+    }
+
+    typealias Row = (name: String, op: String, seconds: Double, gflop: Double)
+
+    /// The best of `repeats` timings of `body` (after one warm-up run).
+    static func time<T>(_ repeats: Int, _ body: () -> T) -> (T, Double) {
+        var result = body()
+        var best = Double.infinity
+        for _ in 0..<repeats {
+            let start = DispatchTime.now().uptimeNanoseconds
+            result = body()
+            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        return (result, best)
+    }
+
+    /// VGG16 to relu4_3 (the perceptual loss's hot path): zero pad, conv + ReLU, pool.
+    static func vgg16(config: ServiceConfig, size: Int, repeats: Int) throws {
+        let weights = try SafeTensors.load(config.modelsDirectory.appendingPathComponent("vgg16.safetensors")).tensors
+        var rows: [Row] = []
+        var x = Tensor(shape: [1, 3, size, size], repeating: 10)
+        for name in VGG16.layers.prefix(13) {
+            if name == "pool" {
+                let (p, t) = time(repeats) { maxPool2x2(x) }
+                rows.append((name, "max pool", t, 0))
+                x = p
+                continue
+            }
+            let conv = Conv2D(weight: weights["\(name).weight"]!, bias: weights["\(name).bias"]!)
+            let (padded, tp) = time(repeats) { pad2d(x, top: 1, bottom: 1, left: 1, right: 1, mode: .zero) }
+            rows.append((name, "pad", tp, 0))
+            let (y, tc) = time(repeats) { conv(padded, relu: true) }
+            let flop = 2.0 * Double(y.count) * Double(conv.inChannels * 9)
+            rows.append((name, "conv 3×3 \(conv.inChannels)→\(conv.outChannels) +relu", tc, flop / 1e9))
+            x = y
+        }
+        report(rows, title: "vgg16 to relu4_3 at \(size)²", repeats: repeats)
+    }
+
+    static func multistyle26(config: ServiceConfig, size: Int, repeats: Int) throws {
         let net = try MultiStyleNetwork(weights: SafeTensors.load(config.modelsDirectory.appendingPathComponent("multistyle26.safetensors")).tensors)
         var weights = [Float](repeating: 0, count: 26)
         weights[3] = 1
-        var rows: [(name: String, op: String, seconds: Double, gflop: Double)] = []
-
-        func time<T>(_ body: () -> T) -> (T, Double) {
-            var result = body()
-            var best = Double.infinity
-            for _ in 0..<repeats {
-                let start = DispatchTime.now().uptimeNanoseconds
-                result = body()
-                best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-            }
-            return (result, best)
-        }
+        var rows: [Row] = []
+        func time<T>(_ body: () -> T) -> (T, Double) { Self.time(repeats, body) }
         func layer(_ name: String, _ l: ConditionalConvLayer, _ x: Tensor) -> Tensor {
             var h = x
             if l.upsample { let (u, t) = time { upsampleNearest(h, factor: 2) }; h = u; rows.append((name, "upsample", t, 0)) }
@@ -49,9 +85,12 @@ enum ProfileCommand {
             x = s
         }
         for (i, l) in net.expand.enumerated() { x = layer("expand.\(i)", l, x) }
+        report(rows, title: "multistyle26 at \(size)²", repeats: repeats)
+    }
 
+    static func report(_ rows: [Row], title: String, repeats: Int) {
         let total = rows.reduce(0) { $0 + $1.seconds }
-        print("multistyle26 at \(size)², kernels \(GEMM.variant), \(Parallel.maxThreads) threads; best of \(repeats) per op")
+        print("\(title), kernels \(GEMM.variant), \(Parallel.maxThreads) threads; best of \(repeats) per op")
         for r in rows {
             let rate = r.gflop > 0 ? String(format: "%7.1f GFLOP/s", r.gflop / r.seconds) : ""
             print(String(format: "%-10@ %-28@ %8.2f ms %5.1f%%  %@", r.name, r.op, r.seconds * 1000, 100 * r.seconds / total, rate))

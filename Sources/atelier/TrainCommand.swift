@@ -11,7 +11,8 @@ enum TrainCommand {
         guard args.first == "stylebank" else { throw CLIError("usage: atelier train stylebank --content DIR --styles DIR [--out DIR] …") }
         let a = try Arguments(args.dropFirst(), flagNames: ["fresh"])
         try a.checkKnown(["content", "styles", "out", "size", "batch", "iterations", "checkpoint-every", "lr", "style-weight",
-                          "content-weight", "tv-weight", "seed", "style-size", "max-images", "models", "data", "fresh", "log-every", "init"])
+                          "content-weight", "tv-weight", "seed", "style-size", "max-images", "models", "data", "fresh", "log-every", "init",
+                          "stylizing-steps"])
         guard let contentDir = a.options["content"], let stylesDir = a.options["styles"] else {
             throw CLIError("--content DIR and --styles DIR are required")
         }
@@ -25,6 +26,8 @@ enum TrainCommand {
         tc.contentWeight = try a.float("content-weight") ?? tc.contentWeight
         tc.tvWeight = try a.float("tv-weight") ?? tc.tvWeight
         tc.seed = UInt64(try a.int("seed") ?? 1)
+        // T of the (T+1)-step alternation; 0 trains the auto-encoder alone (a cheap pre-training phase: no VGG).
+        tc.stylizingStepsPerCycle = try a.int("stylizing-steps") ?? tc.stylizingStepsPerCycle
         let iterations = try a.int("iterations") ?? 20_000
         let checkpointEvery = try a.int("checkpoint-every") ?? 50
         let logEvery = try a.int("log-every") ?? 10

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A 2-D convolution (no padding of its own: pad first with `pad2d`), computed as a GEMM of the
 /// weights (packed into A panels once, at construction) with the im2col matrix of the input.
 ///
@@ -12,6 +14,14 @@ public struct Conv2D {
     public let stride: Int
     public let outChannels: Int, inChannels: Int, kernelH: Int, kernelW: Int
     let packedWeight: Tensor    // GEMM A panels of the weight matrix [Cout, Cin·KH·KW]
+    /// The F(2×2, 3×3) Winograd form, for 3×3 stride-1 layers with enough channels.
+    let winograd: WinogradConv3x3?
+
+    /// Whether suitable layers use Winograd (default); `ATELIER_WINOGRAD=0` turns it off, to
+    /// compare with the direct convolution.
+    nonisolated(unsafe) public static var winogradEnabled: Bool = {
+        ProcessInfo.processInfo.environment["ATELIER_WINOGRAD"] != "0"
+    }()
 
     public init(weight: Tensor, bias: Tensor? = nil, stride: Int = 1) {
         precondition(weight.rank == 4, "conv weight must be [Cout, Cin, KH, KW], got \(weight.shape)")
@@ -28,6 +38,8 @@ public struct Conv2D {
             weight.withUnsafeBufferPointer { GEMM.packA($0.baseAddress!, m: m, k: k, lda: k, into: dst.baseAddress!) }
         }
         packedWeight = packed
+        winograd = WinogradConv3x3.suits(kernelH: kernelH, kernelW: kernelW, stride: stride, inChannels: inChannels, outChannels: outChannels)
+            ? WinogradConv3x3(weight: weight) : nil
     }
 
     public func outputSize(height: Int, width: Int) -> (height: Int, width: Int) {
@@ -39,6 +51,16 @@ public struct Conv2D {
         precondition(x.rank == 4 && x.shape[1] == inChannels, "conv expects [N, \(inChannels), H, W], got \(x.shape)")
         let (n, h, w) = (x.shape[0], x.shape[2], x.shape[3])
         precondition(h >= kernelH && w >= kernelW, "input \(h)×\(w) is smaller than the \(kernelH)×\(kernelW) kernel")
+        if let winograd, Self.winogradEnabled {
+            guard let bias else { return winograd(x, bias: nil, relu: relu) }
+            return bias.withUnsafeBufferPointer { winograd(x, bias: $0.baseAddress!, relu: relu) }
+        }
+        return direct(x, relu: relu)
+    }
+
+    /// The direct (implicit GEMM) convolution, for every shape.
+    public func direct(_ x: Tensor, relu: Bool = false) -> Tensor {
+        let (n, h, w) = (x.shape[0], x.shape[2], x.shape[3])
         let (ho, wo) = outputSize(height: h, width: w)
         let (cout, cin, kh, kw, s) = (outChannels, inChannels, kernelH, kernelW, stride)
         // With stride s, split each input plane into s×s phase planes, phase (py, px) holding

@@ -53,6 +53,20 @@ public enum GEMM {
         }
     }
 
+    /// C = A·B with A packed by `packA` and B in panels of 2·nr columns (row kk of panel p at
+    /// p·2·nr·k + kk·2·nr); the AVX-512 build runs its 8×32 tile on full panels.
+    public static func multiplyWidePanels(m: Int, n: Int, k: Int, packedA: UnsafePointer<Float>, packedB: UnsafePointer<Float>,
+                                          c: UnsafeMutablePointer<Float>, ldc: Int, variant: Variant = GEMM.variant) {
+        switch variant {
+        case .portable:
+            GEMMKernel.multiplyWidePanels(m: m, n: n, k: k, packedA: packedA, packedB: packedB, c: c, ldc: ldc)
+        case .avx2:
+            TensorAVX2.GEMMKernel.multiplyWidePanels(m: m, n: n, k: k, packedA: packedA, packedB: packedB, c: c, ldc: ldc)
+        case .avx512:
+            TensorAVX512.GEMMKernel.multiplyWidePanels(m: m, n: n, k: k, packedA: packedA, packedB: packedB, c: c, ldc: ldc)
+        }
+    }
+
     /// Number of floats `packA` writes for an m×k matrix.
     public static func packedASize(m: Int, k: Int) -> Int { (m + mr - 1) / mr * mr * k }
     /// Number of floats a B panel buffer needs for a k×n matrix.

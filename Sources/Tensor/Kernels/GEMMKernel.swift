@@ -27,6 +27,13 @@ public enum GEMMKernel {
         @inline(__always) func row(_ kk: Int) -> UnsafeRawPointer { UnsafeRawPointer(base + offsets[kk]) }
     }
 
+    /// B packed in panels twice as wide: row kk of a panel is 2·nr floats at kk·2·nr (the
+    /// Winograd transform writes its tiles this way, so AVX-512 can use the wide tile).
+    struct WidePanelRows: BRows {
+        let base: UnsafePointer<Float>
+        @inline(__always) func row(_ kk: Int) -> UnsafeRawPointer { UnsafeRawPointer(base + kk * 2 * nr) }
+    }
+
     /// C[i][j] (+)= Σ_kk A[i][kk]·B[kk][j] for one mr×nr tile, from one A panel and B rows.
     /// Only the top-left `rows`×`cols` of the tile is stored. `bias[i]` (if given) starts the sum.
     @inline(__always)
@@ -129,6 +136,30 @@ public enum GEMMKernel {
                             c: c + i0 * ldc + j0, ldc: ldc,
                             rows: min(mr, m - i0), cols: min(nr, n - j0),
                             bias: bias.map { $0 + i0 }, accumulate: accumulate)
+            }
+        }
+    }
+
+    /// C = A·B with B in panels of 2·nr columns (`WidePanelRows`); C row-major with stride ldc.
+    public static func multiplyWidePanels(m: Int, n: Int, k: Int, packedA: UnsafePointer<Float>,
+                                          packedB: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        for j0 in stride(from: 0, to: n, by: 2 * nr) {
+            let panel = packedB + (j0 / (2 * nr)) * 2 * nr * k
+            let cols = min(2 * nr, n - j0)
+            for i0 in stride(from: 0, to: m, by: mr) {
+                let a = packedA + (i0 / mr) * mr * k, rows = min(mr, m - i0), tile = c + i0 * ldc + j0
+                #if ATELIER_AVX512
+                if cols == 2 * nr {
+                    microKernelWide(k: k, a: a, b: WidePanelRows(base: panel), c: tile, ldc: ldc, rows: rows, bias: nil, relu: false)
+                    continue
+                }
+                #endif
+                microKernel(k: k, a: a, b: WidePanelRows(base: panel), c: tile, ldc: ldc, rows: rows, cols: min(nr, cols),
+                            bias: nil, accumulate: false)
+                if cols > nr {
+                    microKernel(k: k, a: a, b: WidePanelRows(base: panel + nr), c: tile + nr, ldc: ldc, rows: rows, cols: cols - nr,
+                                bias: nil, accumulate: false)
+                }
             }
         }
     }
