@@ -19,6 +19,8 @@ final class ConvBackwardTests: XCTestCase {
             (1, 2, 3, 70, 65, 3, 1),      // input-gradient row bands: 3 bands
             (2, 2, 3, 75, 40, 9, 1),      // 9×9 bands, overlapping 8 input rows
             (1, 2, 3, 300, 61, 3, 2),     // stride-2 bands
+            (2, 64, 70, 13, 11, 3, 1),    // 3×3 with ≥ 64 channels: ∂x by Winograd on the flipped kernel
+            (1, 65, 64, 40, 37, 3, 1),
         ]
         for c in cases {
             let x = rng.tensor([c.n, c.cin, c.h, c.w]), w = rng.tensor([c.cout, c.cin, c.k, c.k])

@@ -20,6 +20,10 @@ public struct ConvInputGradient {
     /// A panels of wᵀ [Cin·KH·KW, Cout], group by group; group g starts at `groupPanelOffset[g]`.
     let packedTransposedWeight: Tensor
     let groupPanelOffset: [Int]
+    /// For 3×3 stride-1 layers that suit Winograd: ∂L/∂x as a forward convolution, the "full"
+    /// correlation ∂x = conv(pad(gy, 2), w′) with w′[ci, co, ky, kx] = w[co, ci, 2 − ky, 2 − kx]
+    /// (every input pixel collects gy from the outputs whose window covered it).
+    let flipped: Conv2D?
 
     public init(weight: Tensor, stride: Int = 1) {
         precondition(weight.rank == 4 && stride >= 1, "conv weight must be [Cout, Cin, KH, KW], got \(weight.shape)")
@@ -48,6 +52,18 @@ public struct ConvInputGradient {
             }
         }
         packedTransposedWeight = packed
+        if stride == 1 && WinogradConv3x3.suits(kernelH: kernelH, kernelW: kernelW, stride: 1, inChannels: outChannels, outChannels: inChannels) {
+            var w = Tensor(uninitialized: [inChannels, outChannels, 3, 3])
+            let (co, ci) = (outChannels, inChannels)
+            w.withUnsafeMutableBufferPointer { dst in
+                weight.withUnsafeBufferPointer { src in
+                    for o in 0..<co { for i in 0..<ci { for k in 0..<9 { dst[(i * co + o) * 9 + 8 - k] = src[(o * ci + i) * 9 + k] } } }
+                }
+            }
+            flipped = Conv2D(weight: w)
+        } else {
+            flipped = nil
+        }
     }
 
     /// Output pixels per tile: the gy panels (Cout rows) stay near 256 KiB.
@@ -68,6 +84,9 @@ public struct ConvInputGradient {
         let ho = (h - kh) / s + 1, wo = (w - kw) / s + 1
         precondition(gy.rank == 4 && gy.shape[1] == cout && gy.shape[2] == ho && gy.shape[3] == wo,
                      "conv input gradient: gy \(gy.shape) does not match a \(h)×\(w) input and \(kh)×\(kw)/\(s) kernel")
+        if let flipped, Conv2D.winogradEnabled {
+            return flipped(pad2d(gy, top: 2, bottom: 2, left: 2, right: 2, mode: .zero))
+        }
         let n = gy.shape[0], pixels = ho * wo, taps = kh * kw
         let tile = tilePixels, cpg = channelsPerGroup, groups = groupPanelOffset.count
         let maxRows = cpg * taps
