@@ -8,7 +8,9 @@ public struct StyleBankTrainingConfig: Sendable {
     public var batchSize = 4
     public var learningRate: Float = 1e-3
     public var contentWeight: Float = 1
-    public var styleWeight: Float = 50
+    /// Johnson et al.'s fast-neural-style default. At 50 (the first run) style outweighed content
+    /// 600:1, the content loss rose above a random network's, and outputs were blobs.
+    public var styleWeight: Float = 5
     public var tvWeight: Float = 1e-4
     /// T in the (T+1)-step alternation: T stylizing steps, then one auto-encoder step (Chen et al. §3.2).
     public var stylizingStepsPerCycle = 2

@@ -217,6 +217,30 @@ final class StyleLearningTests: XCTestCase {
         XCTAssertEqual(try stylize(client, "style=\(id)").status, 200)
     }
 
+    /// `kill -9` mid-training, simulated by copying the data folder of a live service (the files as
+    /// a crash would leave them) and starting a second service on the copy.
+    func testCrashImageResumesTheStyleAndFailsTheOldJob() throws {
+        let live = try makeFixture()
+        let created = try postStyle(live.client, fields: [("iterations", "12"), ("size", "64")])
+        let id = try XCTUnwrap((created.json?["style"] as? [String: Any])?["id"] as? Int)
+        let jobID = try XCTUnwrap((created.json?["job"] as? [String: Any])?["id"] as? String)
+        _ = try waitForJob(live.client, jobID) { ($0["iteration"] as? Int ?? 0) >= 2 }
+        let crashed = root.appendingPathComponent("crashed")
+        try FileManager.default.copyItem(at: data, to: crashed)
+        XCTAssertTrue(try String(contentsOf: crashed.appendingPathComponent("jobs.json"), encoding: .utf8).contains("\"running\""))
+
+        let restarted = try makeFixture { $0.dataDirectory = crashed }
+        let client = restarted.client
+        let old = try XCTUnwrap(client.request("GET", "/jobs/\(jobID)").json)
+        XCTAssertEqual(old["status"] as? String, "failed")
+        XCTAssertEqual(old["error"] as? String, "interrupted: the service stopped while this job was running")
+        let style = try XCTUnwrap(client.request("GET", "/styles/\(id)").json?["style"] as? [String: Any])
+        let resumed = try XCTUnwrap(style["job_id"] as? String)
+        XCTAssertNotEqual(resumed, jobID)
+        XCTAssertEqual(try waitForJob(client, resumed) { $0["status"] as? String == "succeeded" }["status"] as? String, "succeeded")
+        XCTAssertEqual(try stylize(client, "style=\(id)").status, 200)
+    }
+
     func testBadRequests() throws {
         let fixture = try makeFixture()
         let client = fixture.client
