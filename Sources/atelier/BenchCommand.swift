@@ -38,9 +38,11 @@ enum BenchCommand {
                                                    (512, 512, 3, 16, 32, "vgg 3×3 512→512")] {
             let (m, n, k) = (cout, oh * ow, cin * kernel * kernel)
             let (gflops, inner) = convGFLOPs(cin: cin, cout: cout, kernel: kernel, outH: oh, outW: ow, repeats: repeats)
+            let (direct, _) = convGFLOPs(cin: cin, cout: cout, kernel: kernel, outH: oh, outW: ow, repeats: repeats, directOnly: true)
             results["gemm_\(m)x\(n)x\(k)"] = gflops
+            results["direct_\(m)x\(n)x\(k)"] = direct
             gemmShapes.append(["m": m, "n": n, "k": k, "label": label, "gflops": gflops, "inner": inner])
-            print(String(format: "conv as gemm %4d×%5d×%5d (%@): %7.1f GFLOP/s", m, n, k, label, gflops))
+            print(String(format: "conv as gemm %4d×%5d×%5d (%@): %7.1f GFLOP/s (direct path %.1f)", m, n, k, label, gflops, direct))
         }
         if a.flags.contains("json") {
             // How the numbers were taken, so a peer (scripts/bench_peer.py) can repeat exactly this.
@@ -64,13 +66,16 @@ enum BenchCommand {
         return times.sorted()[times.count / 2]
     }
 
-    /// Throughput of `Conv2D` (the implicit-GEMM kernel inference runs, both threads) on an input
-    /// already padded so the output is outH×outW. One call can be well under a millisecond, so each
-    /// timed sample is a batch of `inner` calls (about 20 ms; the peer uses the same count).
-    static func convGFLOPs(cin: Int, cout: Int, kernel: Int, outH: Int, outW: Int, repeats: Int) -> (gflops: Double, inner: Int) {
+    /// Throughput of `Conv2D` (what inference runs, both threads: Winograd for 3×3 stride-1 layers
+    /// of ≥ 64 channels, else the implicit GEMM; `directOnly` times the implicit GEMM alone) on an
+    /// input already padded so the output is outH×outW, counting the direct convolution's
+    /// 2·M·N·K FLOPs either way. One call can be well under a millisecond, so each timed sample
+    /// is a batch of `inner` calls (about 20 ms; the peer uses the same count).
+    static func convGFLOPs(cin: Int, cout: Int, kernel: Int, outH: Int, outW: Int, repeats: Int,
+                           directOnly: Bool = false) -> (gflops: Double, inner: Int) {
         let conv = Conv2D(weight: Tensor(shape: [cout, cin, kernel, kernel], repeating: 0.01))
         let x = Tensor(shape: [1, cin, outH + kernel - 1, outW + kernel - 1], repeating: 0.02)
-        let once = { _ = conv(x) }
+        let once = directOnly ? { _ = conv.direct(x) } : { _ = conv(x) }
         let one = median(3, once)
         let inner = max(1, min(1000, Int(0.02 / max(one, 1e-6))))
         let t = median(repeats) { for _ in 0..<inner { once() } } / Double(inner)

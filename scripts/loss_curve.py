@@ -1,0 +1,70 @@
+#!/usr/bin/env python3
+"""Summarize a StyleBank training log (`loss.tsv` from `atelier train stylebank`).
+
+    scripts/loss_curve.py LOSS.tsv OUT.tsv [OUT.png] [--window 100]
+
+OUT.tsv: per window of iterations, the mean content, style and identity losses. OUT.png (needs
+Pillow): the three curves on a log scale, one panel each, so a provenance file can show them.
+"""
+import math
+import sys
+
+
+def windows(path, size):
+    rows = {}
+    with open(path) as f:
+        next(f)
+        for line in f:
+            it, style, content, style_loss, tv, identity, _ = line.rstrip("\n").split("\t")
+            w = (int(it) - 1) // size
+            r = rows.setdefault(w, {"content": [], "style": [], "identity": []})
+            if style == "-":
+                r["identity"].append(float(identity))
+            else:
+                r["content"].append(float(content))
+                r["style"].append(float(style_loss))
+    mean = lambda xs: sum(xs) / len(xs) if xs else float("nan")
+    return [((w + 1) * size, mean(r["content"]), mean(r["style"]), mean(r["identity"])) for w, r in sorted(rows.items())]
+
+
+def plot(series, path):
+    from PIL import Image, ImageDraw
+    names = ["content", "style", "identity"]
+    width, height, pad = 900, 240, 40
+    img = Image.new("RGB", (width, height * 3), "white")
+    d = ImageDraw.Draw(img)
+    xs = [s[0] for s in series]
+    for k, name in enumerate(names):
+        ys = [(x, math.log10(s[k + 1])) for x, s in zip(xs, series) if s[k + 1] > 0 and not math.isnan(s[k + 1])]
+        top = k * height
+        d.rectangle([pad, top + 10, width - 10, top + height - pad], outline="gray")
+        if len(ys) < 2:
+            continue
+        lo, hi = min(y for _, y in ys), max(y for _, y in ys)
+        hi = hi if hi > lo else lo + 1
+        x0, x1 = xs[0], xs[-1] if xs[-1] > xs[0] else xs[0] + 1
+        px = lambda x: pad + (x - x0) / (x1 - x0) * (width - 10 - pad)
+        py = lambda y: top + height - pad - (y - lo) / (hi - lo) * (height - pad - 20)
+        d.line([(px(x), py(y)) for x, y in ys], fill="navy", width=2)
+        d.text((pad + 6, top + 14), f"{name} loss (log10 {lo:.2f} .. {hi:.2f})", fill="black")
+        d.text((pad, top + height - pad + 6), f"iteration {x0}", fill="black")
+        d.text((width - 120, top + height - pad + 6), f"{x1}", fill="black")
+    img.save(path)
+
+
+def main():
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    size = int(sys.argv[sys.argv.index("--window") + 1]) if "--window" in sys.argv else 100
+    if "--window" in sys.argv:
+        args.remove(str(size))
+    series = windows(args[0], size)
+    with open(args[1], "w") as f:
+        f.write("iteration\tcontent\tstyle\tidentity\n")
+        for it, c, s, i in series:
+            f.write(f"{it}\t{c:.6g}\t{s:.6g}\t{i:.6g}\n")
+    if len(args) > 2:
+        plot(series, args[2])
+
+
+if __name__ == "__main__":
+    main()
