@@ -114,10 +114,10 @@ def main():
     for s in om["gemm_shapes"]:
         key = f"gemm_{s['m']}x{s['n']}x{s['k']}"
         o, q = best(ours, key), best(peer, key)
-        d = best(ours, "direct_" + key[5:]) if any("direct_" + key[5:] in r for r in ours) else None
+        dgf = best(ours, "direct_" + key[5:]) if any("direct_" + key[5:] in r for r in ours) else None
         gemms.append({"m": s["m"], "n": s["n"], "k": s["k"], "label": s["label"], "inner": s["inner"],
-                      "ours_gflops": o, "ours_direct_gflops": d, "openblas_gflops": q, "pct": 100 * o / q, "key": key,
-                      "direct_pct": 100 * d / q if d else None})
+                      "ours_gflops": o, "ours_direct_gflops": dgf, "openblas_gflops": q, "pct": 100 * o / q, "key": key,
+                      "direct_pct": 100 * dgf / q if dgf else None})
     lin = {"ours": best(ours, "multistyle26_1024") / best(ours, "multistyle26_512"),
            "onnxruntime": best(peer, "multistyle26_1024") / best(peer, "multistyle26_512")}
     lat = {r["size"]: r for r in http["latency"]}
