@@ -37,7 +37,13 @@ int atelier_cpu_has_avx512(void) {
     int f = (b >> 16) & 1, dq = (b >> 17) & 1, bw = (b >> 30) & 1, vl = (b >> 31) & 1;
     return f && dq && bw && vl;
 }
+
+#include <xmmintrin.h>
+void atelier_flush_denormals(void) {
+    _mm_setcsr(_mm_getcsr() | 0x8040);   /* FTZ (bit 15) | DAZ (bit 6) */
+}
 #else
 int atelier_cpu_has_avx2_fma(void) { return 0; }
 int atelier_cpu_has_avx512(void) { return 0; }
+void atelier_flush_denormals(void) {}
 #endif

@@ -1,3 +1,4 @@
+import CPUFeatures
 import Dispatch
 import Foundation
 #if canImport(Glibc)
@@ -33,11 +34,18 @@ public enum Parallel {
     /// Runs `body(worker, workers)` for each of `min(threads, tasks)` workers in parallel, where
     /// `threads` is `maxThreads` or this thread's limit (`withThreadLimit`).
     /// A worker handles tasks `worker, worker + workers, ...`.
+    /// Every worker flushes subnormals to zero first (`flushDenormals`): kernels never pay for them.
     public static func run(tasks: Int, _ body: (_ worker: Int, _ workers: Int) -> Void) {
         let workers = max(1, min(threadsForCurrentThread, tasks))
-        if workers == 1 { body(0, 1); return }
-        DispatchQueue.concurrentPerform(iterations: workers) { body($0, workers) }
+        if workers == 1 { flushDenormals(); body(0, 1); return }
+        DispatchQueue.concurrentPerform(iterations: workers) { flushDenormals(); body($0, workers) }
     }
+
+    /// Flush-to-zero and denormals-are-zero for the calling thread. A near-constant plane after
+    /// instance normalization (a flat sky, a white background) otherwise fills the following
+    /// layers with subnormal floats, each operation on them ~100× slower: a constant test image
+    /// ran multistyle26 at 1024² in 394 ms instead of 282. The results differ by less than 1e-37.
+    public static func flushDenormals() { atelier_flush_denormals() }
 
     /// Runs `body(task)` for every task in `0..<tasks`, spread over the workers.
     public static func forEach(_ tasks: Int, _ body: (Int) -> Void) {

@@ -1,4 +1,5 @@
 import Foundation
+import Tensor
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -34,6 +35,7 @@ let commands: [String: (ArraySlice<String>) throws -> Void] = [
     "train": TrainCommand.run,
 ]
 
+Parallel.flushDenormals()   // the main thread runs the single-threaded steps of the commands
 let argv = CommandLine.arguments
 guard argv.count >= 2, let command = commands[argv[1]] else {
     if argv.count >= 2 && ["-h", "--help", "help"].contains(argv[1]) { print(usage); exit(0) }

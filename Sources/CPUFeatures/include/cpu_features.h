@@ -5,5 +5,9 @@
 int atelier_cpu_has_avx2_fma(void);
 /// 1 when the CPU and the operating system both support AVX-512 F/BW/DQ/VL, else 0.
 int atelier_cpu_has_avx512(void);
+/// Sets flush-to-zero and denormals-are-zero for the calling thread (MXCSR is per thread).
+/// Subnormal floats cost over a hundred cycles per operation on x86; instance norm of a flat
+/// image region produces them. A no-op off x86.
+void atelier_flush_denormals(void);
 
 #endif

@@ -1,4 +1,5 @@
 import Foundation
+import Tensor
 
 /// A fixed set of worker threads fed from a bounded FIFO queue.
 ///
@@ -51,6 +52,7 @@ final class WorkerPool: @unchecked Sendable {
     }
 
     private func workLoop() {
+        Parallel.flushDenormals()   // single-threaded steps of a job (decode, pad, …) run here
         while true {
             condition.lock()
             while head == queue.count && !stopping { condition.wait() }
