@@ -4,8 +4,10 @@ import Foundation
 ///
 /// A network allocates the same few activation sizes over and over (tens to hundreds of MB at
 /// 1024²). Returned straight to the OS, each new buffer costs a fresh mmap and a page fault per
-/// 4 KiB while the kernel zeroes it — a fifth of all inference time before this cache. Buffers
-/// are matched by exact byte size; the cache holds at most `limitBytes`, dropping the oldest.
+/// 4 KiB while the kernel zeroes it — a fifth of all inference time before this cache. A request
+/// takes the smallest cached buffer that holds it with at most 1/8 to spare (a padded plane,
+/// 1026² or 1032², then reuses a 1024² one's neighbour); the cache holds at most `limitBytes`,
+/// dropping the oldest.
 enum BufferCache {
     /// Buffers smaller than this go straight to malloc, which recycles them well itself.
     static let minimumBytes = 1 << 20
@@ -15,18 +17,23 @@ enum BufferCache {
     nonisolated(unsafe) private static var free: [(bytes: Int, pointer: UnsafeMutableRawPointer)] = []
     nonisolated(unsafe) private static var cachedBytes = 0
 
-    static func allocate(bytes: Int) -> UnsafeMutableRawPointer {
+    /// A buffer of at least `bytes`; `capacity` is its real size, to pass back to `release`.
+    static func allocate(bytes: Int) -> (pointer: UnsafeMutableRawPointer, capacity: Int) {
         if bytes >= minimumBytes {
             lock.lock()
-            if let i = free.lastIndex(where: { $0.bytes == bytes }) {
-                let p = free.remove(at: i).pointer
-                cachedBytes -= bytes
+            var best: Int?
+            for (i, entry) in free.enumerated() where entry.bytes >= bytes && entry.bytes <= bytes + bytes / 8 {
+                if best == nil || entry.bytes < free[best!].bytes { best = i }
+            }
+            if let i = best {
+                let entry = free.remove(at: i)
+                cachedBytes -= entry.bytes
                 lock.unlock()
-                return p
+                return (entry.pointer, entry.bytes)
             }
             lock.unlock()
         }
-        return UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+        return (UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64), bytes)
     }
 
     static func release(_ pointer: UnsafeMutableRawPointer, bytes: Int) {

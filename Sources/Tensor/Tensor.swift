@@ -74,15 +74,18 @@ extension Tensor: CustomStringConvertible {
 final class TensorStorage {
     @usableFromInline let pointer: UnsafeMutablePointer<Float>
     @usableFromInline let count: Int
+    /// Bytes actually allocated (a reused buffer may be a little larger than needed).
+    let capacityBytes: Int
 
     init(count: Int, zeroed: Bool) {
         self.count = count
-        let raw = BufferCache.allocate(bytes: Self.bytes(count))
+        let (raw, capacity) = BufferCache.allocate(bytes: Self.bytes(count))
+        capacityBytes = capacity
         pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
         if zeroed { pointer.initialize(repeating: 0, count: count) }
     }
 
-    deinit { BufferCache.release(UnsafeMutableRawPointer(pointer), bytes: Self.bytes(count)) }
+    deinit { BufferCache.release(UnsafeMutableRawPointer(pointer), bytes: capacityBytes) }
 
     private static func bytes(_ count: Int) -> Int { max(count, 1) * MemoryLayout<Float>.stride }
 }
