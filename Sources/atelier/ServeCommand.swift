@@ -5,13 +5,14 @@ import Service
 enum ServeCommand {
     static func run(_ args: ArraySlice<String>) throws {
         let a = try Arguments(args, flagNames: [])
-        try a.checkKnown(["host", "port", "data", "models", "workers", "queue", "max-body-mb", "training-photos", "training-threads", "job-queue"])
+        try a.checkKnown(["host", "port", "data", "models", "workers", "queue", "max-body-mb", "training-photos", "training-threads", "job-queue", "concurrent-jobs"])
         let env = ServiceSetup.environment
         var config = ServiceSetup.config(a)
         if let w = try a.int("workers") ?? env["ATELIER_WORKERS"].flatMap(Int.init) { config.workers = w }
         if let q = try a.int("queue") ?? env["ATELIER_QUEUE"].flatMap(Int.init) { config.queueCapacity = q }
         if let t = try a.int("training-threads") ?? env["ATELIER_TRAINING_THREADS"].flatMap(Int.init) { config.trainingThreads = max(1, t) }
         if let q = try a.int("job-queue") ?? env["ATELIER_JOB_QUEUE"].flatMap(Int.init) { config.jobQueueCapacity = q }
+        if let j = try a.int("concurrent-jobs") ?? env["ATELIER_CONCURRENT_JOBS"].flatMap(Int.init) { config.concurrentJobs = max(1, j) }
         try FileManager.default.createDirectory(at: config.dataDirectory, withIntermediateDirectories: true)
 
         let registry = try ModelRegistry.load(from: config.modelsDirectory, defaultModel: config.defaultModel)
