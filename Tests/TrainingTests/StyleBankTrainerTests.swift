@@ -42,6 +42,24 @@ final class StyleBankTrainerTests: XCTestCase {
         XCTAssertLessThan(last, 0.6 * first, "loss \(first) → \(last)")
     }
 
+    /// The auto-encoder branch alone overfits one crop: every encoder/decoder parameter gets a
+    /// gradient, and the reconstruction error falls well below its start.
+    func testIdentityLossFallsOnAFixedBatch() {
+        let (trainer, photos) = makeTrainer()
+        var rng = TrainingRandom(seed: 9)
+        let x = photos.batch(1, size: 24, rng: &rng)
+        var losses: [Float] = []
+        for _ in 0..<150 {
+            let r = trainer.identityLossAndGradients(content: x)
+            let names = trainer.parameters.keys.filter { $0.hasPrefix("encoder.") || $0.hasPrefix("decoder.") }
+            XCTAssertEqual(Set(r.gradients.keys).intersection(names).count, names.count, "a parameter without gradient")
+            losses.append(r.losses.identity)
+            trainer.update(group: "autoencoder-identity", gradients: r.gradients)
+        }
+        print("identity loss on one crop: \(losses[0]) → \(losses[49]) → \(losses[99]) → \(losses[149])")
+        XCTAssertLessThan(losses.last!, 0.25 * losses.first!, "identity \(losses.first!) → \(losses.last!)")
+    }
+
     /// The whole chain (encoder → bank → decoder → VGG losses + TV) against central differences of
     /// the total loss, at two coordinates of five parameter tensors spread over the network;
     /// 8 of the 10 must agree within 8% (ReLU kinks can spoil a quotient, see PerceptualLossTests).
