@@ -70,23 +70,26 @@ public final class StyleBankModel: StyleModel, @unchecked Sendable {
     }
 
     public func stylize(_ image: Tensor, blend: [Int: Float]) throws -> Tensor {
-        let (snapshot, infos) = lock.withLock { (network, table) }
-        for id in blend.keys.sorted() where snapshot.banks[id] == nil {
-            throw Self.unavailable(infos[id], id: id)
-        }
+        let snapshot = try network(with: blend.keys.sorted())
         return runPadded(image, toMultipleOf: 4) { snapshot($0, blend: blend) }   // two stride-2 layers, two ×2 upsamplings
     }
 
     /// Region-specific fusion of the bank responses (Chen et al. §3.3): one encoder/decoder pass,
     /// soft region maps on the feature grid (a quarter of the image's size).
     public func stylize(_ image: Tensor, regions: RegionStyles) throws -> Tensor {
-        let (snapshot, infos) = lock.withLock { (network, table) }
-        for id in regions.styles where snapshot.banks[id] == nil { throw Self.unavailable(infos[id], id: id) }
+        let snapshot = try network(with: regions.styles)
         return runPadded(image, toMultipleOf: 4) { padded in
             let (fh, fw) = (padded.shape[2] / 4, padded.shape[3] / 4)
             let maps = regions.mask.softMaps(width: fw, height: fh, feather: max(1, regions.feather / 4))
             return snapshot(padded, regions: Array(zip(regions.styles, maps)).map { (style: $0.0, weights: $0.1) })
         }
+    }
+
+    /// The network as it is now, provided it has a bank for every style in `ids`.
+    private func network(with ids: [Int]) throws -> StyleBankNetwork {
+        let (snapshot, infos) = lock.withLock { (network, table) }
+        for id in ids where snapshot.banks[id] == nil { throw Self.unavailable(infos[id], id: id) }
+        return snapshot
     }
 
     /// The 409 for a style that is listed but cannot stylize (404 once it is gone).
