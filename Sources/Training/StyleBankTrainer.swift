@@ -110,18 +110,18 @@ public final class StyleBankTrainer {
         var featureGrads: [String: Tensor] = [:]
         let c = mseLoss(vggY.features[PerceptualLoss.contentLayer]!, contentTarget)
         losses.content = config.contentWeight * c.value
-        featureGrads[PerceptualLoss.contentLayer] = scaled(c.gradient, config.contentWeight)
+        featureGrads[PerceptualLoss.contentLayer] = scale(c.gradient, by: config.contentWeight)
         for layer in PerceptualLoss.styleLayers {
             let sl = styleLoss(features: vggY.features[layer]!, targetGram: styleTargets[s]![layer]!)
             losses.style += config.styleWeight * sl.value
-            let g = scaled(sl.gradient, config.styleWeight)
+            let g = scale(sl.gradient, by: config.styleWeight)
             featureGrads[layer] = featureGrads[layer].map { add($0, g) } ?? g
         }
         var gy = loss.backward(vggY, featureGradients: featureGrads)
         if config.tvWeight > 0 {
             let tv = totalVariationLoss(y)
             losses.tv = config.tvWeight * tv.value
-            gy = add(gy, scaled(tv.gradient, config.tvWeight))
+            gy = add(gy, scale(tv.gradient, by: config.tvWeight))
         }
         var grads: [String: Tensor] = [:]
         let gBank = ChainTraining.backward(StyleBankArchitecture.decoder, parameters, dec, gradOutput: gy, inputGradient: true,
@@ -215,13 +215,6 @@ public final class StyleBankTrainer {
     }
 }
 
-/// x · s
-func scaled(_ x: Tensor, _ s: Float) -> Tensor {
-    if s == 1 { return x }
-    var out = x
-    out.withUnsafeMutableBufferPointer { for i in 0..<$0.count { $0[i] *= s } }
-    return out
-}
 
 extension Dictionary {
     func mapKeys<K: Hashable>(_ f: (Key) -> K) -> [K: Value] {

@@ -167,13 +167,6 @@ public func modulate(_ x: Tensor, by map: Tensor) -> Tensor {
     return out
 }
 
-/// x · s, elementwise.
-func scale(_ x: Tensor, by s: Float) -> Tensor {
-    if s == 1 { return x }
-    var out = x
-    out.withUnsafeMutableBufferPointer { for i in 0..<$0.count { $0[i] *= s } }
-    return out
-}
 
 /// Standard normal samples (Box–Muller over SplitMix64), reproducible from a seed.
 public struct SeededNormal {

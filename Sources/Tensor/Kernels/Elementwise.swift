@@ -24,6 +24,14 @@ public func upsampleNearest(_ x: Tensor, factor f: Int) -> Tensor {
     return out
 }
 
+/// x · s, elementwise.
+public func scale(_ x: Tensor, by s: Float) -> Tensor {
+    if s == 1 { return x }
+    var out = x
+    out.withUnsafeMutableBufferPointer { for i in 0..<$0.count { $0[i] *= s } }
+    return out
+}
+
 /// a + b, elementwise (same shapes).
 public func add(_ a: Tensor, _ b: Tensor) -> Tensor {
     precondition(a.shape == b.shape, "add: shapes \(a.shape) and \(b.shape) differ")
