@@ -34,9 +34,7 @@ public final class JobManager: @unchecked Sendable {
         // them; the queue limit itself is `capacity` queued records, checked in `submit`.
         workers = WorkerPool(workers: concurrentJobs, capacity: 4 * capacity + 4, name: "atelier.job")
         if let data = FileManager.default.contents(atPath: file.path) {
-            let decoder = JSONDecoder()
-            decoder.dateDecodingStrategy = .iso8601
-            let saved = try decoder.decode([JobRecord].self, from: data)
+            let saved = try JSONDecoder.file.decode([JobRecord].self, from: data)
             for var r in saved {
                 if !r.isFinished {
                     r.error = Self.interrupted(r.status)
@@ -191,9 +189,6 @@ public final class JobManager: @unchecked Sendable {
         lastSaved = Date()
         let snapshot = order.compactMap { records[$0] }
         lock.unlock()
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicFile.write(encoder.encode(snapshot), to: file)
+        try AtomicFile.write(JSONEncoder.file.encode(snapshot), to: file)
     }
 }

@@ -81,13 +81,3 @@ extension AtelierService {
         return (model, info)
     }
 }
-
-extension JSONEncoder {
-    /// The API's JSON: ISO 8601 dates, sorted keys, links with plain slashes.
-    static var api: JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }
-}

@@ -52,10 +52,8 @@ final class StyleStore: @unchecked Sendable {
         self.directory = directory
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         guard let data = FileManager.default.contents(atPath: indexURL.path) else { return }
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
         let index: Index
-        do { index = try decoder.decode(Index.self, from: data) } catch {
+        do { index = try JSONDecoder.file.decode(Index.self, from: data) } catch {
             throw ServiceError("\(indexURL.path) is unreadable (\(error)); move it aside to start with no learned styles")
         }
         nextID = max(index.nextID, Self.firstID)
@@ -116,10 +114,7 @@ final class StyleStore: @unchecked Sendable {
     func bank(_ id: Int) throws -> [String: Tensor] { try SafeTensors.load(bankURL(id)).tensors }
 
     private func saveIndex() throws {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let index = Index(nextID: nextID, styles: entries.values.sorted { $0.id < $1.id })
-        try AtomicFile.write(encoder.encode(index), to: indexURL)
+        try AtomicFile.write(JSONEncoder.file.encode(index), to: indexURL)
     }
 }
