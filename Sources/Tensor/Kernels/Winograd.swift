@@ -36,20 +36,17 @@ struct WinogradConv3x3 {
         uStride = GEMM.packedASize(m: cout, k: cin)
         // U[ξ][co][ci] = (G g Gᵀ)[ξ], G = [[1, 0, 0], [½, ½, ½], [½, −½, ½], [0, 0, 1]].
         var u = [Float](repeating: 0, count: 16 * cout * cin)
-        let w = weight.scalars
-        for co in 0..<cout { for ci in 0..<cin {
-            let g = Array(w[((co * cin + ci) * 9)..<((co * cin + ci) * 9 + 9)])
-            var gg = [Float](repeating: 0, count: 12)     // G·g, 4×3
-            for c in 0..<3 {
-                let (g0, g1, g2) = (g[c], g[3 + c], g[6 + c])
-                gg[c] = g0; gg[3 + c] = (g0 + g1 + g2) / 2; gg[6 + c] = (g0 - g1 + g2) / 2; gg[9 + c] = g2
-            }
-            for r in 0..<4 {                               // (G·g)·Gᵀ, 4×4
-                let (g0, g1, g2) = (gg[3 * r], gg[3 * r + 1], gg[3 * r + 2])
-                let row = [g0, (g0 + g1 + g2) / 2, (g0 - g1 + g2) / 2, g2]
-                for c in 0..<4 { u[((r * 4 + c) * cout + co) * cin + ci] = row[c] }
-            }
-        } }
+        weight.withUnsafeBufferPointer { w in
+            for co in 0..<cout { for ci in 0..<cin {
+                let g = w.baseAddress! + (co * cin + ci) * 9
+                // G·g column by column: t.c holds rows 0…3 of column c.
+                let t = (Self.g(g[0], g[3], g[6]), Self.g(g[1], g[4], g[7]), Self.g(g[2], g[5], g[8]))
+                for r in 0..<4 {                           // row r of (G·g)·Gᵀ
+                    let row = Self.g(t.0[r], t.1[r], t.2[r])
+                    for c in 0..<4 { u[((r * 4 + c) * cout + co) * cin + ci] = row[c] }
+                }
+            } }
+        }
         var packed = Tensor(uninitialized: [16 * uStride])
         let stride = uStride
         packed.withUnsafeMutableBufferPointer { dst in
@@ -58,6 +55,11 @@ struct WinogradConv3x3 {
             }
         }
         packedU = packed
+    }
+
+    /// G·(a, b, c) = (a, (a + b + c)/2, (a − b + c)/2, c).
+    @inline(__always) static func g(_ a: Float, _ b: Float, _ c: Float) -> SIMD4<Float> {
+        SIMD4(a, (a + b + c) / 2, (a - b + c) / 2, c)
     }
 
     /// Tiles per block, a multiple of the 32-tile panel: the block's transformed inputs and
