@@ -15,7 +15,7 @@ public enum StyleBankExport {
     public static func write(parameters: [String: Tensor], styles: [Style], iteration: Int, to directory: URL, provenance: String) throws {
         let json = String(decoding: try JSONEncoder().encode(styles), as: UTF8.self)
         try SafeTensors.write(parameters, to: directory.appendingPathComponent("stylebank.safetensors"), dtype: .f16,
-                              metadata: ["styles": json, "architecture": "stylebank-v1", "iteration": String(iteration)])
+                              metadata: ["styles": json, "architecture": StyleBankArchitecture.version, "iteration": String(iteration)])
         try AtomicFile.write(Data(provenance.utf8), to: directory.appendingPathComponent("stylebank.provenance.md"))
     }
 

@@ -20,31 +20,50 @@ enum StylizeCommand {
 }
 
 enum ContactSheetCommand {
-    /// The original and every style of a model, as a grid of labelled tiles.
+    /// One row per photo and model: the photo, then the model's styles in id order.
     static func run(_ args: ArraySlice<String>) throws {
         let a = try Arguments(args, flagNames: [])
-        try a.checkKnown(["tile", "model", "columns", "data", "models"])
-        guard a.positional.count == 2 else { throw CLIError("usage: atelier contact-sheet IN OUT.png [--tile 256]") }
+        try a.checkKnown(["tile", "model", "max-styles", "columns", "data", "models"])
+        guard a.positional.count >= 2 else {
+            throw CLIError("usage: atelier contact-sheet IN... OUT [--tile 256] [--model stylebank,multistyle26] [--max-styles N] [--columns N]")
+        }
         let config = ServiceSetup.config(a)
         let registry = try ModelRegistry.load(from: config.modelsDirectory, defaultModel: config.defaultModel)
-        guard let model = registry.model(named: a.options["model"]) else { throw CLIError("unknown model") }
-        let tile = try a.int("tile") ?? 256
-        let photo = try ServiceSetup.readImage(a.positional[0], maxPixels: config.maxInputPixels).fitted(maxSide: tile)
-        let stylizer = OfflineStylizer(registry: registry, config: config)
-        var tiles = [photo]
-        for style in model.styles {
-            tiles.append(try stylizer.run(photo, model: model.name, style: String(style.id), maxSide: tile))
+        let names = a.options["model"].map { $0.split(separator: ",").map(String.init) } ?? [registry.defaultModel]
+        let models = try names.map { name -> StyleModel in
+            guard let model = registry.model(named: name) else { throw CLIError("unknown model \(name)") }
+            return model
         }
-        let sheet = ContactSheet.grid(tiles, columns: try a.int("columns") ?? 7, gap: 6)
-        try ServiceSetup.writeImage(sheet, to: a.positional[1], quality: 92)
-        print("\(a.positional[1]): original then styles 0…\(model.styles.count - 1), left to right, top to bottom")
+        let tile = try a.int("tile") ?? 256, maxStyles = try a.int("max-styles") ?? .max
+        let stylizer = OfflineStylizer(registry: registry, config: config)
+        var rows: [[RGBImage]] = []
+        for path in a.positional.dropLast() {
+            let photo = try ServiceSetup.readImage(path, maxPixels: config.maxInputPixels).fitted(maxSide: tile)
+            for model in models {
+                rows.append(try [photo] + model.styles.prefix(maxStyles).map {
+                    try stylizer.run(photo, model: model.name, style: String($0.id), maxSide: tile)
+                })
+            }
+        }
+        let out = a.positional.last!
+        // --columns wraps the tiles instead (one photo, one model, many styles).
+        let sheet = try a.int("columns").map { ContactSheet.grid(rows.flatMap { $0 }, columns: $0, gap: 6) } ?? ContactSheet.rows(rows, gap: 6)
+        try ServiceSetup.writeImage(sheet, to: out, quality: 90)
+        print("\(out): \(rows.count) rows (photo × model: \(names.joined(separator: ", "))), each the photo then its styles by id")
     }
 }
 
 /// Lays equally sized images out on a white grid.
 enum ContactSheet {
+    /// Rows of tiles, each tile in a cell as large as the largest image.
+    static func rows(_ rows: [[RGBImage]], gap: Int) -> RGBImage {
+        let columns = rows.map(\.count).max() ?? 1
+        return grid(rows.flatMap { $0 + [RGBImage](repeating: RGBImage(width: 1, height: 1, pixels: [255, 255, 255]), count: columns - $0.count) },
+                    columns: columns, gap: gap)
+    }
+
     static func grid(_ images: [RGBImage], columns: Int, gap: Int) -> RGBImage {
-        let w = images[0].width, h = images[0].height
+        let w = images.map(\.width).max()!, h = images.map(\.height).max()!
         let rows = (images.count + columns - 1) / columns
         let sw = columns * (w + gap) + gap, sh = rows * (h + gap) + gap
         var pixels = [UInt8](repeating: 255, count: sw * sh * 3)

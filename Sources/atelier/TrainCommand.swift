@@ -12,7 +12,7 @@ enum TrainCommand {
         let a = try Arguments(args.dropFirst(), flagNames: ["fresh"])
         try a.checkKnown(["content", "styles", "out", "size", "batch", "iterations", "checkpoint-every", "lr", "style-weight",
                           "content-weight", "tv-weight", "seed", "style-size", "max-images", "models", "data", "fresh", "log-every", "init",
-                          "stylizing-steps"])
+                          "stylizing-steps", "photo-side"])
         guard let contentDir = a.options["content"], let stylesDir = a.options["styles"] else {
             throw CLIError("--content DIR and --styles DIR are required")
         }
@@ -44,7 +44,10 @@ enum TrainCommand {
             styles.append(.init(id: id, name: file.deletingPathExtension().lastPathComponent, source: file.lastPathComponent))
         }
         print("styles: \(styles.map(\.name).joined(separator: ", "))")
-        let data = try ImageFolder(directory: URL(fileURLWithPath: contentDir), keepSide: Int(Double(tc.cropSize) * 1.15),
+        // Photos are kept with their shorter side at --photo-side and cropped from there: the larger
+        // it is beside the crop, the closer objects are to the scale of the photos users send.
+        let photoSide = max(try a.int("photo-side") ?? Int(Double(tc.cropSize) * 1.15), tc.cropSize)
+        let data = try ImageFolder(directory: URL(fileURLWithPath: contentDir), keepSide: photoSide,
                                    limit: try a.int("max-images") ?? .max)
         print("content: \(data.images.count) images from \(contentDir)" + (data.skipped.isEmpty ? "" : ", skipped \(data.skipped.count) unreadable"))
 
@@ -78,7 +81,7 @@ enum TrainCommand {
             try SafeTensors.write(c.tensors, to: checkpointURL, metadata: c.metadata)
             let model = trainer.parameters
             try StyleBankExport.write(parameters: model, styles: styles, iteration: trainer.iteration, to: out, provenance: provenance(
-                command: command, content: contentDir, count: data.images.count, styles: styles, config: tc,
+                command: command, content: contentDir, count: data.images.count, photoSide: photoSide, styles: styles, config: tc,
                 iteration: trainer.iteration, recent: recentLosses))
         }
 
@@ -105,13 +108,13 @@ enum TrainCommand {
         print(stop ? "stopped at iteration \(trainer.iteration); checkpoint saved" : "done: \(trainer.iteration) iterations")
     }
 
-    static func provenance(command: String, content: String, count: Int, styles: [StyleBankExport.Style],
+    static func provenance(command: String, content: String, count: Int, photoSide: Int, styles: [StyleBankExport.Style],
                            config: StyleBankTrainingConfig, iteration: Int, recent: [String]) -> String {
         """
         # StyleBank weights: provenance
 
         - command: `\(command)`
-        - content images: \(count) from `\(content)`
+        - content images: \(count) from `\(content)`, shorter side scaled to \(photoSide) before cropping
         - styles: \(styles.map { "\($0.id) \($0.name) (\($0.source))" }.joined(separator: "; "))
         - crop \(config.cropSize), batch \(config.batchSize), Adam lr \(config.learningRate), T = \(config.stylizingStepsPerCycle)
         - loss weights: content \(config.contentWeight) (relu4_2), style \(config.styleWeight) (relu1_2, relu2_2, relu3_3, relu4_3), tv \(config.tvWeight)

@@ -13,8 +13,10 @@ usage: atelier <command> [options]
   stylize IN OUT   [--style 3 | 3:0.5,12:0.5] [--model NAME] [--strength S] [--preserve-color]
                    [--max-size N] [--quality Q] [--data DIR] [--models DIR]
                    stylize one image offline with the same pipeline (OUT: .png or .jpg)
-  contact-sheet IN OUT [--tile 256] [--model NAME]
-                   every style of a model applied to IN, on one PNG
+  contact-sheet IN... OUT [--tile 256] [--model NAME[,NAME…]] [--max-styles N] [--columns N]
+                   one row per photo and model: the photo, then the model's styles (OUT: .png or .jpg)
+  inspect-stylebank WEIGHTS IN OUT [--size 512] [--style N]
+                   training diagnostic: auto-encoder (or one style's) output and each block's largest activation
   import-weights multistyle26|vgg16 MODEL.onnx OUT.safetensors
                    convert third-party ONNX weights (used by scripts/fetch_weights.sh)
   bench            [--sizes 256,512,1024] [--repeats 5] [--json]
@@ -22,6 +24,7 @@ usage: atelier <command> [options]
   profile          [--size 1024]   multistyle26's time op by op
   train stylebank  --content DIR --styles DIR [--out data/training/stylebank] [--size 256] [--batch 4]
                    [--iterations N] [--checkpoint-every 50] [--lr 1e-3] [--style-weight W] [--fresh] [--init W.safetensors]
+                   [--photo-side N (photos' shorter side before cropping; 1.15 × size)]
                    train a StyleBank from folders of images; resumes from OUT/checkpoint.safetensors
 """
 
@@ -33,6 +36,7 @@ let commands: [String: (ArraySlice<String>) throws -> Void] = [
     "bench": BenchCommand.run,
     "profile": ProfileCommand.run,
     "train": TrainCommand.run,
+    "inspect-stylebank": InspectCommand.run,
 ]
 
 Parallel.flushDenormals()   // the main thread runs the single-threaded steps of the commands

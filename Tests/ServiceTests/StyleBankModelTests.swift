@@ -17,8 +17,14 @@ final class StyleBankModelTests: XCTestCase {
         var weights: [String: Tensor] = [:]
         let specs = StyleBankArchitecture.encoder + StyleBankArchitecture.decoder + [0, 5].map(StyleBankArchitecture.bank)
         for (i, spec) in specs.enumerated() { weights.merge(StyleBankArchitecture.initialize(spec, seed: UInt64(i))) { a, _ in a } }
-        try SafeTensors.write(weights, to: dir.appendingPathComponent("stylebank.safetensors"), dtype: .f16,
-                              metadata: ["styles": #"[{"id":0,"name":"candy","source":"candy.jpg"},{"id":5,"name":"udnie","source":"udnie.jpg"}]"#])
+        let file = dir.appendingPathComponent("stylebank.safetensors")
+        let styles = #"[{"id":0,"name":"candy","source":"candy.jpg"},{"id":5,"name":"udnie","source":"udnie.jpg"}]"#
+        // Weights of another architecture version (v1 had a sigmoid output) are refused by name.
+        try SafeTensors.write(weights, to: file, dtype: .f16, metadata: ["styles": styles, "architecture": "stylebank-v1"])
+        XCTAssertThrowsError(try ModelRegistry.load(from: dir, defaultModel: "multistyle26")) {
+            XCTAssertTrue("\($0)".contains("stylebank-v1"), "\($0)")
+        }
+        try SafeTensors.write(weights, to: file, dtype: .f16, metadata: ["styles": styles, "architecture": StyleBankArchitecture.version])
 
         let registry = try ModelRegistry.load(from: dir, defaultModel: "multistyle26")
         let bank = try XCTUnwrap(registry.models["stylebank"])

@@ -26,12 +26,13 @@ final class StyleLearningTests: XCTestCase {
         ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("data/models")
 
     /// multistyle26 plus a StyleBank with built-in styles 0 and 1 (random weights; the same every call).
-    static func registry(withStyleBank: Bool = true) throws -> ModelRegistry {
+    /// `seed` picks the auto-encoder's random weights (another seed: "an upgrade shipped new weights").
+    static func registry(withStyleBank: Bool = true, seed: UInt64 = 1) throws -> ModelRegistry {
         var models: [StyleModel] = [ServiceFixture.registry.models["multistyle26"]!]
         if withStyleBank {
             var weights: [String: Tensor] = [:]
             let specs = StyleBankArchitecture.encoder + StyleBankArchitecture.decoder + [0, 1].map(StyleBankArchitecture.bank)
-            for (i, spec) in specs.enumerated() { weights.merge(StyleBankArchitecture.initialize(spec, seed: UInt64(i + 1))) { a, _ in a } }
+            for (i, spec) in specs.enumerated() { weights.merge(StyleBankArchitecture.initialize(spec, seed: UInt64(i) + seed)) { a, _ in a } }
             models.append(try StyleBankModel(weights: weights, styles: [(0, "a"), (1, "b")]))
         }
         return ModelRegistry(models: models, defaultModel: "multistyle26")
@@ -118,6 +119,29 @@ final class StyleLearningTests: XCTestCase {
         XCTAssertEqual(try client.request("GET", "/styles/\(id)").status, 404)
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: data.appendingPathComponent("styles").path)
         XCTAssertEqual(leftovers, ["index.json"], "a deleted style leaves no files")
+    }
+
+    func testAStyleLearnedForOtherStyleBankWeightsIsLearnedAgain() throws {
+        var fixture: ServiceFixture? = try makeFixture()
+        let created = try postStyle(fixture!.client)
+        let id = try XCTUnwrap((created.json?["style"] as? [String: Any])?["id"] as? Int)
+        let jobID = try XCTUnwrap((created.json?["job"] as? [String: Any])?["id"] as? String)
+        XCTAssertEqual(try waitForJob(fixture!.client, jobID) { $0["status"] as? String == "succeeded" }["status"] as? String, "succeeded")
+
+        // Restart with other auto-encoder weights: the old bank would decode to noise.
+        fixture = nil
+        fixture = try makeFixture(registry: try Self.registry(seed: 100))
+        let client = fixture!.client
+        let style = try XCTUnwrap(client.request("GET", "/styles/\(id)").json?["style"] as? [String: Any])
+        XCTAssertEqual(style["status"] as? String, "training", "\(style)")
+        let newJob = try XCTUnwrap(style["job_id"] as? String)
+        XCTAssertNotEqual(newJob, jobID)
+        XCTAssertEqual(try waitForJob(client, newJob) { $0["status"] as? String == "succeeded" }["status"] as? String, "succeeded")
+        XCTAssertEqual(try stylize(client, "style=\(id)").status, 200)
+        let model = try XCTUnwrap(Self.registry(seed: 100).models["stylebank"] as? StyleBankModel)
+        let store = try StyleStore(directory: data.appendingPathComponent("styles"))
+        XCTAssertEqual(try store.bank(id).autoencoder, model.autoencoderFingerprint)
+        XCTAssertNotEqual(model.autoencoderFingerprint, (try Self.registry().models["stylebank"] as? StyleBankModel)?.autoencoderFingerprint)
     }
 
     func testTrainingStyleAnswers409AndCancelRemovesIt() throws {

@@ -28,8 +28,13 @@ public struct ConvBlockSpec: Sendable {
 /// Layout as in the paper's public reimplementations (see shared/docs/METHODS.md):
 ///   E: 9×9 (3→32), 3×3/2 (32→64), 3×3/2 (64→128), each IN + ReLU
 ///   K_i: 3×3 (128→128), IN + ReLU
-///   D: up ×2, 3×3 (128→64); up ×2, 3×3 (64→32), each IN + ReLU; 9×9 (32→3) + sigmoid
+///   D: up ×2, 3×3 (128→64); up ×2, 3×3 (64→32), each IN + ReLU; 9×9 (32→3), linear
+/// The output layer is linear, as in pytorch/examples' fast-neural-style, and clamped to 0…1 only
+/// at inference. The first trained bank had a sigmoid there: 12% of a test photo's pixels ended up
+/// saturated at exactly 0 in black blots no gradient could reach (σ' ≈ 0), in every style.
 public enum StyleBankArchitecture {
+    /// Recorded in weight files. v1 had a sigmoid output layer; its weights do not fit v2.
+    public static let version = "stylebank-v2"
     public static let featureChannels = 128
     public static let encoder = [
         ConvBlockSpec("encoder.0", 3, 32, kernel: 9),
@@ -39,7 +44,7 @@ public enum StyleBankArchitecture {
     public static let decoder = [
         ConvBlockSpec("decoder.0", 128, 64, kernel: 3, upsample: true),
         ConvBlockSpec("decoder.1", 64, 32, kernel: 3, upsample: true),
-        ConvBlockSpec("decoder.2", 32, 3, kernel: 9, normalized: false, activation: .sigmoid),
+        ConvBlockSpec("decoder.2", 32, 3, kernel: 9, normalized: false, activation: .none),
     ]
     public static func bank(_ style: Int) -> ConvBlockSpec { ConvBlockSpec("bank.\(style)", 128, 128, kernel: 3) }
 
@@ -119,7 +124,8 @@ public struct StyleBankNetwork {
     }
 
     public func encode(_ image: Tensor) -> Tensor { encoder.reduce(image) { $1($0) } }
-    public func decode(_ features: Tensor) -> Tensor { decoder.reduce(features) { $1($0) } }
+    /// The decoded image, clamped to 0…1 (the output layer is linear).
+    public func decode(_ features: Tensor) -> Tensor { clampUnit(decoder.reduce(features) { $1($0) }) }
 
     /// Linear fusion (Chen et al. §3.3): the weighted sum of the chosen banks' responses to the
     /// content features, decoded. `image` is [N, 3, H, W] in 0…1 with H, W multiples of 4.
@@ -149,6 +155,15 @@ extension StyleBankNetwork {
         }
         return decode(mixed ?? features)
     }
+}
+
+/// Every element clamped to 0…1 (NaN to 0).
+public func clampUnit(_ x: Tensor) -> Tensor {
+    var out = x
+    out.withUnsafeMutableBufferPointer { o in
+        for i in o.indices { o[i] = o[i] > 0 ? min(o[i], 1) : 0 }
+    }
+    return out
 }
 
 /// x[n, c, y, x] · m[0, 0, y, x]: every channel plane scaled by one spatial map.

@@ -13,6 +13,9 @@ public final class StyleBankModel: StyleModel, @unchecked Sendable {
     public let kind = "stylebank"
     /// encoder.* and decoder.* weights: the fixed auto-encoder new banks are learned against.
     public let autoencoder: [String: Tensor]
+    /// Identifies `autoencoder`: a learned bank only works with the auto-encoder it was trained
+    /// against, so banks record this and are learned again when the shipped weights change.
+    public let autoencoderFingerprint: String
     public let builtinIDs: Set<Int>
     private let lock = NSLock()
     private var network: StyleBankNetwork
@@ -20,6 +23,10 @@ public final class StyleBankModel: StyleModel, @unchecked Sendable {
 
     public convenience init(weightsFile: URL) throws {
         let (tensors, metadata) = try SafeTensors.load(weightsFile)
+        guard metadata["architecture"] == StyleBankArchitecture.version else {
+            throw ServiceError("\(weightsFile.lastPathComponent) is \(metadata["architecture"] ?? "of no recorded architecture"), "
+                               + "this build runs \(StyleBankArchitecture.version); install the StyleBank weights of this version")
+        }
         struct Entry: Decodable { let id: Int; let name: String }
         guard let json = metadata["styles"], let entries = try? JSONDecoder().decode([Entry].self, from: Data(json.utf8)) else {
             throw ServiceError("\(weightsFile.lastPathComponent) has no style list in its metadata")
@@ -31,8 +38,23 @@ public final class StyleBankModel: StyleModel, @unchecked Sendable {
     public init(weights: [String: Tensor], styles: [(id: Int, name: String)]) throws {
         network = try StyleBankNetwork(weights: weights, styles: styles.map(\.id))
         autoencoder = weights.filter { $0.key.hasPrefix("encoder.") || $0.key.hasPrefix("decoder.") }
+        autoencoderFingerprint = Self.fingerprint(autoencoder)
         builtinIDs = Set(styles.map(\.id))
         table = Dictionary(uniqueKeysWithValues: styles.map { ($0.id, StyleInfo(id: $0.id, name: $0.name, model: "stylebank")) })
+    }
+
+    /// FNV-1a (64 bit) over the tensors' names, shapes and float bits, in name order.
+    static func fingerprint(_ tensors: [String: Tensor]) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        func mix(_ byte: UInt8) { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        func mix32(_ word: UInt32) { for shift in stride(from: 0, to: 32, by: 8) { mix(UInt8(truncatingIfNeeded: word >> UInt32(shift))) } }
+        for name in tensors.keys.sorted() {
+            name.utf8.forEach(mix)
+            let t = tensors[name]!
+            t.shape.forEach { mix32(UInt32($0)) }
+            t.withUnsafeBufferPointer { for v in $0 { mix32(v.bitPattern) } }
+        }
+        return String(hash, radix: 16)
     }
 
     public var styles: [StyleInfo] { lock.withLock { table.values.sorted { $0.id < $1.id } } }

@@ -39,7 +39,17 @@ final class StyleLearning: @unchecked Sendable {
     private func restore(_ style: StoredStyle) {
         switch style.status {
         case .ready:
-            do { try model.installBank(style.id, name: style.name, weights: store.bank(style.id)) } catch {
+            do {
+                let bank = try store.bank(style.id)
+                if bank.autoencoder != model.autoencoderFingerprint {
+                    // Learned against other StyleBank weights (an upgrade replaced them): its bank would
+                    // decode to noise, so learn it again from the stored style image.
+                    try? FileManager.default.removeItem(at: store.checkpointURL(style.id))
+                    do { _ = try submit(style.id) } catch { markFailed(style.id, "could not be learned again for the new StyleBank weights: \(error)") }
+                    return
+                }
+                try model.installBank(style.id, name: style.name, weights: bank.weights)
+            } catch {
                 markFailed(style.id, "its weights could not be loaded: \(error)")
             }
         case .failed:
@@ -130,8 +140,8 @@ final class StyleLearning: @unchecked Sendable {
             let result = try Parallel.withThreadLimit(config.trainingThreads) { try learnBank(style, context: context) }
             try lock.withLock {
                 guard store.style(id) != nil else { throw JobCancelled(reason: .user) }   // deleted as it finished
-                try store.writeBank(id, weights: result.weights)
-                try model.installBank(id, name: style.name, weights: store.bank(id))   // serve exactly what a restart loads (F16)
+                try store.writeBank(id, weights: result.weights, autoencoder: model.autoencoderFingerprint)
+                try model.installBank(id, name: style.name, weights: store.bank(id).weights)   // serve exactly what a restart loads (F16)
                 try store.update(id) {
                     $0.status = .ready
                     $0.error = nil
@@ -160,15 +170,17 @@ final class StyleLearning: @unchecked Sendable {
         let fresh = { StyleBankTrainer.newStyle(autoencoder: self.model.autoencoder, styleID: style.id, styleImage: styleImage, loss: loss, config: tc) }
         var trainer = fresh()
         let checkpoint = store.checkpointURL(style.id)
-        if let saved = try? SafeTensors.load(checkpoint), (try? trainer.restore(tensors: saved.tensors, metadata: saved.metadata)) == nil {
-            trainer = fresh()   // an unusable checkpoint: start over
+        if let saved = try? SafeTensors.load(checkpoint),
+           saved.metadata["autoencoder"] != model.autoencoderFingerprint
+            || (try? trainer.restore(tensors: saved.tensors, metadata: saved.metadata)) == nil {
+            trainer = fresh()   // an unusable checkpoint, or one for other auto-encoder weights: start over
         }
         let data = try trainingPhotos(cropSize: settings.size)
 
         func saveCheckpoint() throws {
             let c = trainer.checkpoint()
             try SafeTensors.write(c.tensors.filter { !$0.key.hasPrefix("param.encoder.") && !$0.key.hasPrefix("param.decoder.") },
-                                  to: checkpoint, metadata: c.metadata)
+                                  to: checkpoint, metadata: c.metadata.merging(["autoencoder": model.autoencoderFingerprint]) { $1 })
         }
         var recent: [Float] = []   // the reported loss: a mean over the last steps (one step's is noisy)
         var lastCheckpoint = Date()

@@ -107,11 +107,17 @@ final class StyleStore: @unchecked Sendable {
         return try ImageCodec.decode([UInt8](data), maxPixels: .max)
     }
 
-    func writeBank(_ id: Int, weights: [String: Tensor]) throws {
-        try SafeTensors.write(weights, to: bankURL(id), dtype: .f16, metadata: ["style": String(id), "architecture": "stylebank-v1"])
+    /// `autoencoder`: the fingerprint of the auto-encoder the bank was learned against.
+    func writeBank(_ id: Int, weights: [String: Tensor], autoencoder: String) throws {
+        try SafeTensors.write(weights, to: bankURL(id), dtype: .f16,
+                              metadata: ["style": String(id), "architecture": StyleBankArchitecture.version, "autoencoder": autoencoder])
     }
 
-    func bank(_ id: Int) throws -> [String: Tensor] { try SafeTensors.load(bankURL(id)).tensors }
+    /// The bank's weights and the auto-encoder fingerprint it was learned against (nil if unrecorded).
+    func bank(_ id: Int) throws -> (weights: [String: Tensor], autoencoder: String?) {
+        let file = try SafeTensors.load(bankURL(id))
+        return (file.tensors, file.metadata["autoencoder"])
+    }
 
     private func saveIndex() throws {
         let index = Index(nextID: nextID, styles: entries.values.sorted { $0.id < $1.id })
