@@ -62,10 +62,15 @@ public final class StyleBankTrainer {
 
     /// A trainer that learns one new bank against a fixed, trained auto-encoder (Chen et al. §3.4,
     /// incremental learning): the encoder, decoder and every other bank stay exactly as they are.
+    /// `initialBank` (`weight`, `gamma`, `beta`; e.g. the mean of the trained banks) starts the new
+    /// bank somewhere the decoder already renders as a painting; without it, He-random weights.
     public static func newStyle(autoencoder: [String: Tensor], styleID: Int, styleImage: Tensor,
-                                loss: PerceptualLoss, config: StyleBankTrainingConfig) -> StyleBankTrainer {
+                                loss: PerceptualLoss, config: StyleBankTrainingConfig,
+                                initialBank: [String: Tensor]? = nil) -> StyleBankTrainer {
         var parameters = autoencoder.filter { $0.key.hasPrefix("encoder.") || $0.key.hasPrefix("decoder.") }
-        parameters.merge(StyleBankArchitecture.initialize(StyleBankArchitecture.bank(styleID), seed: config.seed)) { a, _ in a }
+        let spec = StyleBankArchitecture.bank(styleID)
+        let bank = initialBank.map { start in spec.parameterNames.reduce(into: [String: Tensor]()) { $0[$1] = start[String($1.split(separator: ".").last!)] } }
+        parameters.merge(bank ?? StyleBankArchitecture.initialize(spec, seed: config.seed)) { a, _ in a }
         let trainer = StyleBankTrainer(parameters: parameters, styles: [styleID], styleImages: [styleID: styleImage],
                                        loss: loss, config: config)
         trainer.trainsAutoencoder = false

@@ -32,6 +32,14 @@ final class StyleBankModelTests: XCTestCase {
         XCTAssertEqual(bank.styles.map(\.name), ["candy", "udnie"])
         XCTAssertEqual(registry.defaultModel, "multistyle26")
 
+        // A new style's bank starts from the mean of the built-in ones.
+        let model = try XCTUnwrap(bank as? StyleBankModel)
+        for part in ["weight", "gamma", "beta"] {
+            let a = weights["bank.0.\(part)"]!.scalars, b = weights["bank.5.\(part)"]!.scalars
+            let mean = try XCTUnwrap(model.meanBank?[part]).scalars
+            for i in stride(from: 0, to: a.count, by: 97) { XCTAssertEqual(mean[i], (Float(Float16(a[i])) + Float(Float16(b[i]))) / 2, accuracy: 1e-6) }
+        }
+
         let stylizer = OfflineStylizer(registry: registry, config: ServiceConfig(dataDirectory: dir))
         let photo = ServiceFixture.image(width: 37, height: 29)
         let out = try stylizer.run(photo, model: "stylebank", style: "5:0.3,0:0.7")

@@ -135,6 +135,14 @@ extension StyleBankTrainerTests {
 extension StyleBankTrainerTests {
     /// Learning a new style touches only its bank: encoder and decoder stay bit-identical while the
     /// style loss falls.
+    func testNewStyleStartsFromTheGivenBank() {
+        let (base, _) = makeTrainer()
+        let start = ["weight": base.parameters["bank.0.weight"]!, "gamma": base.parameters["bank.0.gamma"]!, "beta": base.parameters["bank.0.beta"]!]
+        let trainer = StyleBankTrainer.newStyle(autoencoder: base.parameters, styleID: 9, styleImage: TrainingFixtures.image([1, 3, 32, 32], seed: 5),
+                                                loss: TrainingFixtures.perceptualLoss, config: base.config, initialBank: start)
+        for part in ["weight", "gamma", "beta"] { XCTAssertEqual(trainer.parameters["bank.9.\(part)"]?.scalars, start[part]!.scalars) }
+    }
+
     func testNewStyleTrainsOnlyItsBank() {
         let (base, photos) = makeTrainer()
         var config = base.config

@@ -16,6 +16,8 @@ public final class StyleBankModel: StyleModel, @unchecked Sendable {
     /// Identifies `autoencoder`: a learned bank only works with the auto-encoder it was trained
     /// against, so banks record this and are learned again when the shipped weights change.
     public let autoencoderFingerprint: String
+    /// The mean of the built-in banks (`weight`, `gamma`, `beta`): where a new style's bank starts.
+    public let meanBank: [String: Tensor]?
     public let builtinIDs: Set<Int>
     private let lock = NSLock()
     private var network: StyleBankNetwork
@@ -39,6 +41,10 @@ public final class StyleBankModel: StyleModel, @unchecked Sendable {
         network = try StyleBankNetwork(weights: weights, styles: styles.map(\.id))
         autoencoder = weights.filter { $0.key.hasPrefix("encoder.") || $0.key.hasPrefix("decoder.") }
         autoencoderFingerprint = Self.fingerprint(autoencoder)
+        meanBank = styles.isEmpty ? nil : ["weight", "gamma", "beta"].reduce(into: [String: Tensor]()) { mean, part in
+            let members = styles.compactMap { weights["bank.\($0.id).\(part)"] }
+            mean[part] = scale(members.dropFirst().reduce(members[0], add), by: 1 / Float(members.count))
+        }
         builtinIDs = Set(styles.map(\.id))
         table = Dictionary(uniqueKeysWithValues: styles.map { ($0.id, StyleInfo(id: $0.id, name: $0.name, model: "stylebank")) })
     }

@@ -167,7 +167,8 @@ final class StyleLearning: @unchecked Sendable {
         tc.batchSize = settings.batch
         tc.seed = UInt64(style.id)
         let styleImage = ImageTensor.tensor(from: try store.image(style.id)), loss = try loadPerceptualLoss()
-        let fresh = { StyleBankTrainer.newStyle(autoencoder: self.model.autoencoder, styleID: style.id, styleImage: styleImage, loss: loss, config: tc) }
+        let fresh = { StyleBankTrainer.newStyle(autoencoder: self.model.autoencoder, styleID: style.id, styleImage: styleImage, loss: loss, config: tc,
+                                                initialBank: self.model.meanBank) }
         var trainer = fresh()
         let checkpoint = store.checkpointURL(style.id)
         if let saved = try? SafeTensors.load(checkpoint),
