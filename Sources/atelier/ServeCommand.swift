@@ -5,7 +5,7 @@ import Service
 enum ServeCommand {
     static func run(_ args: ArraySlice<String>) throws {
         let a = try Arguments(args, flagNames: [])
-        try a.checkKnown(["host", "port", "data", "models", "workers", "queue", "max-body-mb", "training-photos", "training-threads", "job-queue", "concurrent-jobs"])
+        try a.checkKnown(["host", "port", "data", "models", "workers", "queue", "max-body-mb", "training-photos", "training-threads", "job-queue", "concurrent-jobs", "default-model"])
         let env = ServiceSetup.environment
         var config = ServiceSetup.config(a)
         if let w = try a.int("workers") ?? env["ATELIER_WORKERS"].flatMap(Int.init) { config.workers = w }
@@ -24,7 +24,7 @@ enum ServeCommand {
         let server = HTTPServer(config: serverConfig, handler: service.handle)
         let port = try server.start()
         server.installSignalHandlers(gracePeriod: 30)
-        print("atelier: serving on \(serverConfig.host):\(port) with models \(registry.models.keys.sorted()) from \(config.modelsDirectory.path)")
+        print("atelier: serving on \(serverConfig.host):\(port) with models \(registry.models.keys.sorted()) (default \(registry.defaultModel)) from \(config.modelsDirectory.path)")
         server.waitUntilStopped()
         service.stop()
         print("atelier: stopped")

@@ -9,7 +9,7 @@ usage: atelier <command> [options]
 
   serve            [--host 0.0.0.0] [--port 8080] [--data DIR] [--models DIR] [--workers N] [--queue N]
                    run the HTTP service (environment: ATELIER_HOST, ATELIER_PORT, ATELIER_DATA, ATELIER_MODELS,
-                   ATELIER_WORKERS, ATELIER_QUEUE, ATELIER_THREADS)
+                   ATELIER_WORKERS, ATELIER_QUEUE, ATELIER_THREADS, ATELIER_DEFAULT_MODEL / --default-model)
   stylize IN OUT   [--style 3 | 3:0.5,12:0.5] [--model NAME] [--strength S] [--preserve-color]
                    [--max-size N] [--quality Q] [--data DIR] [--models DIR]
                    stylize one image offline with the same pipeline (OUT: .png or .jpg)
