@@ -42,6 +42,12 @@ iterations=$(grep -o '^- iterations: [0-9]*' "$RUN/stylebank.provenance.md" | gr
   echo
   if [ -f "$RUN/history.txt" ]; then sed 's/^/- /' "$RUN/history.txt"; else echo "- none"; fi
   echo
+  echo "## Continuing it"
+  echo
+  echo "In the run directory, the trainer's command below resumes exactly from its checkpoint. From a checkout,"
+  echo "the same command with \`--init weights/stylebank/stylebank.safetensors\` (fresh Adam moments), a new \`--out\`,"
+  echo "a \`--styles\` folder holding the same paintings (names as in the list below) and any content folder."
+  echo
   echo "## The trainer's own provenance at this iteration"
   echo
   sed '1d' "$RUN/stylebank.provenance.md"

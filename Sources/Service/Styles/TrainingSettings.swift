@@ -10,7 +10,7 @@ struct TrainingSettings: Codable, Equatable, Sendable {
 
     /// The presets, measured through the service on the 2-core development machine with training
     /// on one core, photos loaded at the first job included: quick 63 s, standard (the default)
-    /// 184–193 s; high is about 3.5× standard's steps at 1.8× the pixels.
+    /// 178–191 s (session 3); high is about 3.5× standard's steps at 1.8× the pixels.
     static func preset(_ p: Preset) -> TrainingSettings {
         switch p {
         case .quick: return TrainingSettings(preset: p, iterations: 100, size: 192, batch: 1)
