@@ -19,6 +19,17 @@ public enum StyleBankExport {
         try AtomicFile.write(Data(provenance.utf8), to: directory.appendingPathComponent("stylebank.provenance.md"))
     }
 
+    /// A file `write` made: its weights, style list and iteration. A file of another architecture
+    /// version is refused by name (v1's sigmoid output layer does not fit v2).
+    public static func read(_ url: URL) throws -> (weights: [String: Tensor], styles: [Style], iteration: Int) {
+        let (tensors, metadata) = try SafeTensors.load(url)
+        guard metadata["architecture"] == StyleBankArchitecture.version else {
+            throw TrainingError("\(url.lastPathComponent) is \(metadata["architecture"] ?? "of no recorded architecture"), "
+                                + "this build runs \(StyleBankArchitecture.version); install the StyleBank weights of this version")
+        }
+        return (tensors, try styles(metadata: metadata), metadata["iteration"].flatMap(Int.init) ?? 0)
+    }
+
     /// Reads the style list back from an exported file's metadata.
     public static func styles(metadata: [String: String]) throws -> [Style] {
         guard let json = metadata["styles"] else { throw TrainingError("stylebank file has no style list") }

@@ -2,6 +2,7 @@ import Foundation
 import ImageIO
 import Models
 import Tensor
+import Training
 
 /// `atelier inspect-stylebank WEIGHTS IN OUT.png [--size 512] [--style N]`: a training diagnostic.
 /// Writes the auto-encoder's reconstruction D(E(x)) (or D(K_N(E(x))) with --style) and prints, per
@@ -12,12 +13,8 @@ enum InspectCommand {
         let a = try Arguments(args, flagNames: [])
         try a.checkKnown(["size", "style"])
         guard a.positional.count == 3 else { throw CLIError("usage: atelier inspect-stylebank WEIGHTS IN OUT.png [--size 512] [--style N]") }
-        let file = try SafeTensors.load(URL(fileURLWithPath: a.positional[0]))
-        let styles = file.tensors.keys.compactMap { k -> Int? in
-            let parts = k.split(separator: ".")
-            return parts.count == 3 && parts[0] == "bank" ? Int(parts[1]) : nil
-        }
-        let network = try StyleBankNetwork(weights: file.tensors, styles: Array(Set(styles)))
+        let file = try StyleBankExport.read(URL(fileURLWithPath: a.positional[0]))
+        let network = try StyleBankNetwork(weights: file.weights, styles: file.styles.map(\.id))
         let size = try a.int("size") ?? 512
         let photo = try ServiceSetup.readImage(a.positional[1], maxPixels: 64 << 20).fitted(maxSide: size)
         let image = ImageTensor.tensor(from: photo.resized(width: photo.width / 4 * 4, height: photo.height / 4 * 4))

@@ -66,12 +66,12 @@ enum TrainCommand {
         } else if let initPath = a.options["init"] {
             // Exported weights (F16, no optimizer state): continue training from them with fresh
             // Adam moments, e.g. from the committed resume point of an earlier session.
-            let saved = try SafeTensors.load(URL(fileURLWithPath: initPath))
-            let names = try StyleBankExport.styles(metadata: saved.metadata).map(\.name)
+            let saved = try StyleBankExport.read(URL(fileURLWithPath: initPath))
+            let names = saved.styles.map(\.name)
             guard names == styles.map(\.name) else {
                 throw CLIError("\(initPath) holds styles \(names), not the --styles folder's \(styles.map(\.name))")
             }
-            try trainer.start(from: saved.tensors, iteration: saved.metadata["iteration"].flatMap(Int.init) ?? 0)
+            try trainer.start(from: saved.weights, iteration: saved.iteration)
             print("starting from \(initPath) at iteration \(trainer.iteration)")
         }
 

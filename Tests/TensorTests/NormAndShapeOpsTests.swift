@@ -55,6 +55,11 @@ final class NormAndShapeOpsTests: XCTestCase {
         XCTAssertEqual(sigmoid(Tensor(shape: [1], values: [0]))[0], 0.5)
     }
 
+    func testClampUnit() {
+        let x = Tensor(shape: [1, 1, 1, 6], values: [-3, 0, 0.25, 1, 7, .nan])
+        XCTAssertEqual(clampUnit(x).scalars, [0, 0, 0.25, 1, 1, 0])
+    }
+
     func testCopyOnWrite() {
         var a = Tensor(shape: [2], values: [1, 2])
         let b = a

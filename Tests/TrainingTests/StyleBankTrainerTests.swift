@@ -133,8 +133,7 @@ extension StyleBankTrainerTests {
 }
 
 extension StyleBankTrainerTests {
-    /// Learning a new style touches only its bank: encoder and decoder stay bit-identical while the
-    /// style loss falls.
+    /// A new style's bank starts exactly from the bank it is given (the service passes the mean).
     func testNewStyleStartsFromTheGivenBank() {
         let (base, _) = makeTrainer()
         let start = ["weight": base.parameters["bank.0.weight"]!, "gamma": base.parameters["bank.0.gamma"]!, "beta": base.parameters["bank.0.beta"]!]
@@ -143,6 +142,8 @@ extension StyleBankTrainerTests {
         for part in ["weight", "gamma", "beta"] { XCTAssertEqual(trainer.parameters["bank.9.\(part)"]?.scalars, start[part]!.scalars) }
     }
 
+    /// Learning a new style touches only its bank: encoder and decoder stay bit-identical while the
+    /// style loss falls.
     func testNewStyleTrainsOnlyItsBank() {
         let (base, photos) = makeTrainer()
         var config = base.config

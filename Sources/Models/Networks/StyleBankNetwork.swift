@@ -157,15 +157,6 @@ extension StyleBankNetwork {
     }
 }
 
-/// Every element clamped to 0…1 (NaN to 0).
-public func clampUnit(_ x: Tensor) -> Tensor {
-    var out = x
-    out.withUnsafeMutableBufferPointer { o in
-        for i in o.indices { o[i] = o[i] > 0 ? min(o[i], 1) : 0 }
-    }
-    return out
-}
-
 /// x[n, c, y, x] · m[0, 0, y, x]: every channel plane scaled by one spatial map.
 public func modulate(_ x: Tensor, by map: Tensor) -> Tensor {
     let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
@@ -181,7 +172,6 @@ public func modulate(_ x: Tensor, by map: Tensor) -> Tensor {
     }
     return out
 }
-
 
 /// Standard normal samples (Box–Muller over SplitMix64), reproducible from a seed.
 public struct SeededNormal {

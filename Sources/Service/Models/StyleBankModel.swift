@@ -1,6 +1,7 @@
 import Foundation
 import Models
 import Tensor
+import Training
 
 /// A trained StyleBank as a service model: the built-in styles of `stylebank.safetensors`
 /// (written by `atelier train stylebank`; ids and names from its metadata) plus the styles users
@@ -24,16 +25,8 @@ public final class StyleBankModel: StyleModel, @unchecked Sendable {
     private var table: [Int: StyleInfo]
 
     public convenience init(weightsFile: URL) throws {
-        let (tensors, metadata) = try SafeTensors.load(weightsFile)
-        guard metadata["architecture"] == StyleBankArchitecture.version else {
-            throw ServiceError("\(weightsFile.lastPathComponent) is \(metadata["architecture"] ?? "of no recorded architecture"), "
-                               + "this build runs \(StyleBankArchitecture.version); install the StyleBank weights of this version")
-        }
-        struct Entry: Decodable { let id: Int; let name: String }
-        guard let json = metadata["styles"], let entries = try? JSONDecoder().decode([Entry].self, from: Data(json.utf8)) else {
-            throw ServiceError("\(weightsFile.lastPathComponent) has no style list in its metadata")
-        }
-        try self.init(weights: tensors, styles: entries.map { ($0.id, $0.name) })
+        let file = try StyleBankExport.read(weightsFile)
+        try self.init(weights: file.weights, styles: file.styles.map { ($0.id, $0.name) })
     }
 
     /// `weights`: encoder.*, decoder.* and bank.<id>.* for every built-in style.

@@ -41,12 +41,10 @@ final class StyleLearning: @unchecked Sendable {
         case .ready:
             do {
                 let bank = try store.bank(style.id)
-                if bank.autoencoder != model.autoencoderFingerprint {
+                guard bank.autoencoder == model.autoencoderFingerprint else {
                     // Learned against other StyleBank weights (an upgrade replaced them): its bank would
                     // decode to noise, so learn it again from the stored style image.
-                    try? FileManager.default.removeItem(at: store.checkpointURL(style.id))
-                    do { _ = try submit(style.id) } catch { markFailed(style.id, "could not be learned again for the new StyleBank weights: \(error)") }
-                    return
+                    return requeue(style.id, failure: "could not be learned again for the new StyleBank weights")
                 }
                 try model.installBank(style.id, name: style.name, weights: bank.weights)
             } catch {
@@ -55,8 +53,14 @@ final class StyleLearning: @unchecked Sendable {
         case .failed:
             model.setStyle(style.info)
         case .training:
-            do { _ = try submit(style.id) } catch { markFailed(style.id, "could not be resumed after a restart: \(error)") }
+            requeue(style.id, failure: "could not be resumed after a restart")
         }
+    }
+
+    /// Queues the style's training job again (its checkpoint resumes it if it still fits), or marks
+    /// the style failed with `failure` and why.
+    private func requeue(_ id: Int, failure: String) {
+        do { _ = try submit(id) } catch { markFailed(id, "\(failure): \(error)") }
     }
 
     /// Why new styles cannot be learned with this set-up, or nil.

@@ -32,6 +32,15 @@ public func scale(_ x: Tensor, by s: Float) -> Tensor {
     return out
 }
 
+/// Every element clamped to 0…1 (NaN to 0).
+public func clampUnit(_ x: Tensor) -> Tensor {
+    var out = x
+    out.withUnsafeMutableBufferPointer { o in
+        for i in o.indices { o[i] = o[i] > 0 ? min(o[i], 1) : 0 }
+    }
+    return out
+}
+
 /// a + b, elementwise (same shapes).
 public func add(_ a: Tensor, _ b: Tensor) -> Tensor {
     precondition(a.shape == b.shape, "add: shapes \(a.shape) and \(b.shape) differ")
