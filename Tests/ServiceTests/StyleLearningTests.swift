@@ -250,7 +250,7 @@ final class StyleLearningTests: XCTestCase {
         let jobID = try XCTUnwrap((created.json?["job"] as? [String: Any])?["id"] as? String)
         _ = try waitForJob(live.client, jobID) { ($0["iteration"] as? Int ?? 0) >= 2 }
         let crashed = root.appendingPathComponent("crashed")
-        try FileManager.default.copyItem(at: data, to: crashed)
+        try Self.copyLive(data, to: crashed)
         XCTAssertTrue(try String(contentsOf: crashed.appendingPathComponent("jobs.json"), encoding: .utf8).contains("\"running\""))
 
         let restarted = try makeFixture { $0.dataDirectory = crashed }
@@ -263,6 +263,22 @@ final class StyleLearningTests: XCTestCase {
         XCTAssertNotEqual(resumed, jobID)
         XCTAssertEqual(try waitForJob(client, resumed) { $0["status"] as? String == "succeeded" }["status"] as? String, "succeeded")
         XCTAssertEqual(try stylize(client, "style=\(id)").status, 200)
+    }
+
+    /// Copies a data folder while its training job keeps writing into it, as a crash would leave it:
+    /// a file that an atomic rename moves away between listing and copying (a checkpoint's temporary
+    /// file) is skipped, as `copyItem` of the whole folder would fail on it.
+    static func copyLive(_ source: URL, to destination: URL) throws {
+        let fm = FileManager.default
+        try fm.createDirectory(at: destination, withIntermediateDirectories: true)
+        for name in try fm.contentsOfDirectory(atPath: source.path) {
+            let from = source.appendingPathComponent(name), to = destination.appendingPathComponent(name)
+            var isDirectory: ObjCBool = false
+            guard fm.fileExists(atPath: from.path, isDirectory: &isDirectory) else { continue }
+            if isDirectory.boolValue { try copyLive(from, to: to); continue }
+            guard let bytes = fm.contents(atPath: from.path) else { continue }   // renamed away meanwhile
+            try bytes.write(to: to)
+        }
     }
 
     func testBadRequests() throws {
