@@ -79,36 +79,57 @@ public enum BlockTraining {
     }
 }
 
-/// Forward/backward through a chain of blocks, keeping every block's activations.
+/// What one layer's forward pass keeps: its blocks' activations and its output (for a residual
+/// layer, input + the second block's output).
+public struct LayerActivations {
+    public let blocks: [BlockActivations]
+    public let output: Tensor
+}
+
+/// Forward/backward through a chain of layers, keeping every layer's activations.
 public struct ChainActivations {
-    public var blocks: [BlockActivations] = []
-    public var output: Tensor { blocks.last!.output }
+    public var layers: [LayerActivations] = []
+    public var output: Tensor { layers.last!.output }
 }
 
 public enum ChainTraining {
-    public static func forward(_ specs: [ConvBlockSpec], _ params: [String: Tensor], _ x: Tensor) -> ChainActivations {
+    public static func forward(_ layers: [LayerSpec], _ params: [String: Tensor], _ x: Tensor) -> ChainActivations {
         var acts = ChainActivations()
         var h = x
-        for spec in specs {
-            let a = BlockTraining.forward(spec, params, h)
-            acts.blocks.append(a)
-            h = a.output
+        for layer in layers {
+            switch layer {
+            case .conv(let spec):
+                let a = BlockTraining.forward(spec, params, h)
+                acts.layers.append(LayerActivations(blocks: [a], output: a.output))
+            case .residual(let first, let second):
+                let a = BlockTraining.forward(first, params, h)
+                let b = BlockTraining.forward(second, params, a.output)
+                acts.layers.append(LayerActivations(blocks: [a, b], output: add(h, b.output)))
+            }
+            h = acts.output
         }
         return acts
     }
 
     /// Backward through the chain; `gradients` accumulates parameter gradients (adding to any
     /// already there, as when a block is used twice in one step). Returns ∂L/∂input if asked.
-    public static func backward(_ specs: [ConvBlockSpec], _ params: [String: Tensor], _ acts: ChainActivations,
+    /// A residual layer passes its output gradient straight through beside its blocks' (y = x + B(A(x))).
+    public static func backward(_ layers: [LayerSpec], _ params: [String: Tensor], _ acts: ChainActivations,
                                 gradOutput: Tensor, inputGradient: Bool, weightGradients: Bool = true,
                                 into gradients: inout [String: Tensor]) -> Tensor? {
-        var g: Tensor? = gradOutput
-        for (i, spec) in specs.enumerated().reversed() {
+        var g = gradOutput
+        for (i, layer) in layers.enumerated().reversed() {
             let needInput = i > 0 || inputGradient
-            let r = BlockTraining.backward(spec, params, acts.blocks[i], gradOutput: g!, inputGradient: needInput,
-                                           weightGradients: weightGradients)
-            for (k, v) in r.gradients { gradients[k] = gradients[k].map { add($0, v) } ?? v }
-            g = r.gradInput
+            let blocks = layer.blocks, a = acts.layers[i].blocks
+            var gBlock: Tensor? = g
+            for (j, spec) in blocks.enumerated().reversed() {
+                let r = BlockTraining.backward(spec, params, a[j], gradOutput: gBlock!, inputGradient: j > 0 || needInput,
+                                               weightGradients: weightGradients)
+                for (k, v) in r.gradients { gradients[k] = gradients[k].map { add($0, v) } ?? v }
+                gBlock = r.gradInput
+            }
+            guard needInput else { return nil }
+            if case .residual = layer { g = add(g, gBlock!) } else { g = gBlock! }
         }
         return g
     }

@@ -39,6 +39,7 @@ public struct StepLosses: Sendable, CustomStringConvertible {
 /// iterations of the first run). With `trainsAutoencoder` off only the banks are updated.
 public final class StyleBankTrainer {
     public private(set) var parameters: [String: Tensor]
+    public let architecture: StyleBankArchitecture
     public let config: StyleBankTrainingConfig
     public let styles: [Int]
     let loss: PerceptualLoss
@@ -53,6 +54,7 @@ public final class StyleBankTrainer {
     public init(parameters: [String: Tensor], styles: [Int], styleImages: [Int: Tensor],
                 loss: PerceptualLoss, config: StyleBankTrainingConfig) {
         self.parameters = parameters
+        architecture = StyleBankArchitecture(weights: parameters)
         self.styles = styles
         self.loss = loss
         self.config = config
@@ -70,19 +72,11 @@ public final class StyleBankTrainer {
         var parameters = autoencoder.filter { $0.key.hasPrefix("encoder.") || $0.key.hasPrefix("decoder.") }
         let spec = StyleBankArchitecture.bank(styleID)
         let bank = initialBank.map { start in spec.parameterNames.reduce(into: [String: Tensor]()) { $0[$1] = start[String($1.split(separator: ".").last!)] } }
-        parameters.merge(bank ?? StyleBankArchitecture.initialize(spec, seed: config.seed)) { a, _ in a }
+        parameters.merge(bank ?? spec.initialWeights(seed: config.seed)) { a, _ in a }
         let trainer = StyleBankTrainer(parameters: parameters, styles: [styleID], styleImages: [styleID: styleImage],
                                        loss: loss, config: config)
         trainer.trainsAutoencoder = false
         return trainer
-    }
-
-    /// Fresh He-initialized weights for the auto-encoder and the given banks.
-    public static func initialParameters(styles: [Int], seed: UInt64) -> [String: Tensor] {
-        var p: [String: Tensor] = [:]
-        let specs = StyleBankArchitecture.encoder + StyleBankArchitecture.decoder + styles.map(StyleBankArchitecture.bank)
-        for (i, spec) in specs.enumerated() { p.merge(StyleBankArchitecture.initialize(spec, seed: seed &+ UInt64(i) &* 7919)) { a, _ in a } }
-        return p
     }
 
     static func groupNames(_ group: String) -> (String) -> Bool {
@@ -102,10 +96,10 @@ public final class StyleBankTrainer {
     /// Loss and parameter gradients of the stylizing branch D(K_s(E(x))) for a content batch.
     public func stylizingLossAndGradients(content x: Tensor, style s: Int, trainAutoencoder: Bool)
         -> (losses: StepLosses, gradients: [String: Tensor], output: Tensor) {
-        let bank = [StyleBankArchitecture.bank(s)]
-        let enc = ChainTraining.forward(StyleBankArchitecture.encoder, parameters, x)
+        let bank = [LayerSpec.conv(StyleBankArchitecture.bank(s))]
+        let enc = ChainTraining.forward(architecture.encoder, parameters, x)
         let bnk = ChainTraining.forward(bank, parameters, enc.output)
-        let dec = ChainTraining.forward(StyleBankArchitecture.decoder, parameters, bnk.output)
+        let dec = ChainTraining.forward(architecture.decoder, parameters, bnk.output)
         let y = dec.output
 
         let layers = Set(PerceptualLoss.styleLayers + [PerceptualLoss.contentLayer])
@@ -129,23 +123,23 @@ public final class StyleBankTrainer {
             gy = add(gy, scale(tv.gradient, by: config.tvWeight))
         }
         var grads: [String: Tensor] = [:]
-        let gBank = ChainTraining.backward(StyleBankArchitecture.decoder, parameters, dec, gradOutput: gy, inputGradient: true,
+        let gBank = ChainTraining.backward(architecture.decoder, parameters, dec, gradOutput: gy, inputGradient: true,
                                            weightGradients: trainAutoencoder, into: &grads)!
         let gEnc = ChainTraining.backward(bank, parameters, bnk, gradOutput: gBank, inputGradient: trainAutoencoder, into: &grads)
         if trainAutoencoder, let gEnc {
-            _ = ChainTraining.backward(StyleBankArchitecture.encoder, parameters, enc, gradOutput: gEnc, inputGradient: false, into: &grads)
+            _ = ChainTraining.backward(architecture.encoder, parameters, enc, gradOutput: gEnc, inputGradient: false, into: &grads)
         }
         return (losses, grads, y)
     }
 
     /// Loss and gradients of the auto-encoder branch: ‖D(E(x)) − x‖² (mean), the identity loss.
     public func identityLossAndGradients(content x: Tensor) -> (losses: StepLosses, gradients: [String: Tensor]) {
-        let enc = ChainTraining.forward(StyleBankArchitecture.encoder, parameters, x)
-        let dec = ChainTraining.forward(StyleBankArchitecture.decoder, parameters, enc.output)
+        let enc = ChainTraining.forward(architecture.encoder, parameters, x)
+        let dec = ChainTraining.forward(architecture.decoder, parameters, enc.output)
         let l = mseLoss(dec.output, x)
         var grads: [String: Tensor] = [:]
-        let gf = ChainTraining.backward(StyleBankArchitecture.decoder, parameters, dec, gradOutput: l.gradient, inputGradient: true, into: &grads)!
-        _ = ChainTraining.backward(StyleBankArchitecture.encoder, parameters, enc, gradOutput: gf, inputGradient: false, into: &grads)
+        let gf = ChainTraining.backward(architecture.decoder, parameters, dec, gradOutput: l.gradient, inputGradient: true, into: &grads)!
+        _ = ChainTraining.backward(architecture.encoder, parameters, enc, gradOutput: gf, inputGradient: false, into: &grads)
         var losses = StepLosses()
         losses.identity = l.value
         return (losses, grads)

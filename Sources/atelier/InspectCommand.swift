@@ -27,12 +27,12 @@ enum InspectCommand {
             print(String(format: "%-12@ %@  mean %8.3f  max %8.3f at channel %d (y %d, x %d)", name, "\(t.shape)", mean, m,
                          i / (h * w), i % (h * w) / w, i % w))
         }
-        for block in network.encoder { x = block(x); report(block.spec.name, x) }
+        for layer in network.encoder { x = layer(x); report(layer.name, x) }
         if let s = try a.int("style") {
             guard let bank = network.banks[s] else { throw CLIError("no bank \(s)") }
             x = bank(x); report(bank.spec.name, x)
         }
-        for block in network.decoder { x = block(x); report(block.spec.name, x) }
+        for layer in network.decoder { x = layer(x); report(layer.name, x) }
         try ServiceSetup.writeImage(ImageTensor.image(from: x), to: a.positional[2], quality: 92)
     }
 }

@@ -12,7 +12,7 @@ enum TrainCommand {
         let a = try Arguments(args.dropFirst(), flagNames: ["fresh"])
         try a.checkKnown(["content", "styles", "out", "size", "batch", "iterations", "checkpoint-every", "lr", "style-weight",
                           "content-weight", "tv-weight", "seed", "style-size", "max-images", "models", "data", "fresh", "log-every", "init",
-                          "stylizing-steps", "photo-side"])
+                          "stylizing-steps", "photo-side", "residual-blocks"])
         guard let contentDir = a.options["content"], let stylesDir = a.options["styles"] else {
             throw CLIError("--content DIR and --styles DIR are required")
         }
@@ -53,26 +53,42 @@ enum TrainCommand {
 
         let vgg = try PerceptualLoss(vggWeights: SafeTensors.load(config.modelsDirectory.appendingPathComponent("vgg16.safetensors")).tensors)
         let ids = styles.map(\.id)
-        let trainer = StyleBankTrainer(parameters: StyleBankTrainer.initialParameters(styles: ids, seed: tc.seed), styles: ids,
-                                       styleImages: styleImages, loss: vgg, config: tc)
+        let requested = try a.options["residual-blocks"].map(residualBlocks)
         let checkpointURL = out.appendingPathComponent("checkpoint.safetensors")
+        let trainer: StyleBankTrainer
         if !a.flags.contains("fresh"), FileManager.default.fileExists(atPath: checkpointURL.path) {
             let saved = try SafeTensors.load(checkpointURL)
             guard saved.metadata["styles"] == ids.map(String.init).joined(separator: ",") else {
                 throw CLIError("\(checkpointURL.path) was trained on other styles; use --fresh or another --out")
             }
+            let architecture = StyleBankArchitecture(weights: Dictionary(uniqueKeysWithValues: saved.tensors.compactMap { k, v in
+                k.hasPrefix("param.") ? (String(k.dropFirst(6)), v) : nil }))
+            if let requested, requested != architecture {
+                throw CLIError("\(checkpointURL.path) has \(architecture), not --residual-blocks' \(requested); use --init to grow it")
+            }
+            trainer = StyleBankTrainer(parameters: architecture.initialWeights(styles: ids, seed: tc.seed), styles: ids,
+                                       styleImages: styleImages, loss: vgg, config: tc)
             try trainer.restore(tensors: saved.tensors, metadata: saved.metadata)
-            print("resumed from \(checkpointURL.path) at iteration \(trainer.iteration)")
+            print("resumed from \(checkpointURL.path) at iteration \(trainer.iteration) (\(architecture))")
         } else if let initPath = a.options["init"] {
             // Exported weights (F16, no optimizer state): continue training from them with fresh
-            // Adam moments, e.g. from the committed resume point of an earlier session.
+            // Adam moments, e.g. from the committed resume point of an earlier session. With more
+            // --residual-blocks than the file has, the new blocks start as the identity.
             let saved = try StyleBankExport.read(URL(fileURLWithPath: initPath))
             let names = saved.styles.map(\.name)
             guard names == styles.map(\.name) else {
                 throw CLIError("\(initPath) holds styles \(names), not the --styles folder's \(styles.map(\.name))")
             }
-            try trainer.start(from: saved.weights, iteration: saved.iteration)
-            print("starting from \(initPath) at iteration \(trainer.iteration)")
+            let architecture = requested ?? StyleBankArchitecture(weights: saved.weights)
+            let weights = try architecture.grown(from: saved.weights, seed: tc.seed)
+            trainer = StyleBankTrainer(parameters: weights, styles: ids, styleImages: styleImages, loss: vgg, config: tc)
+            try trainer.start(from: weights, iteration: saved.iteration)
+            print("starting from \(initPath) at iteration \(trainer.iteration) (\(architecture))")
+        } else {
+            let architecture = requested ?? .standard
+            trainer = StyleBankTrainer(parameters: architecture.initialWeights(styles: ids, seed: tc.seed), styles: ids,
+                                       styleImages: styleImages, loss: vgg, config: tc)
+            print("starting afresh (\(architecture))")
         }
 
         let command = (["atelier train stylebank"] + args.dropFirst()).joined(separator: " ")
@@ -81,7 +97,8 @@ enum TrainCommand {
             try SafeTensors.write(c.tensors, to: checkpointURL, metadata: c.metadata)
             let model = trainer.parameters
             try StyleBankExport.write(parameters: model, styles: styles, iteration: trainer.iteration, to: out, provenance: provenance(
-                command: command, content: contentDir, count: data.images.count, photoSide: photoSide, styles: styles, config: tc,
+                command: command, content: contentDir, count: data.images.count, photoSide: photoSide, styles: styles,
+                architecture: trainer.architecture, config: tc,
                 iteration: trainer.iteration, recent: recentLosses))
         }
 
@@ -108,14 +125,24 @@ enum TrainCommand {
         print(stop ? "stopped at iteration \(trainer.iteration); checkpoint saved" : "done: \(trainer.iteration) iterations")
     }
 
+    /// `--residual-blocks E,D`: residual blocks after the encoder and before the decoder.
+    static func residualBlocks(_ value: String) throws -> StyleBankArchitecture {
+        let parts = value.split(separator: ",").map { Int($0) }
+        guard parts.count == 2, let e = parts[0], let d = parts[1], (0...8).contains(e), (0...8).contains(d) else {
+            throw CLIError("--residual-blocks takes E,D (each 0…8), got '\(value)'")
+        }
+        return StyleBankArchitecture(encoderResiduals: e, decoderResiduals: d)
+    }
+
     static func provenance(command: String, content: String, count: Int, photoSide: Int, styles: [StyleBankExport.Style],
-                           config: StyleBankTrainingConfig, iteration: Int, recent: [String]) -> String {
+                           architecture: StyleBankArchitecture, config: StyleBankTrainingConfig, iteration: Int, recent: [String]) -> String {
         """
         # StyleBank weights: provenance
 
         - command: `\(command)`
         - content images: \(count) from `\(content)`, shorter side scaled to \(photoSide) before cropping
         - styles: \(styles.map { "\($0.id) \($0.name) (\($0.source))" }.joined(separator: "; "))
+        - architecture: \(StyleBankArchitecture.version), \(architecture)
         - crop \(config.cropSize), batch \(config.batchSize), Adam lr \(config.learningRate), T = \(config.stylizingStepsPerCycle)
         - loss weights: content \(config.contentWeight) (relu4_2), style \(config.styleWeight) (relu1_2, relu2_2, relu3_3, relu4_3), tv \(config.tvWeight)
         - iterations: \(iteration)

@@ -25,6 +25,7 @@ usage: atelier <command> [options]
   train stylebank  --content DIR --styles DIR [--out data/training/stylebank] [--size 256] [--batch 4]
                    [--iterations N] [--checkpoint-every 50] [--lr 1e-3] [--style-weight W] [--fresh] [--init W.safetensors]
                    [--photo-side N (photos' shorter side before cropping; 1.15 × size)]
+                   [--residual-blocks E,D (default 2,2; with --init, blocks the file lacks start as the identity)]
                    train a StyleBank from folders of images; resumes from OUT/checkpoint.safetensors
 """
 

@@ -14,9 +14,7 @@ final class StyleBankModelTests: XCTestCase {
             ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("data/models")
         try FileManager.default.createSymbolicLink(at: dir.appendingPathComponent("multistyle26.safetensors"),
                                                    withDestinationURL: source.appendingPathComponent("multistyle26.safetensors"))
-        var weights: [String: Tensor] = [:]
-        let specs = StyleBankArchitecture.encoder + StyleBankArchitecture.decoder + [0, 5].map(StyleBankArchitecture.bank)
-        for (i, spec) in specs.enumerated() { weights.merge(StyleBankArchitecture.initialize(spec, seed: UInt64(i))) { a, _ in a } }
+        let weights = StyleBankArchitecture.paper.initialWeights(styles: [0, 5], seed: 0)
         let file = dir.appendingPathComponent("stylebank.safetensors")
         let styles = #"[{"id":0,"name":"candy","source":"candy.jpg"},{"id":5,"name":"udnie","source":"udnie.jpg"}]"#
         // Weights of another architecture version (v1 had a sigmoid output) are refused by name.

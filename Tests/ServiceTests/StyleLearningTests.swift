@@ -30,9 +30,7 @@ final class StyleLearningTests: XCTestCase {
     static func registry(withStyleBank: Bool = true, seed: UInt64 = 1) throws -> ModelRegistry {
         var models: [StyleModel] = [ServiceFixture.registry.models["multistyle26"]!]
         if withStyleBank {
-            var weights: [String: Tensor] = [:]
-            let specs = StyleBankArchitecture.encoder + StyleBankArchitecture.decoder + [0, 1].map(StyleBankArchitecture.bank)
-            for (i, spec) in specs.enumerated() { weights.merge(StyleBankArchitecture.initialize(spec, seed: UInt64(i) + seed)) { a, _ in a } }
+            let weights = StyleBankArchitecture.paper.initialWeights(styles: [0, 1], seed: seed)
             models.append(try StyleBankModel(weights: weights, styles: [(0, "a"), (1, "b")]))
         }
         return ModelRegistry(models: models, defaultModel: "multistyle26")

@@ -14,9 +14,30 @@ final class StyleBankTrainerTests: XCTestCase {
         config.seed = seed
         let photos = ImageFolder(images: (0..<3).map(Self.photo))
         let styleImage = TrainingFixtures.image([1, 3, 32, 32], seed: 77)
-        let trainer = StyleBankTrainer(parameters: StyleBankTrainer.initialParameters(styles: [0], seed: 3), styles: [0],
+        let trainer = StyleBankTrainer(parameters: Self.residualWeights(styles: [0], seed: 3), styles: [0],
                                        styleImages: [0: styleImage], loss: TrainingFixtures.perceptualLoss, config: config)
         return (trainer, photos)
+    }
+
+    /// One residual block on each side of the bank, already active (last γ 0.5, not the identity's
+    /// 0), so gradients reach every block.
+    static func residualWeights(styles: [Int], seed: UInt64) -> [String: Tensor] {
+        var w = StyleBankArchitecture(encoderResiduals: 1, decoderResiduals: 1).initialWeights(styles: styles, seed: seed)
+        for name in ["encoder.res0.1.gamma", "decoder.res0.1.gamma"] { w[name] = Tensor(shape: [128], repeating: 0.5) }
+        return w
+    }
+
+    /// Training's forward pass (ChainTraining over the layer specs) computes what the inference
+    /// network does, residual blocks included.
+    func testTrainingForwardMatchesInference() throws {
+        let (trainer, photos) = makeTrainer()
+        XCTAssertEqual(trainer.architecture, StyleBankArchitecture(encoderResiduals: 1, decoderResiduals: 1))
+        var rng = TrainingRandom(seed: 4)
+        let x = photos.batch(1, size: 24, rng: &rng)
+        let network = try StyleBankNetwork(weights: trainer.parameters, styles: [0])
+        let y = trainer.stylizingLossAndGradients(content: x, style: 0, trainAutoencoder: false).output
+        let expected = network(x, blend: [0: 1])
+        for (a, b) in zip(clampUnit(y).scalars, expected.scalars) { XCTAssertEqual(a, b, accuracy: 1e-5) }
     }
 
     /// A 40×36 test pattern, different for each k.
@@ -61,8 +82,9 @@ final class StyleBankTrainerTests: XCTestCase {
     }
 
     /// The whole chain (encoder → bank → decoder → VGG losses + TV) against central differences of
-    /// the total loss, at two coordinates of five parameter tensors spread over the network;
-    /// 8 of the 10 must agree within 8% (ReLU kinks can spoil a quotient, see PerceptualLossTests).
+    /// the total loss, at two coordinates of seven parameter tensors spread over the network,
+    /// residual blocks included; 11 of the 14 must agree within 8% (ReLU kinks can spoil a
+    /// quotient, see PerceptualLossTests).
     func testEndToEndGradientsMatchFiniteDifferences() {
         let (trainer, photos) = makeTrainer()
         var rng = TrainingRandom(seed: 9)
@@ -70,7 +92,8 @@ final class StyleBankTrainerTests: XCTestCase {
         let r = trainer.stylizingLossAndGradients(content: x, style: 0, trainAutoencoder: true)
         let base = trainer.parameters
         var agreeing = 0, report: [String] = []
-        for name in ["decoder.2.bias", "decoder.2.weight", "bank.0.gamma", "encoder.1.weight", "decoder.0.beta"] {
+        for name in ["decoder.2.bias", "decoder.2.weight", "bank.0.gamma", "encoder.1.weight", "decoder.0.beta",
+                     "encoder.res0.0.weight", "decoder.res0.1.gamma"] {
             let g = r.gradients[name]!
             for i in [0, min(5, g.count - 1)] {
                 let h: Float = 1e-3 * max(1, abs(base[name]![i]))
@@ -86,7 +109,7 @@ final class StyleBankTrainerTests: XCTestCase {
             }
         }
         trainer.setParameters(base)
-        XCTAssertGreaterThanOrEqual(agreeing, 8, report.joined(separator: "; "))
+        XCTAssertGreaterThanOrEqual(agreeing, 11, report.joined(separator: "; "))
     }
 
     /// Stop after 3 steps, save, go on 2 steps; a fresh trainer restored from the save and run 2

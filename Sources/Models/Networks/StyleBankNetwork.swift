@@ -1,118 +1,96 @@
 import Tensor
 
-/// One convolution block of a feed-forward stylization network:
-///   [nearest upsample ×2] → reflect pad (k/2) → conv k×k / stride → [instance norm with affine γ, β] → activation
-/// Weights are named `<name>.weight` [out, in, k, k], and `<name>.gamma`, `<name>.beta` [out] when
-/// normalized, else `<name>.bias` [out] (a bias before instance norm would be cancelled by it).
-public struct ConvBlockSpec: Sendable {
-    public let name: String
-    public let inChannels: Int, outChannels: Int, kernel: Int, stride: Int
-    public let upsample: Bool
-    public let normalized: Bool
-    public let activation: Activation
-
-    public init(_ name: String, _ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1,
-                upsample: Bool = false, normalized: Bool = true, activation: Activation = .relu) {
-        (self.name, self.inChannels, self.outChannels, self.kernel, self.stride) = (name, inChannels, outChannels, kernel, stride)
-        (self.upsample, self.normalized, self.activation) = (upsample, normalized, activation)
-    }
-
-    public var padding: Int { kernel / 2 }
-    public var parameterNames: [String] {
-        normalized ? ["\(name).weight", "\(name).gamma", "\(name).beta"] : ["\(name).weight", "\(name).bias"]
-    }
-}
-
 /// StyleBank (Chen et al., CVPR 2017): a shared auto-encoder (E, D) with one filter bank K_i per
 /// style between them. Stylizing with style i is D(K_i(E(x))); plain reconstruction is D(E(x)).
 /// Layout as in the paper's public reimplementations (see shared/docs/METHODS.md):
-///   E: 9×9 (3→32), 3×3/2 (32→64), 3×3/2 (64→128), each IN + ReLU
+///   E: 9×9 (3→32), 3×3/2 (32→64), 3×3/2 (64→128), each IN + ReLU; then `encoderResiduals` R128
 ///   K_i: 3×3 (128→128), IN + ReLU
-///   D: up ×2, 3×3 (128→64); up ×2, 3×3 (64→32), each IN + ReLU; 9×9 (32→3), linear
+///   D: `decoderResiduals` R128; then up ×2, 3×3 (128→64); up ×2, 3×3 (64→32), each IN + ReLU; 9×9 (32→3), linear
+/// The paper has no residual blocks (`paper`). Without them the network sees about 40 px of the
+/// photo per output pixel, so it can only repeat a style's small marks; Johnson et al.'s five R128
+/// at quarter resolution reach past 100 px, and so do our R128 on both sides of the bank.
 /// The output layer is linear, as in pytorch/examples' fast-neural-style, and clamped to 0…1 only
 /// at inference. The first trained bank had a sigmoid there: 12% of a test photo's pixels ended up
 /// saturated at exactly 0 in black blots no gradient could reach (σ' ≈ 0), in every style.
-public enum StyleBankArchitecture {
-    /// Recorded in weight files. v1 had a sigmoid output layer; its weights do not fit v2.
+public struct StyleBankArchitecture: Sendable, Equatable, CustomStringConvertible {
+    /// Recorded in weight files. v1 had a sigmoid output layer; its weights do not fit v2. The
+    /// residual blocks need no new version: a file's own parameter names say how many it has.
     public static let version = "stylebank-v2"
     public static let featureChannels = 128
-    public static let encoder = [
-        ConvBlockSpec("encoder.0", 3, 32, kernel: 9),
-        ConvBlockSpec("encoder.1", 32, 64, kernel: 3, stride: 2),
-        ConvBlockSpec("encoder.2", 64, 128, kernel: 3, stride: 2),
-    ]
-    public static let decoder = [
-        ConvBlockSpec("decoder.0", 128, 64, kernel: 3, upsample: true),
-        ConvBlockSpec("decoder.1", 64, 32, kernel: 3, upsample: true),
-        ConvBlockSpec("decoder.2", 32, 3, kernel: 9, normalized: false, activation: .none),
-    ]
+    public var encoderResiduals: Int
+    public var decoderResiduals: Int
+
+    public init(encoderResiduals: Int = 0, decoderResiduals: Int = 0) {
+        (self.encoderResiduals, self.decoderResiduals) = (encoderResiduals, decoderResiduals)
+    }
+
+    /// Chen et al.'s layout: no residual blocks.
+    public static let paper = StyleBankArchitecture()
+    /// What `atelier train stylebank` builds unless told otherwise.
+    public static let standard = StyleBankArchitecture(encoderResiduals: 2, decoderResiduals: 2)
+
+    /// The layout of a set of weights, from the residual blocks' names (`encoder.res<i>.*`, `decoder.res<i>.*`).
+    public init(weights: [String: Tensor]) {
+        func count(_ side: String) -> Int { (0...).first { weights["\(side).res\($0).0.weight"] == nil }! }
+        self.init(encoderResiduals: count("encoder"), decoderResiduals: count("decoder"))
+    }
+
+    public var description: String { "\(encoderResiduals) + \(decoderResiduals) residual blocks" }
+
+    public var encoder: [LayerSpec] {
+        [.conv(ConvBlockSpec("encoder.0", 3, 32, kernel: 9)),
+         .conv(ConvBlockSpec("encoder.1", 32, 64, kernel: 3, stride: 2)),
+         .conv(ConvBlockSpec("encoder.2", 64, 128, kernel: 3, stride: 2))]
+            + (0..<encoderResiduals).map { .residual("encoder.res\($0)", channels: Self.featureChannels) }
+    }
+
+    public var decoder: [LayerSpec] {
+        (0..<decoderResiduals).map { .residual("decoder.res\($0)", channels: Self.featureChannels) }
+            + [.conv(ConvBlockSpec("decoder.0", 128, 64, kernel: 3, upsample: true)),
+               .conv(ConvBlockSpec("decoder.1", 64, 32, kernel: 3, upsample: true)),
+               .conv(ConvBlockSpec("decoder.2", 32, 3, kernel: 9, normalized: false, activation: .none))]
+    }
+
     public static func bank(_ style: Int) -> ConvBlockSpec { ConvBlockSpec("bank.\(style)", 128, 128, kernel: 3) }
 
-    /// He-normal weights (std √(2 / fan-in)), γ = 1, β = 0, bias 0, from a seeded generator.
-    public static func initialize(_ spec: ConvBlockSpec, seed: UInt64) -> [String: Tensor] {
-        var rng = SeededNormal(seed: seed)
-        let fanIn = spec.inChannels * spec.kernel * spec.kernel
-        let std = (2 / Float(fanIn)).squareRoot()
-        let count = spec.outChannels * fanIn
-        var out = ["\(spec.name).weight": Tensor(shape: [spec.outChannels, spec.inChannels, spec.kernel, spec.kernel],
-                                                  values: (0..<count).map { _ in rng.next() * std })]
-        if spec.normalized {
-            out["\(spec.name).gamma"] = Tensor(shape: [spec.outChannels], repeating: 1)
-            out["\(spec.name).beta"] = Tensor(shape: [spec.outChannels], repeating: 0)
-        } else {
-            out["\(spec.name).bias"] = Tensor(shape: [spec.outChannels], repeating: 0)
-        }
-        return out
-    }
-}
-
-/// A `ConvBlockSpec` with its weights, ready to run.
-public struct ConvBlock {
-    public let spec: ConvBlockSpec
-    public let conv: Conv2D
-    public let gamma: [Float], beta: [Float]
-
-    public init(_ spec: ConvBlockSpec, weights: [String: Tensor]) throws {
-        guard let w = weights["\(spec.name).weight"], w.shape == [spec.outChannels, spec.inChannels, spec.kernel, spec.kernel] else {
-            throw ModelError("\(spec.name): missing or misshapen weight")
-        }
-        self.spec = spec
-        if spec.normalized {
-            guard let g = weights["\(spec.name).gamma"], let b = weights["\(spec.name).beta"],
-                  g.count == spec.outChannels, b.count == spec.outChannels else { throw ModelError("\(spec.name): missing γ/β") }
-            conv = Conv2D(weight: w, stride: spec.stride)
-            (gamma, beta) = (g.scalars, b.scalars)
-        } else {
-            guard let b = weights["\(spec.name).bias"], b.count == spec.outChannels else { throw ModelError("\(spec.name): missing bias") }
-            conv = Conv2D(weight: w, bias: b, stride: spec.stride)
-            (gamma, beta) = ([], [])
-        }
+    /// Seeded initial weights of the auto-encoder and the given styles' banks.
+    public func initialWeights(styles: [Int], seed: UInt64) -> [String: Tensor] {
+        let layers = encoder + decoder + styles.map { .conv(Self.bank($0)) }
+        var w: [String: Tensor] = [:]
+        for (i, layer) in layers.enumerated() { w.merge(layer.initialWeights(seed: seed &+ UInt64(i) &* 7919)) { a, _ in a } }
+        return w
     }
 
-    public func callAsFunction(_ x: Tensor) -> Tensor {
-        let input = spec.upsample ? upsampleNearest(x, factor: 2) : x
-        let p = spec.padding
-        let y = conv(p > 0 ? pad2d(input, top: p, bottom: p, left: p, right: p, mode: .reflect) : input)
-        if spec.normalized { return instanceNorm(y, gamma: gamma, beta: beta, activation: spec.activation) }
-        switch spec.activation {
-        case .none: return y
-        case .relu: return relu(y)
-        case .sigmoid: return sigmoid(y)
+    /// `weights` of a layout with fewer residual blocks, completed to this one: the missing blocks
+    /// start as the identity (zero γ), so the network computes exactly what it did, and training
+    /// can go on from there.
+    public func grown(from weights: [String: Tensor], seed: UInt64) throws -> [String: Tensor] {
+        let old = StyleBankArchitecture(weights: weights)
+        guard old.encoderResiduals <= encoderResiduals, old.decoderResiduals <= decoderResiduals else {
+            throw ModelError("cannot shrink StyleBank weights with \(old) to \(self)")
         }
+        var w = weights
+        for (i, layer) in (encoder + decoder).enumerated() where layer.parameterNames.contains(where: { w[$0] == nil }) {
+            w.merge(layer.initialWeights(seed: seed &+ UInt64(i) &* 7919)) { a, _ in a }
+        }
+        return w
     }
 }
 
 /// The trained StyleBank network for inference.
 public struct StyleBankNetwork {
-    public let encoder: [ConvBlock]
-    public let decoder: [ConvBlock]
+    public let architecture: StyleBankArchitecture
+    public let encoder: [ConvLayer]
+    public let decoder: [ConvLayer]
     /// Style id → K_i. Banks can be added and removed; the auto-encoder never changes.
     public var banks: [Int: ConvBlock]
 
-    /// `weights` holds encoder.*, decoder.* and bank.<id>.* for every id in `styles`.
+    /// `weights` holds encoder.*, decoder.* and bank.<id>.* for every id in `styles`; the number
+    /// of residual blocks is read from their names.
     public init(weights: [String: Tensor], styles: [Int]) throws {
-        encoder = try StyleBankArchitecture.encoder.map { try ConvBlock($0, weights: weights) }
-        decoder = try StyleBankArchitecture.decoder.map { try ConvBlock($0, weights: weights) }
+        architecture = StyleBankArchitecture(weights: weights)
+        encoder = try architecture.encoder.map { try ConvLayer($0, weights: weights) }
+        decoder = try architecture.decoder.map { try ConvLayer($0, weights: weights) }
         var banks: [Int: ConvBlock] = [:]
         for id in styles { banks[id] = try ConvBlock(StyleBankArchitecture.bank(id), weights: weights) }
         self.banks = banks
@@ -173,18 +151,3 @@ public func modulate(_ x: Tensor, by map: Tensor) -> Tensor {
     return out
 }
 
-/// Standard normal samples (Box–Muller over SplitMix64), reproducible from a seed.
-public struct SeededNormal {
-    var uniforms: SplitMix64
-    var spare: Float?
-    public init(seed: UInt64) { uniforms = SplitMix64(seed: seed) }
-
-    public mutating func next() -> Float {
-        if let s = spare { spare = nil; return s }
-        let r = (-2 * log(uniforms.uniform())).squareRoot(), t = 2 * Double.pi * uniforms.uniform()
-        spare = Float(r * sin(t))
-        return Float(r * cos(t))
-    }
-}
-
-import Foundation
