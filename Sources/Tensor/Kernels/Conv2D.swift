@@ -13,7 +13,7 @@ public struct Conv2D {
     public let bias: Tensor?    // [Cout]
     public let stride: Int
     public let outChannels: Int, inChannels: Int, kernelH: Int, kernelW: Int
-    let packedWeight: Tensor    // GEMM A panels of the weight matrix [Cout, Cin·KH·KW]
+    let packedWeight: Tensor?   // GEMM A panels of the weight matrix [Cout, Cin·KH·KW]; nil where Winograd runs
     /// The F(2×2, 3×3) Winograd form, for 3×3 stride-1 layers with enough channels.
     let winograd: WinogradConv3x3?
 
@@ -31,15 +31,20 @@ public struct Conv2D {
         self.stride = stride
         (outChannels, inChannels, kernelH, kernelW) = (weight.shape[0], weight.shape[1], weight.shape[2], weight.shape[3])
         if let bias { precondition(bias.count == outChannels, "bias has \(bias.count) values for \(outChannels) channels") }
-        let k = weight.shape[1] * weight.shape[2] * weight.shape[3]
-        let m = weight.shape[0]
+        winograd = WinogradConv3x3.suits(kernelH: kernelH, kernelW: kernelW, stride: stride, inChannels: inChannels, outChannels: outChannels)
+            ? WinogradConv3x3(weight: weight) : nil
+        // A layer that Winograd runs keeps only its transformed weights; `direct` packs its own.
+        packedWeight = winograd != nil && Self.winogradEnabled ? nil : Self.pack(weight)
+    }
+
+    /// The weight matrix [Cout, Cin·KH·KW] as GEMM A panels.
+    static func pack(_ weight: Tensor) -> Tensor {
+        let m = weight.shape[0], k = weight.shape[1] * weight.shape[2] * weight.shape[3]
         var packed = Tensor(uninitialized: [GEMM.packedASize(m: m, k: k)])
         packed.withUnsafeMutableBufferPointer { dst in
             weight.withUnsafeBufferPointer { GEMM.packA($0.baseAddress!, m: m, k: k, lda: k, into: dst.baseAddress!) }
         }
-        packedWeight = packed
-        winograd = WinogradConv3x3.suits(kernelH: kernelH, kernelW: kernelW, stride: stride, inChannels: inChannels, outChannels: outChannels)
-            ? WinogradConv3x3(weight: weight) : nil
+        return packed
     }
 
     public func outputSize(height: Int, width: Int) -> (height: Int, width: Int) {
@@ -79,7 +84,7 @@ public struct Conv2D {
         var out = Tensor(uninitialized: [n, cout, ho, wo])
         out.withUnsafeMutableBufferPointer { outBuf in
             source.withUnsafeBufferPointer { src in
-                packedWeight.withUnsafeBufferPointer { aBuf in
+                (packedWeight ?? Self.pack(weight)).withUnsafeBufferPointer { aBuf in
                     offsets.withUnsafeBufferPointer { off in
                         let biasPtr = bias.map { b in b.withUnsafeBufferPointer { $0.baseAddress! } }
                         Parallel.run(tasks: n * ho) { worker, workers in
