@@ -30,7 +30,8 @@ final class StyleLearningTests: XCTestCase {
     static func registry(withStyleBank: Bool = true, seed: UInt64 = 1) throws -> ModelRegistry {
         var models: [StyleModel] = [ServiceFixture.registry.models["multistyle26"]!]
         if withStyleBank {
-            let weights = StyleBankArchitecture.paper.initialWeights(styles: [0, 1], seed: seed)
+            // One residual block on each side, as the shipped layout has (two), so learning runs through them.
+            let weights = StyleBankArchitecture(encoderResiduals: 1, decoderResiduals: 1).initialWeights(styles: [0, 1], seed: seed)
             models.append(try StyleBankModel(weights: weights, styles: [(0, "a"), (1, "b")]))
         }
         return ModelRegistry(models: models, defaultModel: "multistyle26")
