@@ -31,4 +31,13 @@ public struct RGBImage: Equatable, Sendable {
         let start = (y * width + x) * 3
         return Array(pixels[start..<start + 3])
     }
+
+    /// The `width`×`height` rectangle whose top-left pixel is (x, y).
+    public func cropped(x: Int, y: Int, width w: Int, height h: Int) -> RGBImage {
+        precondition(x >= 0 && y >= 0 && w >= 0 && h >= 0 && x + w <= width && y + h <= height, "crop outside image")
+        var out = [UInt8]()
+        out.reserveCapacity(w * h * 3)
+        for row in y..<(y + h) { out += pixels[((row * width + x) * 3)..<((row * width + x + w) * 3)] }
+        return RGBImage(width: w, height: h, pixels: out)
+    }
 }

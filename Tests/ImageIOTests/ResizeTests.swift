@@ -80,6 +80,15 @@ final class ResizeTests: XCTestCase {
         XCTAssertEqual(small.pixel(x: 128, y: 96), [10, 20, 30])
         XCTAssertEqual(small.pixel(x: 0, y: 0), [10, 20, 30])
     }
+
+    func testCroppedKeepsThePixelsOfTheRectangle() {
+        let image = noise(width: 7, height: 5, seed: 3)
+        let crop = image.cropped(x: 2, y: 1, width: 4, height: 3)
+        XCTAssertEqual(crop.width, 4)
+        XCTAssertEqual(crop.height, 3)
+        for y in 0..<3 { for x in 0..<4 { XCTAssertEqual(crop.pixel(x: x, y: y), image.pixel(x: x + 2, y: y + 1)) } }
+        XCTAssertEqual(image.cropped(x: 0, y: 0, width: 7, height: 5), image)
+    }
 }
 
 /// The resize formula written out directly, for comparison: every output pixel sums over all

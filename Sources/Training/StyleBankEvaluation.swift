@@ -1,0 +1,43 @@
+import Models
+import Tensor
+
+/// The training losses of a finished StyleBank on a fixed grid of photos × styles, as served (F16
+/// weights, output clamped to 0…1): the field's usual comparison of stylization networks (AdaIN
+/// reports content and style losses averaged over such a grid). Unlike the per-step losses of a
+/// run, which depend on which crop and style each step drew, these can compare two snapshots.
+public struct StyleBankEvaluation {
+    public struct StyleResult: Sendable {
+        public let style: Int
+        /// Means over the photos, weighted as in training (content relu4_2; style Grams at the four style layers).
+        public let content: Float, styleLoss: Float
+        public var total: Float { content + styleLoss }
+    }
+    public let styles: [StyleResult]
+    /// Mean squared error of the auto-encoder's reconstruction D(E(x)) over the photos.
+    public let identity: Float
+
+    public var meanContent: Float { styles.map(\.content).reduce(0, +) / Float(max(styles.count, 1)) }
+    public var meanStyle: Float { styles.map(\.styleLoss).reduce(0, +) / Float(max(styles.count, 1)) }
+
+    /// `photos`: [1, 3, H, W] images (H, W multiples of 4); `styleImages`: style id → [1, 3, H, W], all in 0…1.
+    public init(network: StyleBankNetwork, photos: [Tensor], styleImages: [Int: Tensor], loss: PerceptualLoss,
+                contentWeight: Float, styleWeight: Float) {
+        let contentLayer = PerceptualLoss.contentLayer, layers = Set(PerceptualLoss.styleLayers + [contentLayer])
+        let contentTargets = photos.map { loss.forward($0, layers: [contentLayer]).features[contentLayer]! }
+        var results: [StyleResult] = []
+        for (id, image) in styleImages.sorted(by: { $0.key < $1.key }) {
+            let grams = loss.styleTargets(image)
+            var content: Float = 0, style: Float = 0
+            for (photo, target) in zip(photos, contentTargets) {
+                let features = loss.forward(network(photo, blend: [id: 1]), layers: layers).features
+                content += contentWeight * mseLoss(features[contentLayer]!, target).value
+                for layer in PerceptualLoss.styleLayers {
+                    style += styleWeight * styleLoss(features: features[layer]!, targetGram: grams[layer]!).value
+                }
+            }
+            results.append(StyleResult(style: id, content: content / Float(photos.count), styleLoss: style / Float(photos.count)))
+        }
+        styles = results
+        identity = photos.map { mseLoss(network.decode(network.encode($0)), $0).value }.reduce(0, +) / Float(max(photos.count, 1))
+    }
+}

@@ -1,0 +1,45 @@
+import Foundation
+import ImageIO
+import Models
+import Tensor
+import Training
+
+/// `atelier eval-stylebank WEIGHTS --content DIR --styles DIR [--size 256] [--style-size 384]`:
+/// the training losses of a StyleBank weights file on every photo of DIR × every style it holds
+/// (style images found in --styles by the source names the file records), to compare snapshots.
+enum EvalCommand {
+    static func run(_ args: ArraySlice<String>) throws {
+        let a = try Arguments(args, flagNames: [])
+        try a.checkKnown(["content", "styles", "size", "style-size", "models", "content-weight", "style-weight", "max-images"])
+        guard a.positional.count == 1, let contentDir = a.options["content"], let stylesDir = a.options["styles"] else {
+            throw CLIError("usage: atelier eval-stylebank WEIGHTS --content DIR --styles DIR [--size 256] [--style-size 384]")
+        }
+        let config = ServiceSetup.config(a)
+        let file = try StyleBankExport.read(URL(fileURLWithPath: a.positional[0]))
+        let network = try StyleBankNetwork(weights: file.weights, styles: file.styles.map(\.id))
+        let size = try a.int("size") ?? 256, styleSize = try a.int("style-size") ?? 384
+        // Each photo at shorter side `size`, its centre cropped to multiples of 4 (the network's grid).
+        let photos = try ImageFolder(directory: URL(fileURLWithPath: contentDir), keepSide: size, limit: try a.int("max-images") ?? .max).images.map { image in
+            let (w, h) = (image.width / 4 * 4, image.height / 4 * 4)
+            return ImageTensor.tensor(from: image.cropped(x: (image.width - w) / 2, y: (image.height - h) / 2, width: w, height: h))
+        }
+        var styleImages: [Int: Tensor] = [:]
+        for style in file.styles {
+            let path = URL(fileURLWithPath: stylesDir).appendingPathComponent(style.source).path
+            styleImages[style.id] = ImageTensor.tensor(from: ImageFolder.shorterSide(try ServiceSetup.readImage(path, maxPixels: config.maxInputPixels), styleSize))
+        }
+        let vgg = try PerceptualLoss(vggWeights: SafeTensors.load(config.modelsDirectory.appendingPathComponent("vgg16.safetensors")).tensors)
+        let defaults = StyleBankTrainingConfig()
+        let result = StyleBankEvaluation(network: network, photos: photos, styleImages: styleImages, loss: vgg,
+                                         contentWeight: try a.float("content-weight") ?? defaults.contentWeight,
+                                         styleWeight: try a.float("style-weight") ?? defaults.styleWeight)
+        print("\(a.positional[0]): iteration \(file.iteration), \(network.architecture), \(photos.count) photos at \(size) px")
+        print("style\tname\tcontent\tstyle\ttotal")
+        let names = Dictionary(uniqueKeysWithValues: file.styles.map { ($0.id, $0.name) })
+        for s in result.styles {
+            print(String(format: "%d\t%@\t%.4g\t%.4g\t%.4g", s.style, names[s.style] ?? "?", s.content, s.styleLoss, s.total))
+        }
+        print(String(format: "mean\t-\t%.4g\t%.4g\t%.4g\nidentity MSE\t%.5f", result.meanContent, result.meanStyle,
+                     result.meanContent + result.meanStyle, result.identity))
+    }
+}
