@@ -14,6 +14,9 @@ public struct StyleBankTrainingConfig: Sendable {
     public var tvWeight: Float = 1e-4
     /// T in the (T+1)-step alternation: T stylizing steps, then one auto-encoder step (Chen et al. §3.2).
     public var stylizingStepsPerCycle = 2
+    /// Decay of the exponential average of the parameters kept beside them (`averagedParameters`,
+    /// what `train` exports); nil keeps none. See `ExponentialAverage`.
+    public var averageDecay: Float? = nil
     public var seed: UInt64 = 1
     public init() {}
 }
@@ -49,6 +52,10 @@ public final class StyleBankTrainer {
     public var random: TrainingRandom
     /// Groups that `step` may update (the auto-encoder is frozen when learning a new style alone).
     public var trainsAutoencoder = true
+    /// The exponential average of the parameters, when `config.averageDecay` is set.
+    var average: ExponentialAverage?
+    /// The averaged parameters (when averaging), else the parameters themselves.
+    public var averagedParameters: [String: Tensor] { average?.values ?? parameters }
 
     /// `styleImages`: style id → [1, 3, H, W] image in 0…1 (its Gram targets are computed once).
     public init(parameters: [String: Tensor], styles: [Int], styleImages: [Int: Tensor],
@@ -60,6 +67,7 @@ public final class StyleBankTrainer {
         self.config = config
         random = TrainingRandom(seed: config.seed)
         styleTargets = styleImages.mapValues { loss.styleTargets($0) }
+        average = config.averageDecay.map { ExponentialAverage(decay: $0, of: parameters) }
     }
 
     /// A trainer that learns one new bank against a fixed, trained auto-encoder (Chen et al. §3.4,
@@ -151,7 +159,7 @@ public final class StyleBankTrainer {
     @discardableResult
     public func step(_ data: ImageFolder) -> (style: Int?, losses: StepLosses) {
         let x = data.batch(config.batchSize, size: config.cropSize, rng: &random)
-        defer { iteration += 1 }
+        defer { iteration += 1; average?.update(parameters) }
         let cycle = config.stylizingStepsPerCycle + 1
         if trainsAutoencoder && iteration % cycle == config.stylizingStepsPerCycle {
             let r = identityLossAndGradients(content: x)
@@ -174,6 +182,7 @@ public final class StyleBankTrainer {
     public func checkpoint() -> (tensors: [String: Tensor], metadata: [String: String]) {
         var t = parameters.mapKeys { "param.\($0)" }
         for (group, opt) in optimizers { for (k, v) in opt.state { t["adam.\(group).\(k)"] = v } }
+        for (name, v) in average?.values ?? [:] { t["average.\(name)"] = v }
         let meta = ["iteration": String(iteration), "random": String(random.state),
                     "styles": styles.map(String.init).joined(separator: ","), "groups": optimizers.keys.sorted().joined(separator: ",")]
         return (t, meta)
@@ -186,6 +195,7 @@ public final class StyleBankTrainer {
         }
         parameters = Dictionary(uniqueKeysWithValues: parameters.keys.map { ($0, weights[$0]!) })
         optimizers = [:]
+        average = config.averageDecay.map { ExponentialAverage(decay: $0, of: parameters) }
         self.iteration = iteration
         random = TrainingRandom(seed: config.seed &+ UInt64(iteration))
     }
@@ -207,6 +217,15 @@ public final class StyleBankTrainer {
             let names = parameters.keys.filter(Self.groupNames(group)).sorted()
             let state = tensors.filter { $0.key.hasPrefix("adam.\(group).") }.mapKeys { String($0.dropFirst("adam.\(group).".count)) }
             optimizers[group] = try Adam(state: state, parameterShapes: names.map { parameters[$0]!.shape }, learningRate: config.learningRate)
+        }
+        // The average resumes where it was; a checkpoint without one (or for other parameters) starts it here.
+        average = config.averageDecay.map { decay in
+            var a = ExponentialAverage(decay: decay, of: parameters)
+            for (name, value) in tensors where name.hasPrefix("average.") {
+                let key = String(name.dropFirst(8))
+                if parameters[key]?.shape == value.shape { a.set([key: value]) }
+            }
+            return a
         }
         iteration = it
         random = TrainingRandom(seed: 0)

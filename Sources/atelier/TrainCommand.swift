@@ -12,7 +12,7 @@ enum TrainCommand {
         let a = try Arguments(args.dropFirst(), flagNames: ["fresh"])
         try a.checkKnown(["content", "styles", "out", "size", "batch", "iterations", "checkpoint-every", "lr", "style-weight",
                           "content-weight", "tv-weight", "seed", "style-size", "max-images", "models", "data", "fresh", "log-every", "init",
-                          "stylizing-steps", "photo-side", "residual-blocks"])
+                          "stylizing-steps", "photo-side", "residual-blocks", "average"])
         guard let contentDir = a.options["content"], let stylesDir = a.options["styles"] else {
             throw CLIError("--content DIR and --styles DIR are required")
         }
@@ -26,6 +26,10 @@ enum TrainCommand {
         tc.contentWeight = try a.float("content-weight") ?? tc.contentWeight
         tc.tvWeight = try a.float("tv-weight") ?? tc.tvWeight
         tc.seed = UInt64(try a.int("seed") ?? 1)
+        // The exported weights are an exponential average of the iterates (0 exports the last iterate).
+        let average = try a.float("average") ?? 0.999
+        guard (0..<1).contains(average) else { throw CLIError("--average takes a decay in [0, 1), got \(average)") }
+        tc.averageDecay = average > 0 ? average : nil
         // T of the (T+1)-step alternation; 0 trains the auto-encoder alone (a cheap pre-training phase: no VGG).
         tc.stylizingStepsPerCycle = try a.int("stylizing-steps") ?? tc.stylizingStepsPerCycle
         let iterations = try a.int("iterations") ?? 20_000
@@ -95,7 +99,7 @@ enum TrainCommand {
         func save() throws {
             let c = trainer.checkpoint()
             try SafeTensors.write(c.tensors, to: checkpointURL, metadata: c.metadata)
-            let model = trainer.parameters
+            let model = trainer.averagedParameters
             try StyleBankExport.write(parameters: model, styles: styles, iteration: trainer.iteration, to: out, provenance: provenance(
                 command: command, content: contentDir, count: data.images.count, photoSide: photoSide, styles: styles,
                 architecture: trainer.architecture, config: tc,
@@ -144,6 +148,7 @@ enum TrainCommand {
         - styles: \(styles.map { "\($0.id) \($0.name) (\($0.source))" }.joined(separator: "; "))
         - architecture: \(StyleBankArchitecture.version), \(architecture)
         - crop \(config.cropSize), batch \(config.batchSize), Adam lr \(config.learningRate), T = \(config.stylizingStepsPerCycle)
+        - exported weights: \(config.averageDecay.map { "exponential average of the iterates, decay \($0)" } ?? "the last iterate")
         - loss weights: content \(config.contentWeight) (relu4_2), style \(config.styleWeight) (relu1_2, relu2_2, relu3_3, relu4_3), tv \(config.tvWeight)
         - iterations: \(iteration)
         - recent losses:

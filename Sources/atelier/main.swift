@@ -28,6 +28,7 @@ usage: atelier <command> [options]
                    [--iterations N] [--checkpoint-every 50] [--lr 1e-3] [--style-weight W] [--fresh] [--init W.safetensors]
                    [--photo-side N (photos' shorter side before cropping; 1.15 × size)]
                    [--residual-blocks E,D (default 2,2; with --init, blocks the file lacks start as the identity)]
+                   [--average 0.999 (exported weights: exponential average of the iterates; 0: the last iterate)]
                    train a StyleBank from folders of images; resumes from OUT/checkpoint.safetensors
 """
 

@@ -74,3 +74,25 @@ final class AdamTests: XCTestCase {
         XCTAssertThrowsError(try Adam(state: checkpoint, parameterShapes: [[3, 2, 3, 3], [4], [5, 7]]))
     }
 }
+
+final class ExponentialAverageTests: XCTestCase {
+    /// a ← d·a + (1 − d)·θ after each update, from a = θ₀, against the same recurrence in Double;
+    /// a tensor it has not seen starts at its value, and `set` replaces an average.
+    func testAverageFollowsTheRecurrence() {
+        let shape = [2, 3]
+        let thetas = (0..<5).map { t in Tensor(shape: shape, values: (0..<6).map { Float(($0 * 7 + t * 5) % 11) - 4 }) }
+        var average = ExponentialAverage(decay: 0.75, of: ["w": thetas[0]])
+        var reference = thetas[0].scalars.map(Double.init)
+        for theta in thetas.dropFirst() {
+            average.update(["w": theta, "new": theta])
+            reference = zip(reference, theta.scalars).map { 0.75 * $0 + 0.25 * Double($1) }
+        }
+        for (a, r) in zip(average.values["w"]!.scalars, reference) { XCTAssertEqual(Double(a), r, accuracy: 1e-5) }
+        XCTAssertNotEqual(average.values["w"]!.scalars, thetas.last!.scalars)
+        let newStart = thetas[1].scalars.map(Double.init)
+        let newExpected = thetas.dropFirst(2).reduce(newStart) { acc, t in zip(acc, t.scalars).map { 0.75 * $0 + 0.25 * Double($1) } }
+        for (a, r) in zip(average.values["new"]!.scalars, newExpected) { XCTAssertEqual(Double(a), r, accuracy: 1e-5) }
+        average.set(["w": thetas[2]])
+        XCTAssertEqual(average.values["w"]!.scalars, thetas[2].scalars)
+    }
+}

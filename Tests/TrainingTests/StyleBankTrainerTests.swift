@@ -6,8 +6,9 @@ import Tensor
 @testable import Training
 
 final class StyleBankTrainerTests: XCTestCase {
-    func makeTrainer(seed: UInt64 = 1) -> (StyleBankTrainer, ImageFolder) {
+    func makeTrainer(seed: UInt64 = 1, averageDecay: Float? = nil) -> (StyleBankTrainer, ImageFolder) {
         var config = StyleBankTrainingConfig()
+        config.averageDecay = averageDecay
         config.cropSize = 24
         config.batchSize = 1
         config.learningRate = 1e-3
@@ -115,19 +116,38 @@ final class StyleBankTrainerTests: XCTestCase {
     /// Stop after 3 steps, save, go on 2 steps; a fresh trainer restored from the save and run 2
     /// steps must end with bit-identical parameters.
     func testCheckpointResumesExactly() throws {
-        let (a, photos) = makeTrainer()
+        let (a, photos) = makeTrainer(averageDecay: 0.9)
         for _ in 0..<3 { a.step(photos) }
         let saved = a.checkpoint()
         let encoded = SafeTensors.encode(saved.tensors, metadata: saved.metadata)
         for _ in 0..<2 { a.step(photos) }
 
-        let (b, _) = makeTrainer(seed: 999)
+        let (b, _) = makeTrainer(seed: 999, averageDecay: 0.9)
         let decoded = try SafeTensors.decode(encoded)
         try b.restore(tensors: decoded.tensors, metadata: decoded.metadata)
         XCTAssertEqual(b.iteration, 3)
         for _ in 0..<2 { b.step(photos) }
         XCTAssertEqual(a.parameters.keys.sorted(), b.parameters.keys.sorted())
         for (k, v) in a.parameters { XCTAssertEqual(v.scalars, b.parameters[k]!.scalars, k) }
+        for (k, v) in a.averagedParameters { XCTAssertEqual(v.scalars, b.averagedParameters[k]!.scalars, "average of \(k)") }
+    }
+
+    /// With averaging on, `averagedParameters` is the exponential average of the iterates after
+    /// each step (starting from the initial parameters); off, it is the parameters themselves.
+    func testAveragedParametersAverageTheIterates() {
+        let (trainer, photos) = makeTrainer(averageDecay: 0.5)
+        var expected = trainer.parameters.mapValues { $0.scalars.map(Double.init) }
+        for _ in 0..<4 {
+            trainer.step(photos)
+            for (k, p) in trainer.parameters { expected[k] = zip(expected[k]!, p.scalars).map { 0.5 * $0 + 0.5 * Double($1) } }
+        }
+        for name in ["encoder.0.weight", "bank.0.gamma", "decoder.res0.1.gamma"] {
+            for (a, e) in zip(trainer.averagedParameters[name]!.scalars, expected[name]!) { XCTAssertEqual(Double(a), e, accuracy: 1e-5 * max(1, abs(e)), name) }
+            XCTAssertNotEqual(trainer.averagedParameters[name]!.scalars, trainer.parameters[name]!.scalars, name)
+        }
+        let (plain, _) = makeTrainer()
+        plain.step(photos)
+        XCTAssertEqual(plain.averagedParameters["bank.0.weight"]!.scalars, plain.parameters["bank.0.weight"]!.scalars)
     }
 }
 
