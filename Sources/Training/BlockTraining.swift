@@ -69,14 +69,6 @@ public enum BlockTraining {
         }
         return out
     }
-
-    static func activate(_ x: Tensor, _ activation: Activation) -> Tensor {
-        switch activation {
-        case .none: return x
-        case .relu: return relu(x)
-        case .sigmoid: return sigmoid(x)
-        }
-    }
 }
 
 /// What one layer's forward pass keeps: its blocks' activations and its output (for a residual

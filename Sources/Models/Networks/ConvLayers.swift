@@ -69,12 +69,7 @@ public struct ConvBlock {
         let input = spec.upsample ? upsampleNearest(x, factor: 2) : x
         let p = spec.padding
         let y = conv(p > 0 ? pad2d(input, top: p, bottom: p, left: p, right: p, mode: .reflect) : input)
-        if spec.normalized { return instanceNorm(y, gamma: gamma, beta: beta, activation: spec.activation) }
-        switch spec.activation {
-        case .none: return y
-        case .relu: return relu(y)
-        case .sigmoid: return sigmoid(y)
-        }
+        return spec.normalized ? instanceNorm(y, gamma: gamma, beta: beta, activation: spec.activation) : activate(y, spec.activation)
     }
 }
 
@@ -149,5 +144,3 @@ public struct SeededNormal {
         return Float(r * cos(t))
     }
 }
-
-import Foundation

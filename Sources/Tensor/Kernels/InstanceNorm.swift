@@ -3,6 +3,15 @@ public enum Activation: Sendable {
     case none, relu, sigmoid
 }
 
+/// `activation` as a pass of its own (where no normalization runs before it to fuse it into).
+public func activate(_ x: Tensor, _ activation: Activation) -> Tensor {
+    switch activation {
+    case .none: return x
+    case .relu: return relu(x)
+    case .sigmoid: return sigmoid(x)
+    }
+}
+
 /// Instance normalization (Ulyanov et al.) with a per-channel affine map:
 ///   y = γ_c · (x − μ_{n,c}) / sqrt(σ²_{n,c} + ε) + β_c
 /// where μ and σ² are the mean and (biased) variance over the H×W plane. With γ, β taken from a
