@@ -53,9 +53,12 @@ public struct StyleBankArchitecture: Sendable, Equatable, CustomStringConvertibl
 
     public static func bank(_ style: Int) -> ConvBlockSpec { ConvBlockSpec("bank.\(style)", 128, 128, kernel: 3) }
 
+    /// The auto-encoder's layers, then the given styles' banks.
+    public func layers(styles: [Int]) -> [LayerSpec] { encoder + decoder + styles.map { .conv(Self.bank($0)) } }
+
     /// Seeded initial weights of the auto-encoder and the given styles' banks.
     public func initialWeights(styles: [Int], seed: UInt64) -> [String: Tensor] {
-        let layers = encoder + decoder + styles.map { .conv(Self.bank($0)) }
+        let layers = layers(styles: styles)
         var w: [String: Tensor] = [:]
         for (i, layer) in layers.enumerated() { w.merge(layer.initialWeights(seed: seed &+ UInt64(i) &* 7919)) { a, _ in a } }
         return w
@@ -69,11 +72,7 @@ public struct StyleBankArchitecture: Sendable, Equatable, CustomStringConvertibl
         guard old.encoderResiduals <= encoderResiduals, old.decoderResiduals <= decoderResiduals else {
             throw ModelError("cannot shrink StyleBank weights with \(old) to \(self)")
         }
-        var w = weights
-        for (i, layer) in (encoder + decoder).enumerated() where layer.parameterNames.contains(where: { w[$0] == nil }) {
-            w.merge(layer.initialWeights(seed: seed &+ UInt64(i) &* 7919)) { a, _ in a }
-        }
-        return w
+        return weights.merging(initialWeights(styles: [], seed: seed)) { given, _ in given }
     }
 }
 
