@@ -200,13 +200,17 @@ public final class StyleBankTrainer {
         random = TrainingRandom(seed: config.seed &+ UInt64(iteration))
     }
 
+    /// The parameters a `checkpoint()` holds, by parameter name.
+    public static func parameters(inCheckpoint tensors: [String: Tensor]) -> [String: Tensor] {
+        Dictionary(uniqueKeysWithValues: tensors.compactMap { k, v in k.hasPrefix("param.") ? (String(k.dropFirst(6)), v) : nil })
+    }
+
     public func restore(tensors: [String: Tensor], metadata: [String: String]) throws {
         guard let it = metadata["iteration"].flatMap(Int.init), let r = metadata["random"].flatMap(UInt64.init) else {
             throw TrainingError("checkpoint lacks iteration/random state")
         }
         // A checkpoint may hold a subset (a new style's bank alone): the rest stays as it is.
-        for (name, value) in tensors where name.hasPrefix("param.") {
-            let key = String(name.dropFirst(6))
+        for (key, value) in Self.parameters(inCheckpoint: tensors) {
             guard let current = parameters[key], current.shape == value.shape else {
                 throw TrainingError("checkpoint parameter \(key) \(value.shape) does not fit this trainer")
             }

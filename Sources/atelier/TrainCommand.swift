@@ -65,15 +65,16 @@ enum TrainCommand {
             guard saved.metadata["styles"] == ids.map(String.init).joined(separator: ",") else {
                 throw CLIError("\(checkpointURL.path) was trained on other styles; use --fresh or another --out")
             }
-            let architecture = StyleBankArchitecture(weights: Dictionary(uniqueKeysWithValues: saved.tensors.compactMap { k, v in
-                k.hasPrefix("param.") ? (String(k.dropFirst(6)), v) : nil }))
-            if let requested, requested != architecture {
-                throw CLIError("\(checkpointURL.path) has \(architecture), not --residual-blocks' \(requested); use --init to grow it")
-            }
-            trainer = StyleBankTrainer(parameters: architecture.initialWeights(styles: ids, seed: tc.seed), styles: ids,
+            trainer = StyleBankTrainer(parameters: StyleBankTrainer.parameters(inCheckpoint: saved.tensors), styles: ids,
                                        styleImages: styleImages, loss: vgg, config: tc)
+            if let requested, requested != trainer.architecture {
+                throw CLIError("\(checkpointURL.path) has \(trainer.architecture), not --residual-blocks' \(requested); use --init to grow it")
+            }
+            if let missing = trainer.architecture.layers(styles: ids).flatMap(\.parameterNames).first(where: { trainer.parameters[$0] == nil }) {
+                throw CLIError("\(checkpointURL.path) lacks \(missing); use --fresh or another --out")
+            }
             try trainer.restore(tensors: saved.tensors, metadata: saved.metadata)
-            print("resumed from \(checkpointURL.path) at iteration \(trainer.iteration) (\(architecture))")
+            print("resumed from \(checkpointURL.path) at iteration \(trainer.iteration) (\(trainer.architecture))")
         } else if let initPath = a.options["init"] {
             // Exported weights (F16, no optimizer state): continue training from them with fresh
             // Adam moments, e.g. from the committed resume point of an earlier session. With more
