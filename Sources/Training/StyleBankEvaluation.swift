@@ -24,12 +24,13 @@ public struct StyleBankEvaluation {
                 contentWeight: Float, styleWeight: Float) {
         let contentLayer = PerceptualLoss.contentLayer, layers = Set(PerceptualLoss.styleLayers + [contentLayer])
         let contentTargets = photos.map { loss.forward($0, layers: [contentLayer]).features[contentLayer]! }
+        let encoded = photos.map(network.encode)   // E(x) once per photo, for every style and the identity
         var results: [StyleResult] = []
         for (id, image) in styleImages.sorted(by: { $0.key < $1.key }) {
             let grams = loss.styleTargets(image)
             var content: Float = 0, style: Float = 0
-            for (photo, target) in zip(photos, contentTargets) {
-                let features = loss.forward(network(photo, blend: [id: 1]), layers: layers).features
+            for (code, target) in zip(encoded, contentTargets) {
+                let features = loss.forward(network.decode(network.banks[id]!(code)), layers: layers).features
                 content += contentWeight * mseLoss(features[contentLayer]!, target).value
                 for layer in PerceptualLoss.styleLayers {
                     style += styleWeight * styleLoss(features: features[layer]!, targetGram: grams[layer]!).value
@@ -38,6 +39,6 @@ public struct StyleBankEvaluation {
             results.append(StyleResult(style: id, content: content / Float(photos.count), styleLoss: style / Float(photos.count)))
         }
         styles = results
-        identity = photos.map { mseLoss(network.decode(network.encode($0)), $0).value }.reduce(0, +) / Float(max(photos.count, 1))
+        identity = zip(encoded, photos).map { mseLoss(network.decode($0), $1).value }.reduce(0, +) / Float(max(photos.count, 1))
     }
 }
