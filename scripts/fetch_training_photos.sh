@@ -11,7 +11,14 @@ if [ -n "$(find "$DEST" -type f \( -iname '*.jpg' -o -iname '*.jpeg' -o -iname '
 fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-(cd "$tmp" && apt-get download "${PACKAGES[@]}" >/dev/null)
+# One package at a time, so a package this mirror lacks costs only its own photos. A machine whose
+# apt lists were never fetched (fresh containers) knows no package at all: update them once.
+SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+apt-cache show mate-backgrounds >/dev/null 2>&1 || $SUDO apt-get update -qq || true
+for package in "${PACKAGES[@]}"; do
+  (cd "$tmp" && apt-get download "$package" >/dev/null 2>&1) || echo "training photos: $package not available, skipped"
+done
+compgen -G "$tmp/*.deb" >/dev/null || { echo "training photos: no package could be downloaded"; exit 1; }
 for deb in "$tmp"/*.deb; do
   name=$(basename "$deb" | cut -d_ -f1)
   dpkg -x "$deb" "$tmp/$name"
