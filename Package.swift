@@ -49,7 +49,7 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Tensor"], resources: [.copy("Golden")]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Tensor"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
-        .testTarget(name: "ServiceTests", dependencies: ["Service", "HTTP", "ImageIO", "Models"]),
+        .testTarget(name: "ServiceTests", dependencies: ["Service", "HTTP", "ImageIO", "Models", "Training"]),
     ],
     swiftLanguageModes: [.v5]
 )

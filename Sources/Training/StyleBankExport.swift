@@ -12,27 +12,66 @@ public enum StyleBankExport {
         public init(id: Int, name: String, source: String) { (self.id, self.name, self.source) = (id, name, source) }
     }
 
-    public static func write(parameters: [String: Tensor], styles: [Style], iteration: Int, to directory: URL, provenance: String) throws {
+    /// `lossWeights`: what the bank was trained with, recorded so that a style learned later against
+    /// this auto-encoder weighs content and style as the built-in banks did.
+    public static func write(parameters: [String: Tensor], styles: [Style], iteration: Int, lossWeights: LossWeights,
+                             to directory: URL, provenance: String) throws {
         let json = String(decoding: try JSONEncoder().encode(styles), as: UTF8.self)
         try SafeTensors.write(parameters, to: directory.appendingPathComponent("stylebank.safetensors"), dtype: .f16,
-                              metadata: ["styles": json, "architecture": StyleBankArchitecture.version, "iteration": String(iteration)])
+                              metadata: ["styles": json, "architecture": StyleBankArchitecture.version, "iteration": String(iteration),
+                                         "loss_weights": lossWeights.description])
         try AtomicFile.write(Data(provenance.utf8), to: directory.appendingPathComponent("stylebank.provenance.md"))
     }
 
-    /// A file `write` made: its weights, style list and iteration. A file of another architecture
-    /// version is refused by name (v1's sigmoid output layer does not fit v2).
-    public static func read(_ url: URL) throws -> (weights: [String: Tensor], styles: [Style], iteration: Int) {
+    /// A file `write` made: its weights, style list, iteration and loss weights (files written
+    /// before they were recorded were all trained with the defaults). A file of another
+    /// architecture version is refused by name (v1's sigmoid output layer does not fit v2).
+    public static func read(_ url: URL) throws -> (weights: [String: Tensor], styles: [Style], iteration: Int, lossWeights: LossWeights) {
         let (tensors, metadata) = try SafeTensors.load(url)
         guard metadata["architecture"] == StyleBankArchitecture.version else {
             throw TrainingError("\(url.lastPathComponent) is \(metadata["architecture"] ?? "of no recorded architecture"), "
                                 + "this build runs \(StyleBankArchitecture.version); install the StyleBank weights of this version")
         }
-        return (tensors, try styles(metadata: metadata), metadata["iteration"].flatMap(Int.init) ?? 0)
+        let lossWeights = try metadata["loss_weights"].map { text in
+            guard let w = LossWeights(text) else { throw TrainingError("\(url.lastPathComponent) has unreadable loss_weights '\(text)'") }
+            return w
+        } ?? LossWeights(StyleBankTrainingConfig())
+        return (tensors, try styles(metadata: metadata), metadata["iteration"].flatMap(Int.init) ?? 0, lossWeights)
     }
 
     /// Reads the style list back from an exported file's metadata.
     public static func styles(metadata: [String: String]) throws -> [Style] {
         guard let json = metadata["styles"] else { throw TrainingError("stylebank file has no style list") }
         return try JSONDecoder().decode([Style].self, from: Data(json.utf8))
+    }
+}
+
+/// The weights of the training losses (content relu4_2, Gram style, total variation), as a weight
+/// file records them: "content=1,style=2.5,tv=0.0001".
+public struct LossWeights: Equatable, Sendable, CustomStringConvertible, LosslessStringConvertible {
+    public var content: Float, style: Float, tv: Float
+
+    public init(content: Float, style: Float, tv: Float) { (self.content, self.style, self.tv) = (content, style, tv) }
+    public init(_ config: StyleBankTrainingConfig) { self.init(content: config.contentWeight, style: config.styleWeight, tv: config.tvWeight) }
+
+    public init?(_ text: String) {
+        var values: [String: Float] = [:]
+        for part in text.split(separator: ",") {
+            let kv = part.split(separator: "=", maxSplits: 1).map(String.init)
+            guard kv.count == 2, let v = Float(kv[1]), v.isFinite, v >= 0 else { return nil }
+            values[kv[0]] = v
+        }
+        guard values.count == 3, let c = values["content"], let s = values["style"], let t = values["tv"] else { return nil }
+        self.init(content: c, style: s, tv: t)
+    }
+
+    public var description: String { "content=\(content),style=\(style),tv=\(tv)" }
+}
+
+extension StyleBankTrainingConfig {
+    /// The three loss weights together (what a weight file records).
+    public var lossWeights: LossWeights {
+        get { LossWeights(self) }
+        set { (contentWeight, styleWeight, tvWeight) = (newValue.content, newValue.style, newValue.tv) }
     }
 }

@@ -88,7 +88,8 @@ enum TrainCommand {
             let weights = try architecture.grown(from: saved.weights, seed: tc.seed)
             trainer = StyleBankTrainer(parameters: weights, styles: ids, styleImages: styleImages, loss: vgg, config: tc)
             try trainer.start(from: weights, iteration: saved.iteration)
-            print("starting from \(initPath) at iteration \(trainer.iteration) (\(architecture))")
+            print("starting from \(initPath) at iteration \(trainer.iteration) (\(architecture); trained with \(saved.lossWeights), "
+                  + "this run uses \(tc.lossWeights))")
         } else {
             let architecture = requested ?? .standard
             trainer = StyleBankTrainer(parameters: architecture.initialWeights(styles: ids, seed: tc.seed), styles: ids,
@@ -101,7 +102,8 @@ enum TrainCommand {
             let c = trainer.checkpoint()
             try SafeTensors.write(c.tensors, to: checkpointURL, metadata: c.metadata)
             let model = trainer.averagedParameters
-            try StyleBankExport.write(parameters: model, styles: styles, iteration: trainer.iteration, to: out, provenance: provenance(
+            try StyleBankExport.write(parameters: model, styles: styles, iteration: trainer.iteration, lossWeights: tc.lossWeights,
+                                      to: out, provenance: provenance(
                 command: command, content: contentDir, count: data.images.count, photoSide: photoSide, styles: styles,
                 architecture: trainer.architecture, config: tc,
                 iteration: trainer.iteration, recent: recentLosses))

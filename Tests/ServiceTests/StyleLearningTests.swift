@@ -3,6 +3,7 @@ import HTTP
 import ImageIO
 import Models
 import Tensor
+import Training
 @testable import Service
 
 /// `POST /styles` end to end over HTTP: real training jobs (a few steps at 64² against a randomly
@@ -141,6 +142,21 @@ final class StyleLearningTests: XCTestCase {
         let store = try StyleStore(directory: data.appendingPathComponent("styles"))
         XCTAssertEqual(try store.bank(id).autoencoder, model.autoencoderFingerprint)
         XCTAssertNotEqual(model.autoencoderFingerprint, (try Self.registry().models["stylebank"] as? StyleBankModel)?.autoencoderFingerprint)
+    }
+
+    /// A new style is learned with the loss weights the built-in banks were trained with (the
+    /// weight file's record), at the request's size and batch.
+    func testNewStylesUseTheBankLossWeights() throws {
+        let weights = StyleBankArchitecture(encoderResiduals: 0, decoderResiduals: 0).initialWeights(styles: [0], seed: 1)
+        let recorded = LossWeights(content: 1, style: 2.5, tv: 3e-5)
+        let model = try StyleBankModel(weights: weights, styles: [(0, "a")], lossWeights: recorded)
+        let settings = TrainingSettings.preset(.quick)
+        let config = StyleLearning.trainingConfig(settings, lossWeights: model.lossWeights, seed: 1000)
+        XCTAssertEqual(config.lossWeights, recorded)
+        XCTAssertEqual(config.cropSize, settings.size)
+        XCTAssertEqual(config.batchSize, settings.batch)
+        XCTAssertEqual(config.seed, 1000)
+        XCTAssertEqual(try StyleBankModel(weights: weights, styles: [(0, "a")]).lossWeights, LossWeights(StyleBankTrainingConfig()))
     }
 
     func testTrainingStyleAnswers409AndCancelRemovesIt() throws {

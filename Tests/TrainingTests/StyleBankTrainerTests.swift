@@ -160,7 +160,7 @@ extension StyleBankTrainerTests {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("atelier-export-\(UUID())")
         defer { try? FileManager.default.removeItem(at: dir) }
         try StyleBankExport.write(parameters: a.parameters, styles: [.init(id: 0, name: "s", source: "s.jpg")],
-                                  iteration: a.iteration, to: dir, provenance: "test")
+                                  iteration: a.iteration, lossWeights: a.config.lossWeights, to: dir, provenance: "test")
         let saved = try SafeTensors.load(dir.appendingPathComponent("stylebank.safetensors"))
         XCTAssertEqual(try StyleBankExport.styles(metadata: saved.metadata).map(\.name), ["s"])
         let (b, _) = makeTrainer(seed: 5)
@@ -203,5 +203,43 @@ extension StyleBankTrainerTests {
         }
         XCTAssertNotEqual(trainer.parameters["bank.7.weight"]!.scalars, before["bank.7.weight"]!.scalars)
         XCTAssertLessThan(losses.suffix(3).reduce(0, +), losses.prefix(3).reduce(0, +), "\(losses)")
+    }
+}
+
+extension StyleBankTrainerTests {
+    /// A weight file records the loss weights it was trained with; a file from before they were
+    /// recorded reads as the defaults (what every such bank was trained with); a malformed record is refused.
+    func testExportRecordsLossWeights() throws {
+        let (a, _) = makeTrainer()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("atelier-weights-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let styles: [StyleBankExport.Style] = [.init(id: 0, name: "s", source: "s.jpg")]
+        let custom = LossWeights(content: 1, style: 2.5, tv: 2e-5)
+        try StyleBankExport.write(parameters: a.parameters, styles: styles, iteration: 7, lossWeights: custom, to: dir, provenance: "test")
+        let file = dir.appendingPathComponent("stylebank.safetensors")
+        XCTAssertEqual(try StyleBankExport.read(file).lossWeights, custom)
+
+        let tensors = try SafeTensors.load(file).tensors
+        var metadata = try SafeTensors.load(file).metadata
+        metadata["loss_weights"] = nil
+        try SafeTensors.write(tensors, to: file, metadata: metadata)
+        XCTAssertEqual(try StyleBankExport.read(file).lossWeights, LossWeights(StyleBankTrainingConfig()))
+
+        for bad in ["content=1,style=2.5", "content=1,style=x,tv=0", "content=1,style=-1,tv=0"] {
+            metadata["loss_weights"] = bad
+            try SafeTensors.write(tensors, to: file, metadata: metadata)
+            XCTAssertThrowsError(try StyleBankExport.read(file), bad)
+        }
+    }
+
+    func testLossWeightsText() {
+        let w = LossWeights(content: 1, style: 2.5, tv: 1e-4)
+        XCTAssertEqual(LossWeights(w.description), w)
+        XCTAssertEqual(LossWeights("tv=0.5,content=2,style=3"), LossWeights(content: 2, style: 3, tv: 0.5))
+        XCTAssertNil(LossWeights("content=1,style=2,tv=3,extra=4"))
+        XCTAssertNil(LossWeights(""))
+        var config = StyleBankTrainingConfig()
+        config.lossWeights = w
+        XCTAssertEqual([config.contentWeight, config.styleWeight, config.tvWeight], [1, 2.5, 1e-4])
     }
 }

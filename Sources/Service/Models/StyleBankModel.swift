@@ -20,17 +20,21 @@ public final class StyleBankModel: StyleModel, @unchecked Sendable {
     /// The mean of the built-in banks (`weight`, `gamma`, `beta`): where a new style's bank starts.
     public let meanBank: [String: Tensor]?
     public let builtinIDs: Set<Int>
+    /// The loss weights the built-in banks were trained with; new styles are learned with the same.
+    public let lossWeights: LossWeights
     private let lock = NSLock()
     private var network: StyleBankNetwork
     private var table: [Int: StyleInfo]
 
     public convenience init(weightsFile: URL) throws {
         let file = try StyleBankExport.read(weightsFile)
-        try self.init(weights: file.weights, styles: file.styles.map { ($0.id, $0.name) })
+        try self.init(weights: file.weights, styles: file.styles.map { ($0.id, $0.name) }, lossWeights: file.lossWeights)
     }
 
     /// `weights`: encoder.*, decoder.* and bank.<id>.* for every built-in style.
-    public init(weights: [String: Tensor], styles: [(id: Int, name: String)]) throws {
+    public init(weights: [String: Tensor], styles: [(id: Int, name: String)],
+                lossWeights: LossWeights = LossWeights(StyleBankTrainingConfig())) throws {
+        self.lossWeights = lossWeights
         network = try StyleBankNetwork(weights: weights, styles: styles.map(\.id))
         autoencoder = weights.filter { $0.key.hasPrefix("encoder.") || $0.key.hasPrefix("decoder.") }
         autoencoderFingerprint = Self.fingerprint(autoencoder)

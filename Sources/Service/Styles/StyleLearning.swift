@@ -164,12 +164,21 @@ final class StyleLearning: @unchecked Sendable {
         }
     }
 
-    private func learnBank(_ style: StoredStyle, context: JobContext) throws -> (weights: [String: Tensor], loss: Double?) {
-        let settings = style.settings
+    /// The trainer's settings for a new style: the request's size and batch, and the loss weights
+    /// the model's built-in banks were trained with (a bank learned with other weights would sit
+    /// apart from them: a style weight twice the decoder's makes its outputs lose the photo).
+    static func trainingConfig(_ settings: TrainingSettings, lossWeights: LossWeights, seed: UInt64) -> StyleBankTrainingConfig {
         var tc = StyleBankTrainingConfig()
         tc.cropSize = settings.size
         tc.batchSize = settings.batch
-        tc.seed = UInt64(style.id)
+        tc.lossWeights = lossWeights
+        tc.seed = seed
+        return tc
+    }
+
+    private func learnBank(_ style: StoredStyle, context: JobContext) throws -> (weights: [String: Tensor], loss: Double?) {
+        let settings = style.settings
+        let tc = Self.trainingConfig(settings, lossWeights: model.lossWeights, seed: UInt64(style.id))
         let styleImage = ImageTensor.tensor(from: try store.image(style.id)), loss = try loadPerceptualLoss()
         let fresh = { StyleBankTrainer.newStyle(autoencoder: self.model.autoencoder, styleID: style.id, styleImage: styleImage, loss: loss, config: tc,
                                                 initialBank: self.model.meanBank) }
