@@ -3,8 +3,10 @@ import Models
 import Service
 import Tensor
 
-/// `atelier profile [--network multistyle26|vgg16] [--size 1024]`: where a network's time goes,
-/// op by op, with the convolutions' GFLOP/s, so kernel work can aim at the biggest share.
+/// `atelier profile [--network multistyle26|vgg16|stylebank-backward] [--size 1024]`: where a
+/// network's time goes, op by op, with the convolutions' GFLOP/s, so kernel work can aim at the
+/// biggest share. `stylebank-backward` times the two gradients of every StyleBank convolution that
+/// a training step computes (at `--size` crops, e.g. 128); the VGG loss runs `vgg16`'s shapes.
 enum ProfileCommand {
     static func run(_ args: ArraySlice<String>) throws {
         let a = try Arguments(args, flagNames: [])
@@ -15,7 +17,8 @@ enum ProfileCommand {
         switch a.options["network"] ?? "multistyle26" {
         case "multistyle26": try multistyle26(config: config, size: size, repeats: repeats)
         case "vgg16": try vgg16(config: config, size: size, repeats: repeats)
-        case let other: throw CLIError("unknown network \(other): multistyle26 or vgg16")
+        case "stylebank-backward": stylebankBackward(size: size, repeats: repeats)
+        case let other: throw CLIError("unknown network \(other): multistyle26, vgg16 or stylebank-backward")
         }
     }
 
@@ -86,6 +89,33 @@ enum ProfileCommand {
         }
         for (i, l) in net.expand.enumerated() { x = layer("expand.\(i)", l, x) }
         report(rows, title: "multistyle26 at \(size)²", repeats: repeats)
+    }
+
+    /// ∂L/∂w and ∂L/∂x of each StyleBank convolution (standard layout, one bank) on its training
+    /// input at a `size`² crop, random values (the kernels' cost does not depend on them).
+    static func stylebankBackward(size: Int, repeats: Int) {
+        let architecture = StyleBankArchitecture.standard
+        let blocks = architecture.layers(styles: [0]).flatMap(\.blocks)
+        var rows: [Row] = []
+        var side = size   // the block's input side; blocks are listed in the order they run (the bank last)
+        var rng = SplitMix64(seed: 1)
+        func random(_ shape: [Int]) -> Tensor { Tensor(shape: shape, values: (0..<shape.reduce(1, *)).map { _ in Float(rng.next() >> 40) / 0x1p24 - 0.5 }) }
+        for b in blocks {
+            if b.name.hasPrefix("bank") { side = size / 4 }
+            let inSide = b.upsample ? side * 2 : side, outSide = inSide / b.stride
+            let x = random([1, b.inChannels, inSide + 2 * b.padding, inSide + 2 * b.padding])
+            let gy = random([1, b.outChannels, outSide, outSide])
+            let w = random([b.outChannels, b.inChannels, b.kernel, b.kernel])
+            let flop = 2.0 * Double(gy.count) * Double(b.inChannels * b.kernel * b.kernel)
+            let shape = "\(b.kernel)×\(b.kernel)/\(b.stride) \(b.inChannels)→\(b.outChannels) at \(outSide)²"
+            let (_, tw) = time(repeats) { conv2dBackward(input: x, weight: w, stride: b.stride, gradOutput: gy, computeInputGradient: false) }
+            rows.append((b.name, "conv ∂w " + shape, tw, flop / 1e9))
+            let gradInput = ConvInputGradient(weight: w, stride: b.stride)
+            let (_, tx) = time(repeats) { gradInput(gy, inputHeight: x.shape[2], inputWidth: x.shape[3]) }
+            rows.append((b.name, "conv ∂x " + shape, tx, flop / 1e9))
+            side = outSide
+        }
+        report(rows, title: "stylebank backward at \(size)²", repeats: repeats)
     }
 
     static func report(_ rows: [Row], title: String, repeats: Int) {

@@ -21,14 +21,23 @@ final class ConvBackwardTests: XCTestCase {
             (1, 2, 3, 300, 61, 3, 2),     // stride-2 bands
             (2, 64, 70, 13, 11, 3, 1),    // 3×3 with ≥ 64 channels: ∂x by Winograd on the flipped kernel
             (1, 65, 64, 40, 37, 3, 1),
+            (1, 37, 3, 30, 45, 9, 1),     // a 9×9 output layer (few outputs, many inputs), width off the vector
+            (2, 5, 1, 9, 8, 5, 1),
         ]
+        let saved = ConvInputGradient.flippedEnabled
+        defer { ConvInputGradient.flippedEnabled = saved }
         for c in cases {
             let x = rng.tensor([c.n, c.cin, c.h, c.w]), w = rng.tensor([c.cout, c.cin, c.k, c.k])
             let (ho, wo) = ((c.h - c.k) / c.s + 1, (c.w - c.k) / c.s + 1)
             let gy = rng.tensor([c.n, c.cout, ho, wo])
-            let fast = conv2dBackward(input: x, weight: w, stride: c.s, gradOutput: gy)
             let ref = conv2dBackwardReference(input: x, weight: w, stride: c.s, gradOutput: gy)
-            assertClose(fast.gradInput!, ref.gradInput, tolerance: 2e-5 * Float(c.cout * c.k * c.k), "gradInput \(c)")
+            // ∂x both ways: stride-1 layers by the flipped forward convolution (default) and by col2im.
+            for flipped in [false, true] {
+                ConvInputGradient.flippedEnabled = flipped
+                let gx = conv2dBackward(input: x, weight: w, stride: c.s, gradOutput: gy, computeWeightGradient: false).gradInput!
+                assertClose(gx, ref.gradInput, tolerance: 2e-5 * Float(c.cout * c.k * c.k), "gradInput \(c), flipped \(flipped)")
+            }
+            let fast = conv2dBackward(input: x, weight: w, stride: c.s, gradOutput: gy)
             assertClose(fast.gradWeight!, ref.gradWeight, tolerance: 2e-5 * Float(c.n * ho * wo), "gradWeight \(c)")
             assertClose(fast.gradBias!, ref.gradBias, tolerance: 2e-5 * Float(c.n * ho * wo), "gradBias \(c)")
         }

@@ -1,4 +1,7 @@
-/// ∂L/∂x of a valid convolution (see `conv2dBackward`), as col2im(wᵀ · gy):
+import Foundation
+
+/// ∂L/∂x of a valid convolution (see `conv2dBackward`). Stride-1 layers run it as a forward
+/// convolution with the flipped kernel (`flipped` below); strided ones as col2im(wᵀ · gy):
 ///
 ///   dcol[(ci·KH + ky)·KW + kx, p] = Σ_co w[co, ci, ky, kx] · gy[n, co, p]      (packed GEMM)
 ///   ∂L/∂x[n, ci, oy·s + ky, ox·s + kx] += dcol[(ci·KH + ky)·KW + kx, p]        (col2im, p = (oy, ox))
@@ -18,12 +21,24 @@ public struct ConvInputGradient {
     /// Input channels per thread task; its wᵀ rows (channels · KH · KW) are one GEMM's m.
     let channelsPerGroup: Int
     /// A panels of wᵀ [Cin·KH·KW, Cout], group by group; group g starts at `groupPanelOffset[g]`.
-    let packedTransposedWeight: Tensor
+    /// Packed only for the layers col2im runs (nil where `flipped` does).
+    let packedTransposedWeight: Tensor?
     let groupPanelOffset: [Int]
-    /// For 3×3 stride-1 layers that suit Winograd: ∂L/∂x as a forward convolution, the "full"
-    /// correlation ∂x = conv(pad(gy, 2), w′) with w′[ci, co, ky, kx] = w[co, ci, 2 − ky, 2 − kx]
-    /// (every input pixel collects gy from the outputs whose window covered it).
+    /// For stride-1 layers: ∂L/∂x as a forward convolution, the "full" correlation
+    ///   ∂x = conv(pad(gy, KH − 1, KW − 1), w′),  w′[ci, co, ky, kx] = w[co, ci, KH − 1 − ky, KW − 1 − kx]
+    /// (every input pixel collects gy from the outputs whose window covered it), which runs as
+    /// Winograd where that suits and as the direct implicit GEMM elsewhere. Same multiplies as
+    /// col2im (plus the padded border) and no scatter; and its GEMM's depth is Cout·KH·KW, where
+    /// col2im's is Cout: a 9×9 32→3 output layer's ∂x took 27.3 ms at 128² by col2im (a GEMM 3
+    /// deep, then 2592 rows scattered) and 3.5 ms as a forward 9×9 3→32 convolution
+    /// (`atelier profile --network stylebank-backward --size 128`, AVX2).
     let flipped: Conv2D?
+
+    /// Whether stride-1 layers take `flipped` (default); `ATELIER_CONV_GRAD=col2im` sends every
+    /// layer through col2im, to compare.
+    nonisolated(unsafe) public static var flippedEnabled: Bool = {
+        ProcessInfo.processInfo.environment["ATELIER_CONV_GRAD"] != "col2im"
+    }()
 
     public init(weight: Tensor, stride: Int = 1) {
         precondition(weight.rank == 4 && stride >= 1, "conv weight must be [Cout, Cin, KH, KW], got \(weight.shape)")
@@ -40,6 +55,19 @@ public struct ConvInputGradient {
             total += GEMM.packedASize(m: rows, k: cout)
         }
         groupPanelOffset = offsets
+        if stride == 1 {
+            let (co, ci) = (outChannels, inChannels)
+            var w = Tensor(uninitialized: [ci, co, kernelH, kernelW])
+            w.withUnsafeMutableBufferPointer { dst in
+                weight.withUnsafeBufferPointer { src in
+                    for o in 0..<co { for i in 0..<ci { for t in 0..<taps { dst[(i * co + o) * taps + taps - 1 - t] = src[(o * ci + i) * taps + t] } } }
+                }
+            }
+            flipped = Conv2D(weight: w)
+        } else {
+            flipped = nil
+        }
+        guard flipped == nil || !Self.flippedEnabled else { packedTransposedWeight = nil; return }
         var packed = Tensor(uninitialized: [max(total, 1)])
         let cpg = channelsPerGroup, cin = inChannels
         packed.withUnsafeMutableBufferPointer { dst in
@@ -52,18 +80,6 @@ public struct ConvInputGradient {
             }
         }
         packedTransposedWeight = packed
-        if stride == 1 && WinogradConv3x3.suits(kernelH: kernelH, kernelW: kernelW, stride: 1, inChannels: outChannels, outChannels: inChannels) {
-            var w = Tensor(uninitialized: [inChannels, outChannels, 3, 3])
-            let (co, ci) = (outChannels, inChannels)
-            w.withUnsafeMutableBufferPointer { dst in
-                weight.withUnsafeBufferPointer { src in
-                    for o in 0..<co { for i in 0..<ci { for k in 0..<9 { dst[(i * co + o) * 9 + 8 - k] = src[(o * ci + i) * 9 + k] } } }
-                }
-            }
-            flipped = Conv2D(weight: w)
-        } else {
-            flipped = nil
-        }
     }
 
     /// Output pixels per tile: the gy panels (Cout rows) stay near 256 KiB.
@@ -84,8 +100,8 @@ public struct ConvInputGradient {
         let ho = (h - kh) / s + 1, wo = (w - kw) / s + 1
         precondition(gy.rank == 4 && gy.shape[1] == cout && gy.shape[2] == ho && gy.shape[3] == wo,
                      "conv input gradient: gy \(gy.shape) does not match a \(h)×\(w) input and \(kh)×\(kw)/\(s) kernel")
-        if let flipped, Conv2D.winogradEnabled {
-            return flipped(pad2d(gy, top: 2, bottom: 2, left: 2, right: 2, mode: .zero))
+        if let flipped, Self.flippedEnabled || packedTransposedWeight == nil {
+            return flipped(pad2d(gy, top: kh - 1, bottom: kh - 1, left: kw - 1, right: kw - 1, mode: .zero))
         }
         let n = gy.shape[0], pixels = ho * wo, taps = kh * kw
         let tile = tilePixels, cpg = channelsPerGroup, groups = groupPanelOffset.count
@@ -95,7 +111,7 @@ public struct ConvInputGradient {
         var gx = Tensor(zeros: [n, cin, h, w])
         gx.withUnsafeMutableBufferPointer { gxBuf in
             gy.withUnsafeBufferPointer { gyBuf in
-                packedTransposedWeight.withUnsafeBufferPointer { aBuf in
+                packedTransposedWeight!.withUnsafeBufferPointer { aBuf in
                     for phase in 0..<2 {
                         let phaseBands = (bands - phase + 1) / 2       // bands phase, phase + 2, ...
                         let tasks = n * groups * phaseBands
