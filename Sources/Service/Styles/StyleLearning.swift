@@ -165,8 +165,8 @@ final class StyleLearning: @unchecked Sendable {
     }
 
     /// The trainer's settings for a new style: the request's size and batch, and the loss weights
-    /// the model's built-in banks were trained with (a bank learned with other weights would sit
-    /// apart from them: a style weight twice the decoder's makes its outputs lose the photo).
+    /// the model's built-in banks were trained with, so a learned style trades content for style
+    /// as the built-in ones do against the same decoder.
     static func trainingConfig(_ settings: TrainingSettings, lossWeights: LossWeights, seed: UInt64) -> StyleBankTrainingConfig {
         var tc = StyleBankTrainingConfig()
         tc.cropSize = settings.size
