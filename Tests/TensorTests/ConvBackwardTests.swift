@@ -43,6 +43,39 @@ final class ConvBackwardTests: XCTestCase {
         }
     }
 
+    /// ∂w of stride-1 layers with ≤ 4 output channels (`CorrelationKernel`) on every supported
+    /// instruction set against the loop nest, on widths below, at and off the vector width, odd tap
+    /// counts and batches; the GEMM path on the same shapes; the same bits on 1 and 3 threads.
+    func testFewOutputWeightGradientOnEveryVariant() {
+        var rng = SeededValues(seed: 13)
+        let cases: [(n: Int, cin: Int, cout: Int, h: Int, w: Int, k: Int)] = [
+            (1, 1, 1, 1, 1, 1), (2, 3, 2, 7, 9, 3), (1, 5, 3, 20, 24, 9), (1, 2, 4, 6, 19, 5), (3, 7, 3, 12, 13, 1), (1, 32, 3, 17, 30, 9),
+        ]
+        let (savedVariant, savedThreads, savedPath) = (GEMM.variant, Parallel.maxThreads, ConvWeightGradient.fewOutputsEnabled)
+        defer { (GEMM.variant, Parallel.maxThreads, ConvWeightGradient.fewOutputsEnabled) = (savedVariant, savedThreads, savedPath) }
+        for c in cases {
+            let x = rng.tensor([c.n, c.cin, c.h, c.w]), w = rng.tensor([c.cout, c.cin, c.k, c.k])
+            let gy = rng.tensor([c.n, c.cout, c.h - c.k + 1, c.w - c.k + 1])
+            let ref = conv2dBackwardReference(input: x, weight: w, stride: 1, gradOutput: gy).gradWeight
+            let tolerance = 2e-5 * Float(c.n * gy.shape[2] * gy.shape[3])
+            for fewOutputs in [true, false] {
+                ConvWeightGradient.fewOutputsEnabled = fewOutputs
+                for variant in GEMM.Variant.allCases where variant.isSupported {
+                    GEMM.variant = variant
+                    let gw = conv2dBackward(input: x, weight: w, gradOutput: gy, computeInputGradient: false).gradWeight!
+                    assertClose(gw, ref, tolerance: tolerance, "\(c) \(variant) fewOutputs \(fewOutputs)")
+                }
+            }
+            ConvWeightGradient.fewOutputsEnabled = true
+            GEMM.variant = savedVariant
+            Parallel.maxThreads = 1
+            let one = conv2dBackward(input: x, weight: w, gradOutput: gy, computeInputGradient: false).gradWeight!
+            Parallel.maxThreads = 3
+            XCTAssertEqual(conv2dBackward(input: x, weight: w, gradOutput: gy, computeInputGradient: false).gradWeight!.scalars, one.scalars)
+            Parallel.maxThreads = savedThreads
+        }
+    }
+
     func testSkippingGradientsAndThreadCountsGiveTheSameValues() {
         var rng = SeededValues(seed: 12)
         let x = rng.tensor([2, 6, 19, 21]), w = rng.tensor([10, 6, 3, 3]), gy = rng.tensor([2, 10, 17, 19])
