@@ -15,6 +15,9 @@ public struct StyleBankEvaluation {
     public let styles: [StyleResult]
     /// Mean squared error of the auto-encoder's reconstruction D(E(x)) over the photos.
     public let identity: Float
+    /// The content loss (weighted) of that reconstruction: roughly the floor the stylized outputs'
+    /// content loss can reach through this auto-encoder.
+    public let identityContent: Float
 
     public var meanContent: Float { styles.map(\.content).reduce(0, +) / Float(max(styles.count, 1)) }
     public var meanStyle: Float { styles.map(\.styleLoss).reduce(0, +) / Float(max(styles.count, 1)) }
@@ -23,7 +26,7 @@ public struct StyleBankEvaluation {
     public init(network: StyleBankNetwork, photos: [Tensor], styleImages: [Int: Tensor], loss: PerceptualLoss,
                 contentWeight: Float, styleWeight: Float) {
         let contentLayer = PerceptualLoss.contentLayer, layers = Set(PerceptualLoss.styleLayers + [contentLayer])
-        let contentTargets = photos.map { loss.forward($0, layers: [contentLayer]).features[contentLayer]! }
+        let contentTargets = Self.contentTargets(photos, loss: loss)
         let encoded = photos.map(network.encode)   // E(x) once per photo, for every style and the identity
         var results: [StyleResult] = []
         for (id, image) in styleImages.sorted(by: { $0.key < $1.key }) {
@@ -39,6 +42,21 @@ public struct StyleBankEvaluation {
             results.append(StyleResult(style: id, content: content / Float(photos.count), styleLoss: style / Float(photos.count)))
         }
         styles = results
-        identity = zip(encoded, photos).map { mseLoss(network.decode($0), $1).value }.reduce(0, +) / Float(max(photos.count, 1))
+        let reconstructed = encoded.map(network.decode)
+        identity = zip(reconstructed, photos).map { mseLoss($0, $1).value }.reduce(0, +) / Float(max(photos.count, 1))
+        identityContent = Self.meanContentLoss(reconstructed, targets: contentTargets, loss: loss, weight: contentWeight)
+    }
+
+    /// The mean weighted content loss of `outputs` against the photos' relu4_2 features `targets`
+    /// (also how another network's outputs on the same photos are scored, for reference).
+    public static func meanContentLoss(_ outputs: [Tensor], targets: [Tensor], loss: PerceptualLoss, weight: Float) -> Float {
+        let layer = PerceptualLoss.contentLayer
+        let total = zip(outputs, targets).map { weight * mseLoss(loss.forward($0, layers: [layer]).features[layer]!, $1).value }.reduce(0, +)
+        return total / Float(max(outputs.count, 1))
+    }
+
+    /// The photos' relu4_2 features, the content targets.
+    public static func contentTargets(_ photos: [Tensor], loss: PerceptualLoss) -> [Tensor] {
+        photos.map { loss.forward($0, layers: [PerceptualLoss.contentLayer]).features[PerceptualLoss.contentLayer]! }
     }
 }

@@ -4,13 +4,15 @@ import Models
 import Tensor
 import Training
 
-/// `atelier eval-stylebank WEIGHTS --content DIR --styles DIR [--size 256] [--style-size 384]`:
+/// `atelier eval-stylebank WEIGHTS --content DIR --styles DIR [--size 256] [--style-size 384] [--reference multistyle26]`:
 /// the training losses of a StyleBank weights file on every photo of DIR × every style it holds
 /// (style images found in --styles by the source names the file records), to compare snapshots.
+/// `--reference multistyle26` adds that network's content loss on the same photos (mean over its
+/// 26 styles; its styles are other paintings, so only content compares).
 enum EvalCommand {
     static func run(_ args: ArraySlice<String>) throws {
         let a = try Arguments(args, flagNames: [])
-        try a.checkKnown(["content", "styles", "size", "style-size", "models", "content-weight", "style-weight", "max-images"])
+        try a.checkKnown(["content", "styles", "size", "style-size", "models", "content-weight", "style-weight", "max-images", "reference"])
         guard a.positional.count == 1, let contentDir = a.options["content"], let stylesDir = a.options["styles"] else {
             throw CLIError("usage: atelier eval-stylebank WEIGHTS --content DIR --styles DIR [--size 256] [--style-size 384]")
         }
@@ -30,9 +32,9 @@ enum EvalCommand {
         }
         let vgg = try PerceptualLoss(vggWeights: SafeTensors.load(config.modelsDirectory.appendingPathComponent("vgg16.safetensors")).tensors)
         let defaults = StyleBankTrainingConfig()
+        let contentWeight = try a.float("content-weight") ?? defaults.contentWeight
         let result = StyleBankEvaluation(network: network, photos: photos, styleImages: styleImages, loss: vgg,
-                                         contentWeight: try a.float("content-weight") ?? defaults.contentWeight,
-                                         styleWeight: try a.float("style-weight") ?? defaults.styleWeight)
+                                         contentWeight: contentWeight, styleWeight: try a.float("style-weight") ?? defaults.styleWeight)
         print("\(a.positional[0]): iteration \(file.iteration), \(network.architecture), \(photos.count) photos at \(size) px")
         print("style\tname\tcontent\tstyle\ttotal")
         let names = Dictionary(uniqueKeysWithValues: file.styles.map { ($0.id, $0.name) })
@@ -41,5 +43,21 @@ enum EvalCommand {
         }
         print(String(format: "mean\t-\t%.4g\t%.4g\t%.4g\nidentity MSE\t%.5f", result.meanContent, result.meanStyle,
                      result.meanContent + result.meanStyle, result.identity))
+        print(String(format: "identity content\t%.4g", result.identityContent))
+        switch a.options["reference"] {
+        case nil: break
+        case "multistyle26":
+            let reference = try MultiStyleNetwork(weights: SafeTensors.load(config.modelsDirectory.appendingPathComponent("multistyle26.safetensors")).tensors)
+            let targets = StyleBankEvaluation.contentTargets(photos, loss: vgg)
+            let perStyle = (0..<26).map { style -> Float in
+                var weights = [Float](repeating: 0, count: 26)
+                weights[style] = 1
+                return StyleBankEvaluation.meanContentLoss(photos.map { reference($0, styleWeights: weights) }, targets: targets,
+                                                           loss: vgg, weight: contentWeight)
+            }
+            print(String(format: "multistyle26 content\t%.4g (mean of its 26 styles; range %.4g–%.4g)",
+                         perStyle.reduce(0, +) / 26, perStyle.min()!, perStyle.max()!))
+        case let other?: throw CLIError("--reference takes multistyle26, not '\(other)'")
+        }
     }
 }
