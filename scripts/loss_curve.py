@@ -24,6 +24,12 @@ def windows(path, size):
                 r["content"].append(float(content))
                 r["style"].append(float(style_loss))
     mean = lambda xs: sum(xs) / len(xs) if xs else float("nan")
+    # A last window holding less than half its iterations (a run stopped just past a boundary)
+    # would plot a mean of a few noisy steps as the curve's end: leave it out.
+    if rows:
+        last = max(rows)
+        if sum(len(v) for v in rows[last].values()) < size // 2:
+            del rows[last]
     return [((w + 1) * size, mean(r["content"]), mean(r["style"]), mean(r["identity"])) for w, r in sorted(rows.items())]
 
 
