@@ -39,8 +39,10 @@ public enum CorrelationKernel {
                 while ox < full {
                     let g0 = load(r0 + ox), g1 = load(r1 + ox), g2 = load(r2 + ox), g3 = load(r3 + ox)
                     let va = load(xa + ox), vb = load(xb + ox)
-                    a0 = madd(a0, g0, va); a1 = madd(a1, g1, va); a2 = madd(a2, g2, va); a3 = madd(a3, g3, va)
-                    b0 = madd(b0, g0, vb); b1 = madd(b1, g1, vb); b2 = madd(b2, g2, vb); b3 = madd(b3, g3, vb)
+                    a0 = fusedMultiplyAdd(a0, g0, va); a1 = fusedMultiplyAdd(a1, g1, va)
+                    a2 = fusedMultiplyAdd(a2, g2, va); a3 = fusedMultiplyAdd(a3, g3, va)
+                    b0 = fusedMultiplyAdd(b0, g0, vb); b1 = fusedMultiplyAdd(b1, g1, vb)
+                    b2 = fusedMultiplyAdd(b2, g2, vb); b3 = fusedMultiplyAdd(b3, g3, vb)
                     ox += Vector.scalarCount
                 }
                 while ox < wo {
@@ -60,15 +62,5 @@ public enum CorrelationKernel {
             if second { add((b0.sum() + sb.0, b1.sum() + sb.1, b2.sum() + sb.2, b3.sum() + sb.3), tap: t + 1) }
             t += 2
         }
-    }
-
-    /// acc + a·b; a fused multiply-add where the build targets a CPU that has one.
-    @inline(__always)
-    static func madd(_ acc: Vector, _ a: Vector, _ b: Vector) -> Vector {
-        #if ATELIER_FMA
-        return acc.addingProduct(a, b)
-        #else
-        return acc + a * b
-        #endif
     }
 }

@@ -140,15 +140,8 @@ public enum GEMMKernel {
     }
     #endif
 
-    /// acc + a·b; a fused multiply-add where the build targets a CPU that has one (see Package.swift).
     @inline(__always)
-    static func madd(_ acc: Vector, _ a: Vector, _ b: Vector) -> Vector {
-        #if ATELIER_FMA
-        return acc.addingProduct(a, b)
-        #else
-        return acc + a * b
-        #endif
-    }
+    static func madd(_ acc: Vector, _ a: Vector, _ b: Vector) -> Vector { fusedMultiplyAdd(acc, a, b) }
 
     /// C = A·B (+ bias) (+ C): see `GEMM.multiplyPacked`, which dispatches here.
     public static func multiplyPacked(m: Int, n: Int, k: Int,
@@ -237,4 +230,15 @@ public enum GEMMKernel {
                         rows: min(mr, m - i0), cols: cols, bias: bias.map { $0 + i0 }, accumulate: false, relu: relu)
         }
     }
+}
+
+/// acc + a·b lane by lane; a fused multiply-add where the build targets a CPU that has one (see
+/// Package.swift). Shared by the kernels compiled per instruction set (GEMM, correlation).
+@inline(__always)
+func fusedMultiplyAdd<V: SIMD>(_ acc: V, _ a: V, _ b: V) -> V where V.Scalar: FloatingPoint {
+    #if ATELIER_FMA
+    return acc.addingProduct(a, b)
+    #else
+    return acc + a * b
+    #endif
 }
