@@ -28,9 +28,7 @@ public enum ConvWeightGradient {
         let tile = max(1, min(tilePixels, pixels))
         let tilesPerImage = (pixels + tile - 1) / tile, tasks = n * tilesPerImage
         let workers = max(1, min(Parallel.threadsForCurrentThread, tasks))
-        // Offset of receptive-field entry (ci, ky, kx) from the field's top-left corner.
-        var fieldOffset = [Int](repeating: 0, count: k)
-        for ci in 0..<cin { for ky in 0..<kh { for kx in 0..<kw { fieldOffset[(ci * kh + ky) * kw + kx] = (ci * h + ky) * w + kx } } }
+        let fieldOffset = fieldOffsets(channels: cin, height: h, width: w, kernelH: kh, kernelW: kw)
         let partials = UnsafeMutablePointer<Float>.allocate(capacity: workers * cout * k)
         partials.initialize(repeating: 0, count: workers * cout * k)
         defer { partials.deallocate() }
@@ -72,6 +70,14 @@ public enum ConvWeightGradient {
         return gw
     }
 
+    /// Offset of receptive-field entry (tap) (ci, ky, kx), index (ci·KH + ky)·KW + kx, from the
+    /// field's top-left corner in an input of `channels` planes of height × width.
+    static func fieldOffsets(channels cin: Int, height h: Int, width w: Int, kernelH kh: Int, kernelW kw: Int) -> [Int] {
+        var offsets = [Int](repeating: 0, count: cin * kh * kw)
+        for ci in 0..<cin { for ky in 0..<kh { for kx in 0..<kw { offsets[(ci * kh + ky) * kw + kx] = (ci * h + ky) * w + kx } } }
+        return offsets
+    }
+
     /// Whether stride-1 layers with at most `CorrelationKernel.maxOutputs` output channels use
     /// `fewOutputs` (default; off to compare with the GEMM path in tests).
     nonisolated(unsafe) public static var fewOutputsEnabled = true
@@ -84,8 +90,7 @@ public enum ConvWeightGradient {
         let (n, cin, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let (cout, ho, wo) = (gy.shape[1], gy.shape[2], gy.shape[3])
         let taps = cin * kh * kw, tapsPerTask = 32
-        var tapOffset = [Int](repeating: 0, count: taps)
-        for ci in 0..<cin { for ky in 0..<kh { for kx in 0..<kw { tapOffset[(ci * kh + ky) * kw + kx] = (ci * h + ky) * w + kx } } }
+        let tapOffset = fieldOffsets(channels: cin, height: h, width: w, kernelH: kh, kernelW: kw)
         let zeros = [Float](repeating: 0, count: wo)
         var gw = Tensor(zeros: [cout, cin, kh, kw])
         gw.withUnsafeMutableBufferPointer { gwBuf in
