@@ -78,17 +78,17 @@ public enum GEMMKernel {
             var pa = a + first
             for kk in 0..<k {
                 let bv = b.row(kk).loadUnaligned(as: Vector.self)
-                c0 = madd(c0, Vector(repeating: pa[0]), bv)
-                c1 = madd(c1, Vector(repeating: pa[1]), bv)
+                c0 = fusedMultiplyAdd(c0, Vector(repeating: pa[0]), bv)
+                c1 = fusedMultiplyAdd(c1, Vector(repeating: pa[1]), bv)
                 if rowsPerPass > 2 {
-                    c2 = madd(c2, Vector(repeating: pa[2]), bv)
-                    c3 = madd(c3, Vector(repeating: pa[3]), bv)
+                    c2 = fusedMultiplyAdd(c2, Vector(repeating: pa[2]), bv)
+                    c3 = fusedMultiplyAdd(c3, Vector(repeating: pa[3]), bv)
                 }
                 if rowsPerPass > 4 {
-                    c4 = madd(c4, Vector(repeating: pa[4]), bv)
-                    c5 = madd(c5, Vector(repeating: pa[5]), bv)
-                    c6 = madd(c6, Vector(repeating: pa[6]), bv)
-                    c7 = madd(c7, Vector(repeating: pa[7]), bv)
+                    c4 = fusedMultiplyAdd(c4, Vector(repeating: pa[4]), bv)
+                    c5 = fusedMultiplyAdd(c5, Vector(repeating: pa[5]), bv)
+                    c6 = fusedMultiplyAdd(c6, Vector(repeating: pa[6]), bv)
+                    c7 = fusedMultiplyAdd(c7, Vector(repeating: pa[7]), bv)
                 }
                 pa += mr
             }
@@ -116,14 +116,14 @@ public enum GEMMKernel {
             let row = b.row(kk)
             let b0 = row.loadUnaligned(as: Vector.self)
             let b1 = row.loadUnaligned(fromByteOffset: nr * MemoryLayout<Float>.stride, as: Vector.self)
-            var av = Vector(repeating: pa[0]); c0 = madd(c0, av, b0); d0 = madd(d0, av, b1)
-            av = Vector(repeating: pa[1]); c1 = madd(c1, av, b0); d1 = madd(d1, av, b1)
-            av = Vector(repeating: pa[2]); c2 = madd(c2, av, b0); d2 = madd(d2, av, b1)
-            av = Vector(repeating: pa[3]); c3 = madd(c3, av, b0); d3 = madd(d3, av, b1)
-            av = Vector(repeating: pa[4]); c4 = madd(c4, av, b0); d4 = madd(d4, av, b1)
-            av = Vector(repeating: pa[5]); c5 = madd(c5, av, b0); d5 = madd(d5, av, b1)
-            av = Vector(repeating: pa[6]); c6 = madd(c6, av, b0); d6 = madd(d6, av, b1)
-            av = Vector(repeating: pa[7]); c7 = madd(c7, av, b0); d7 = madd(d7, av, b1)
+            var av = Vector(repeating: pa[0]); c0 = fusedMultiplyAdd(c0, av, b0); d0 = fusedMultiplyAdd(d0, av, b1)
+            av = Vector(repeating: pa[1]); c1 = fusedMultiplyAdd(c1, av, b0); d1 = fusedMultiplyAdd(d1, av, b1)
+            av = Vector(repeating: pa[2]); c2 = fusedMultiplyAdd(c2, av, b0); d2 = fusedMultiplyAdd(d2, av, b1)
+            av = Vector(repeating: pa[3]); c3 = fusedMultiplyAdd(c3, av, b0); d3 = fusedMultiplyAdd(d3, av, b1)
+            av = Vector(repeating: pa[4]); c4 = fusedMultiplyAdd(c4, av, b0); d4 = fusedMultiplyAdd(d4, av, b1)
+            av = Vector(repeating: pa[5]); c5 = fusedMultiplyAdd(c5, av, b0); d5 = fusedMultiplyAdd(d5, av, b1)
+            av = Vector(repeating: pa[6]); c6 = fusedMultiplyAdd(c6, av, b0); d6 = fusedMultiplyAdd(d6, av, b1)
+            av = Vector(repeating: pa[7]); c7 = fusedMultiplyAdd(c7, av, b0); d7 = fusedMultiplyAdd(d7, av, b1)
             pa += mr
         }
         @inline(__always) func store(_ lo: Vector, _ hi: Vector, _ i: Int) {
@@ -139,9 +139,6 @@ public enum GEMMKernel {
         store(c4, d4, 4); store(c5, d5, 5); store(c6, d6, 6); store(c7, d7, 7)
     }
     #endif
-
-    @inline(__always)
-    static func madd(_ acc: Vector, _ a: Vector, _ b: Vector) -> Vector { fusedMultiplyAdd(acc, a, b) }
 
     /// C = A·B (+ bias) (+ C): see `GEMM.multiplyPacked`, which dispatches here.
     public static func multiplyPacked(m: Int, n: Int, k: Int,
