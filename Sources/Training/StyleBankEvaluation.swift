@@ -18,6 +18,8 @@ public struct StyleBankEvaluation {
     /// The content loss (weighted) of that reconstruction: roughly the floor the stylized outputs'
     /// content loss can reach through this auto-encoder.
     public let identityContent: Float
+    /// The photos' relu4_2 features, against which any network's outputs on them can be scored.
+    public let contentTargets: [Tensor]
 
     public var meanContent: Float { styles.map(\.content).reduce(0, +) / Float(max(styles.count, 1)) }
     public var meanStyle: Float { styles.map(\.styleLoss).reduce(0, +) / Float(max(styles.count, 1)) }
@@ -26,7 +28,8 @@ public struct StyleBankEvaluation {
     public init(network: StyleBankNetwork, photos: [Tensor], styleImages: [Int: Tensor], loss: PerceptualLoss,
                 contentWeight: Float, styleWeight: Float) {
         let contentLayer = PerceptualLoss.contentLayer, layers = Set(PerceptualLoss.styleLayers + [contentLayer])
-        let contentTargets = Self.contentTargets(photos, loss: loss)
+        let contentTargets = photos.map { loss.forward($0, layers: [contentLayer]).features[contentLayer]! }
+        self.contentTargets = contentTargets
         let encoded = photos.map(network.encode)   // E(x) once per photo, for every style and the identity
         var results: [StyleResult] = []
         for (id, image) in styleImages.sorted(by: { $0.key < $1.key }) {
@@ -53,10 +56,5 @@ public struct StyleBankEvaluation {
         let layer = PerceptualLoss.contentLayer
         let total = zip(outputs, targets).map { weight * mseLoss(loss.forward($0, layers: [layer]).features[layer]!, $1).value }.reduce(0, +)
         return total / Float(max(outputs.count, 1))
-    }
-
-    /// The photos' relu4_2 features, the content targets.
-    public static func contentTargets(_ photos: [Tensor], loss: PerceptualLoss) -> [Tensor] {
-        photos.map { loss.forward($0, layers: [PerceptualLoss.contentLayer]).features[PerceptualLoss.contentLayer]! }
     }
 }

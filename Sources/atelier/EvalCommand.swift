@@ -48,11 +48,10 @@ enum EvalCommand {
         case nil: break
         case "multistyle26":
             let reference = try MultiStyleNetwork(weights: SafeTensors.load(config.modelsDirectory.appendingPathComponent("multistyle26.safetensors")).tensors)
-            let targets = StyleBankEvaluation.contentTargets(photos, loss: vgg)
             let perStyle = (0..<26).map { style -> Float in
                 var weights = [Float](repeating: 0, count: 26)
                 weights[style] = 1
-                return StyleBankEvaluation.meanContentLoss(photos.map { reference($0, styleWeights: weights) }, targets: targets,
+                return StyleBankEvaluation.meanContentLoss(photos.map { reference($0, styleWeights: weights) }, targets: result.contentTargets,
                                                            loss: vgg, weight: contentWeight)
             }
             print(String(format: "multistyle26 content\t%.4g (mean of its 26 styles; range %.4g–%.4g)",
