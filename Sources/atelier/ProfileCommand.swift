@@ -2,11 +2,14 @@ import Foundation
 import Models
 import Service
 import Tensor
+import Training
 
-/// `atelier profile [--network multistyle26|vgg16|stylebank-backward] [--size 1024]`: where a
-/// network's time goes, op by op, with the convolutions' GFLOP/s, so kernel work can aim at the
-/// biggest share. `stylebank-backward` times the two gradients of every StyleBank convolution that
-/// a training step computes (at `--size` crops, e.g. 128); the VGG loss runs `vgg16`'s shapes.
+/// `atelier profile [--network multistyle26|vgg16|stylebank-backward|stylebank-learn] [--size 1024]`:
+/// where a network's time goes, op by op, with the convolutions' GFLOP/s, so kernel work can aim at
+/// the biggest share. `stylebank-backward` times the two gradients of every StyleBank convolution
+/// that a training step computes (at `--size` crops, e.g. 128); the VGG loss runs `vgg16`'s shapes.
+/// `stylebank-learn` times the phases of one step of learning a new style (`POST /styles`, e.g. at
+/// 192) with the installed weights.
 enum ProfileCommand {
     static func run(_ args: ArraySlice<String>) throws {
         let a = try Arguments(args, flagNames: [])
@@ -18,7 +21,8 @@ enum ProfileCommand {
         case "multistyle26": try multistyle26(config: config, size: size, repeats: repeats)
         case "vgg16": try vgg16(config: config, size: size, repeats: repeats)
         case "stylebank-backward": stylebankBackward(size: size, repeats: repeats)
-        case let other: throw CLIError("unknown network \(other): multistyle26, vgg16 or stylebank-backward")
+        case "stylebank-learn": try stylebankLearn(config: config, size: size, repeats: repeats)
+        case let other: throw CLIError("unknown network \(other): multistyle26, vgg16, stylebank-backward or stylebank-learn")
         }
     }
 
@@ -116,6 +120,54 @@ enum ProfileCommand {
             side = outSide
         }
         report(rows, title: "stylebank backward at \(size)²", repeats: repeats)
+    }
+
+    /// The phases of `StyleBankTrainer.stylizingLossAndGradients` with the auto-encoder frozen, in
+    /// the order they run, on a random `size`² crop.
+    static func stylebankLearn(config: ServiceConfig, size: Int, repeats: Int) throws {
+        let models = config.modelsDirectory
+        let sb = try SafeTensors.load(models.appendingPathComponent("stylebank.safetensors")).tensors
+        let loss = try PerceptualLoss(vggWeights: SafeTensors.load(models.appendingPathComponent("vgg16.safetensors")).tensors)
+        let architecture = StyleBankArchitecture(weights: sb)
+        let bank = [LayerSpec.conv(StyleBankArchitecture.bank(0))]
+        var rng = SplitMix64(seed: 1)
+        let x = Tensor(shape: [1, 3, size, size], values: (0..<3 * size * size).map { _ in Float(rng.next() >> 40) / 0x1p24 })
+        let targets = loss.styleTargets(x)
+        var rows: [Row] = []
+        func phase<T>(_ name: String, _ body: () -> T) -> T {
+            let (r, t) = time(repeats, body)
+            rows.append((name, "", t, 0))
+            return r
+        }
+        let enc = phase("encoder") { ChainTraining.forward(architecture.encoder, sb, x) }
+        let bnk = phase("bank") { ChainTraining.forward(bank, sb, enc.output) }
+        let dec = phase("decoder") { ChainTraining.forward(architecture.decoder, sb, bnk.output) }
+        let layers = Set(PerceptualLoss.styleLayers + [PerceptualLoss.contentLayer])
+        _ = phase("vgg target") { loss.forward(x, layers: [PerceptualLoss.contentLayer]) }
+        let vggY = phase("vgg output") { loss.forward(dec.output, layers: layers) }
+        let grads = phase("losses") {
+            PerceptualLoss.styleLayers.reduce(into: [String: Tensor]()) { g, layer in
+                g[layer] = styleLoss(features: vggY.features[layer]!, targetGram: targets[layer]!).gradient
+            }
+        }
+        let gy = phase("vgg ∂x") { loss.backward(vggY, featureGradients: grads) }
+        var sink: [String: Tensor] = [:]
+        let gBank = phase("decoder ∂x") {
+            ChainTraining.backward(architecture.decoder, sb, dec, gradOutput: gy, inputGradient: true, weightGradients: false, into: &sink)!
+        }
+        _ = phase("bank ∂w") { ChainTraining.backward(bank, sb, bnk, gradOutput: gBank, inputGradient: false, into: &sink) }
+        report(rows, title: "one new-style step at \(size)²", repeats: repeats)
+
+        // The whole step as a job runs it (crop, phases, Adam), timed over consecutive steps:
+        // allocation and cache effects the best-of phases above hide show up here.
+        var tc = StyleBankTrainingConfig()
+        (tc.cropSize, tc.batchSize) = (size, 1)
+        let trainer = StyleBankTrainer.newStyle(autoencoder: sb, styleID: 0, styleImage: x, loss: loss, config: tc, initialBank: nil)
+        let photos = ImageFolder(images: [ImageTensor.image(from: x)])
+        trainer.step(photos)
+        let steps = max(repeats, 3), start = DispatchTime.now().uptimeNanoseconds
+        for _ in 0..<steps { trainer.step(photos) }
+        print(String(format: "whole step (mean of %d consecutive): %.1f ms", steps, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6 / Double(steps)))
     }
 
     static func report(_ rows: [Row], title: String, repeats: Int) {

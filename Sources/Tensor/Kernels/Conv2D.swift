@@ -54,7 +54,7 @@ public struct Conv2D {
     /// The convolution of `x`; with `relu`, max(·, 0) is applied as the results are stored.
     public func callAsFunction(_ x: Tensor, relu: Bool = false) -> Tensor {
         precondition(x.rank == 4 && x.shape[1] == inChannels, "conv expects [N, \(inChannels), H, W], got \(x.shape)")
-        let (n, h, w) = (x.shape[0], x.shape[2], x.shape[3])
+        let (h, w) = (x.shape[2], x.shape[3])
         precondition(h >= kernelH && w >= kernelW, "input \(h)×\(w) is smaller than the \(kernelH)×\(kernelW) kernel")
         if let winograd, Self.winogradEnabled {
             guard let bias else { return winograd(x, bias: nil, relu: relu) }
