@@ -2,7 +2,7 @@
 """Teach a running Atelier service new styles through its API and record what happened.
 
     scripts/learn_styles.py --url http://127.0.0.1:8080 --out DIR \\
-        --style PAINTING.jpg [--style …] --photo PHOTO.jpg [--photo …] [--preset standard]
+        --style PAINTING.jpg [--style …] --photo PHOTO.jpg [--photo …] [--preset standard] [--iterations N] [--size S]
 
 For each painting: POST /styles, then GET /jobs/{id} every second until the job ends (jobs run
 one at a time, so later ones wait in the queue). Writes to DIR:
@@ -51,6 +51,8 @@ def main():
     ap.add_argument("--style", action="append", required=True)
     ap.add_argument("--photo", action="append", required=True)
     ap.add_argument("--preset", default="standard")
+    ap.add_argument("--iterations", help="override the preset's step count")
+    ap.add_argument("--size", help="override the preset's crop side")
     ap.add_argument("--max-side", type=int, default=384)
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
@@ -58,7 +60,9 @@ def main():
     jobs = []
     for path in a.style:
         name = os.path.splitext(os.path.basename(path))[0]
-        body, kind = multipart([("name", name), ("preset", a.preset)], [("image", path)])
+        fields = [("name", name), ("preset", a.preset)]
+        fields += [(k, v) for k, v in (("iterations", a.iterations), ("size", a.size)) if v]
+        body, kind = multipart(fields, [("image", path)])
         status, reply = request("POST", a.url + "/styles", body, {"Content-Type": kind})
         if status != 202:
             raise SystemExit(f"POST /styles {name}: {status} {reply[:300]!r}")

@@ -28,6 +28,24 @@ final class JobManagerTests: XCTestCase {
         XCTAssertNotNil(done.finishedAt)
     }
 
+    func testADeadlineDrivesProgressAndETAWhenItComesFirst() throws {
+        let jobs = try JobManager(file: file)
+        let gate = DispatchSemaphore(value: 0)
+        let job = try jobs.submit(kind: "train-style", iterations: 1000) { ctx in
+            Thread.sleep(forTimeInterval: 0.5)
+            ctx.report(iteration: 1, loss: nil, deadline: Date().addingTimeInterval(0.5))
+            gate.wait()
+        }
+        XCTAssertTrue(waitFor { (jobs.job(job.id)?.iteration ?? 0) == 1 })
+        let r = try XCTUnwrap(jobs.job(job.id))
+        // By steps: 1/1000 done, ~500 s left; by the deadline: about half the time gone, ~0.5 s left.
+        XCTAssertGreaterThan(r.progress, 0.3)
+        XCTAssertLessThan(r.progress, 0.7)
+        XCTAssertLessThanOrEqual(try XCTUnwrap(r.etaSeconds), 0.5)
+        gate.signal()
+        XCTAssertTrue(waitFor { jobs.job(job.id)?.status == .succeeded })
+    }
+
     func testFailureCancelAndFullQueue() throws {
         struct Boom: Error, CustomStringConvertible { var description: String { "boom" } }
         let jobs = try JobManager(file: file, capacity: 1)

@@ -159,6 +159,46 @@ final class StyleLearningTests: XCTestCase {
         XCTAssertEqual(try StyleBankModel(weights: weights, styles: [(0, "a")]).lossWeights, LossWeights(StyleBankTrainingConfig()))
     }
 
+    func testATimeBudgetEndsTrainingWithTheStepsDone() throws {
+        let fixture = try makeFixture()
+        let client = fixture.client
+        let created = try postStyle(client, fields: [("iterations", "20000"), ("size", "64"), ("seconds", "3")])
+        XCTAssertEqual(created.status, 202, String(decoding: created.body, as: UTF8.self))
+        let id = try XCTUnwrap((created.json?["style"] as? [String: Any])?["id"] as? Int)
+        let jobID = try XCTUnwrap((created.json?["job"] as? [String: Any])?["id"] as? String)
+        let finished = try waitForJob(client, jobID) { ($0["status"] as? String).map { ["succeeded", "failed", "cancelled"].contains($0) } ?? false }
+        XCTAssertEqual(finished["status"] as? String, "succeeded", "\(finished)")
+        let steps = try XCTUnwrap(finished["iteration"] as? Int)
+        XCTAssertGreaterThan(steps, 0)
+        XCTAssertLessThan(steps, 20000, "the budget, not the step count, ended it")
+        XCTAssertEqual(finished["progress"] as? Double, 1)
+        let detail = try XCTUnwrap(client.request("GET", "/styles/\(id)").json)
+        XCTAssertEqual(detail["trained_iterations"] as? Int, steps)
+        XCTAssertEqual((detail["settings"] as? [String: Any])?["seconds"] as? Int, 3)
+        XCTAssertEqual((detail["style"] as? [String: Any])?["status"] as? String, "ready")
+        XCTAssertLessThan(try XCTUnwrap(detail["training_seconds"] as? Double), 60)
+        XCTAssertEqual(try stylize(client, "style=\(id)").status, 200)
+    }
+
+    func testPresetsBudgetsAndOverrides() throws {
+        let standard = try TrainingSettings.from(preset: nil, iterations: nil, size: nil)
+        XCTAssertEqual(standard, TrainingSettings.preset(.standard))
+        XCTAssertNotNil(standard.seconds, "the default preset is bounded by time")
+        XCTAssertNil(try TrainingSettings.from(preset: "standard", iterations: "50", size: nil).seconds,
+                     "an explicit step count is trained in full")
+        XCTAssertEqual(try TrainingSettings.from(preset: "quick", iterations: "50", size: nil, seconds: "40").seconds, 40)
+        XCTAssertThrowsError(try TrainingSettings.from(preset: nil, iterations: nil, size: nil, seconds: "0"))
+        XCTAssertThrowsError(try TrainingSettings.from(preset: nil, iterations: nil, size: nil, seconds: "soon"))
+        // A record written before budgets existed has no `seconds`: it decodes as no budget.
+        let old = #"{"preset":"standard","iterations":300,"size":192,"batch":1}"#
+        XCTAssertNil(try JSONDecoder().decode(TrainingSettings.self, from: Data(old.utf8)).seconds)
+
+        let fixture = try makeFixture { $0.maxJobSeconds = 100 }
+        let tooLong = try postStyle(fixture.client, fields: [("seconds", "101")])
+        XCTAssertEqual(tooLong.status, 400)
+        XCTAssertTrue(String(decoding: tooLong.body, as: UTF8.self).contains("at most 100"))
+    }
+
     func testTrainingStyleAnswers409AndCancelRemovesIt() throws {
         let fixture = try makeFixture()
         let client = fixture.client

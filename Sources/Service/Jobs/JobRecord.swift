@@ -36,16 +36,17 @@ public final class JobContext: @unchecked Sendable {
 
     private let lock = NSLock()
     private var reason: CancelReason?
-    let onProgress: (Int, Double?) -> Void
+    let onProgress: (Int, Double?, Date?) -> Void
 
-    init(onProgress: @escaping (Int, Double?) -> Void) { self.onProgress = onProgress }
+    init(onProgress: @escaping (Int, Double?, Date?) -> Void) { self.onProgress = onProgress }
 
     public var isCancelled: Bool { cancelReason != nil }
     public var cancelReason: CancelReason? { lock.withLock { reason } }
     func cancel(_ why: CancelReason) { lock.withLock { if reason == nil { reason = why } } }
 
-    /// Records that `iteration` steps are done (and the latest loss).
-    public func report(iteration: Int, loss: Double?) { onProgress(iteration, loss) }
+    /// Records that `iteration` steps are done (and the latest loss). A job with a time budget
+    /// passes the `deadline` it stops at, so progress and ETA follow whichever comes first.
+    public func report(iteration: Int, loss: Double?, deadline: Date? = nil) { onProgress(iteration, loss, deadline) }
 
     /// Throws `JobCancelled` once the job has been cancelled; call between steps.
     public func checkCancellation() throws { if let reason = cancelReason { throw JobCancelled(reason: reason) } }

@@ -11,10 +11,12 @@ extension AtelierService {
         var createdAt: Date?
         var trainingSeconds: Double?
         var finalLoss: Double?
+        var trainedIterations: Int?
         var links: [String: String]
         enum CodingKeys: String, CodingKey {
             case style, settings, links
             case createdAt = "created_at", trainingSeconds = "training_seconds", finalLoss = "final_loss"
+            case trainedIterations = "trained_iterations"
         }
     }
 
@@ -28,7 +30,11 @@ extension AtelierService {
         let upload = try Upload(route.http)
         let input = try upload.image("image", maxPixels: config.maxInputPixels)
         let field = { (name: String) in route.query[name] ?? upload.fields[name] }
-        let settings = try TrainingSettings.from(preset: field("preset"), iterations: field("iterations"), size: field("size"))
+        let settings = try TrainingSettings.from(preset: field("preset"), iterations: field("iterations"), size: field("size"),
+                                                 seconds: field("seconds"))
+        if let budget = settings.seconds, Double(budget) > config.maxJobSeconds {
+            throw APIError.badRequest("seconds must be at most \(Int(config.maxJobSeconds)), this service's limit for one job")
+        }
         let image: RGBImage
         do { image = try ImageCodec.decode(input.bytes, maxPixels: config.maxInputPixels) } catch let e as ImageError {
             throw Upload.apiError(e, field: "image")
@@ -47,6 +53,7 @@ extension AtelierService {
             detail.createdAt = stored.createdAt
             detail.trainingSeconds = stored.trainingSeconds
             detail.finalLoss = stored.finalLoss
+            detail.trainedIterations = stored.trainedIterations
             detail.links["image"] = "/styles/\(info.id)/image"
             if let job = stored.jobID { detail.links["job"] = "/jobs/\(job)" }
         }

@@ -25,6 +25,7 @@ final class StyleLearning: @unchecked Sendable {
     private var photos: (keepSide: Int, folder: ImageFolder)?
 
     static let styleImageSide = 384   // shorter side the style's Gram targets are computed at (as `atelier train`)
+    static let photoSide = 320        // shorter side of the training photos (`atelier train --photo-side`, as the shipped bank)
     static let maxNameLength = 64
 
     init(model: StyleBankModel, jobs: JobManager, config: ServiceConfig) throws {
@@ -141,7 +142,8 @@ final class StyleLearning: @unchecked Sendable {
         guard let style = store.style(id) else { throw JobCancelled(reason: .user) }   // deleted while queued
         let started = Date()
         do {
-            let result = try Parallel.withThreadLimit(config.trainingThreads) { try learnBank(style, context: context) }
+            let deadline = style.settings.seconds.map { started.addingTimeInterval(Double($0)) }
+            let result = try Parallel.withThreadLimit(config.trainingThreads) { try learnBank(style, context: context, deadline: deadline) }
             try lock.withLock {
                 guard store.style(id) != nil else { throw JobCancelled(reason: .user) }   // deleted as it finished
                 try store.writeBank(id, weights: result.weights, autoencoder: model.autoencoderFingerprint)
@@ -151,6 +153,7 @@ final class StyleLearning: @unchecked Sendable {
                     $0.error = nil
                     $0.trainingSeconds = Date().timeIntervalSince(started)
                     $0.finalLoss = result.loss
+                    $0.trainedIterations = result.iterations
                 }
             }
             try? FileManager.default.removeItem(at: store.checkpointURL(id))
@@ -176,7 +179,9 @@ final class StyleLearning: @unchecked Sendable {
         return tc
     }
 
-    private func learnBank(_ style: StoredStyle, context: JobContext) throws -> (weights: [String: Tensor], loss: Double?) {
+    /// Trains the style's bank for its settings' steps, or until `deadline` once a step is done.
+    private func learnBank(_ style: StoredStyle, context: JobContext, deadline: Date?) throws
+        -> (weights: [String: Tensor], loss: Double?, iterations: Int) {
         let settings = style.settings
         let tc = Self.trainingConfig(settings, lossWeights: model.lossWeights, seed: UInt64(style.id))
         let styleImage = ImageTensor.tensor(from: try store.image(style.id)), loss = try loadPerceptualLoss()
@@ -200,6 +205,7 @@ final class StyleLearning: @unchecked Sendable {
         var lastCheckpoint = Date()
         let started = Date()
         while trainer.iteration < settings.iterations {
+            if let deadline, trainer.iteration > 0, Date() >= deadline { break }   // the time budget is spent
             if let reason = context.cancelReason {
                 if reason == .shutdown { try? saveCheckpoint() }   // resume exactly here at the next start
                 throw JobCancelled(reason: reason)
@@ -210,14 +216,14 @@ final class StyleLearning: @unchecked Sendable {
             let losses = trainer.step(data).losses
             guard losses.total.isFinite else { throw ServiceError("training diverged at iteration \(trainer.iteration)") }
             recent = (recent + [losses.total]).suffix(20)
-            context.report(iteration: trainer.iteration, loss: Double(recent.reduce(0, +) / Float(recent.count)))
+            context.report(iteration: trainer.iteration, loss: Double(recent.reduce(0, +) / Float(recent.count)), deadline: deadline)
             if Date().timeIntervalSince(lastCheckpoint) >= config.checkpointSeconds {
                 try saveCheckpoint()
                 lastCheckpoint = Date()
             }
         }
         let bank = trainer.parameters.filter { $0.key.hasPrefix("bank.\(style.id).") }
-        return (bank, recent.isEmpty ? nil : Double(recent.reduce(0, +) / Float(recent.count)))
+        return (bank, recent.isEmpty ? nil : Double(recent.reduce(0, +) / Float(recent.count)), trainer.iteration)
     }
 
     /// VGG16 for the perceptual losses, loaded at the first job and kept.
@@ -231,14 +237,16 @@ final class StyleLearning: @unchecked Sendable {
         }
     }
 
-    /// The content photos, decoded once at a size that covers `cropSize` crops, and kept.
+    /// The content photos, decoded once at a size that covers `cropSize` crops, and kept: shorter
+    /// side `photoSide` (as the built-in banks were trained, so a learned style sees objects at
+    /// the same scale), more for crops too large for that.
     private func trainingPhotos(cropSize: Int) throws -> ImageFolder {
         try resources.withLock {
-            let keepSide = Int((Double(cropSize) * 1.15).rounded(.up))
+            let keepSide = max(Int((Double(cropSize) * 1.15).rounded(.up)), Self.photoSide)
             if let p = photos, p.keepSide >= keepSide { return p.folder }
-            let folder = try ImageFolder(directory: config.trainingPhotosDirectory, keepSide: max(keepSide, 300),
+            let folder = try ImageFolder(directory: config.trainingPhotosDirectory, keepSide: keepSide,
                                          limit: config.trainingPhotoLimit, maxPixels: config.maxInputPixels)
-            photos = (max(keepSide, 300), folder)
+            photos = (keepSide, folder)
             return folder
         }
     }

@@ -14,10 +14,13 @@ struct StoredStyle: Codable, Equatable {
     let createdAt: Date
     var trainingSeconds: Double?
     var finalLoss: Double?
+    /// Steps trained: the settings' `iterations`, or fewer where the time budget ran out first.
+    var trainedIterations: Int?
 
     enum CodingKeys: String, CodingKey {
         case id, name, status, error, settings
         case jobID = "job_id", createdAt = "created_at", trainingSeconds = "training_seconds", finalLoss = "final_loss"
+        case trainedIterations = "trained_iterations"
     }
 
     var info: StyleInfo { StyleInfo(id: id, name: name, model: "stylebank", status: status, jobID: jobID, error: error) }
