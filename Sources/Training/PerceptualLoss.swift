@@ -68,8 +68,7 @@ public final class PerceptualLoss: @unchecked Sendable {
                 if let extra = featureGradients[name] { g = g.map { add($0, extra) } ?? extra }
                 guard let gy = g else { continue }
                 let gz = reluBackward(output, gradOutput: gy)
-                let gp = inputGradients[name]!(gz, inputHeight: ph, inputWidth: pw)
-                g = pad2dBackward(gp, top: 1, bottom: 1, left: 1, right: 1, mode: .zero)
+                g = inputGradients[name]!.unpaddedInputGradient(gz, height: ph - 2, width: pw - 2, zeroPadding: 1)
             }
         }
         guard let gBGR = g else { fatalError("perceptual loss backward: no gradient reached the input") }

@@ -106,6 +106,32 @@ final class ConvBackwardTests: XCTestCase {
         XCTAssertEqual(tall(tallGy, inputHeight: 100, inputWidth: 45).scalars, oneThread.scalars)
     }
 
+    /// The gradient of a zero-padded input's interior, computed directly, against the whole padded
+    /// gradient cropped: "same" 3×3 and 5×5 layers, no padding, padding past what the direct path
+    /// takes, a strided layer (cropped), both ∂x paths, sizes off the vector width.
+    func testUnpaddedInputGradientIsTheCroppedPaddedOne() {
+        var rng = SeededValues(seed: 13)
+        let cases: [(n: Int, cin: Int, cout: Int, h: Int, w: Int, k: Int, s: Int, p: Int)] = [
+            (1, 3, 5, 7, 9, 3, 1, 1), (2, 70, 64, 13, 11, 3, 1, 1), (1, 4, 6, 10, 17, 5, 1, 2),
+            (1, 2, 3, 8, 8, 3, 1, 0), (1, 2, 3, 6, 7, 3, 1, 3), (1, 3, 4, 11, 9, 3, 2, 1),
+        ]
+        let saved = ConvInputGradient.flippedEnabled
+        defer { ConvInputGradient.flippedEnabled = saved }
+        for c in cases {
+            let w = rng.tensor([c.cout, c.cin, c.k, c.k])
+            let (ph, pw) = (c.h + 2 * c.p, c.w + 2 * c.p)
+            let gy = rng.tensor([c.n, c.cout, (ph - c.k) / c.s + 1, (pw - c.k) / c.s + 1])
+            for flipped in [false, true] {
+                ConvInputGradient.flippedEnabled = flipped
+                let g = ConvInputGradient(weight: w, stride: c.s)
+                let cropped = pad2dBackward(g(gy, inputHeight: ph, inputWidth: pw), top: c.p, bottom: c.p, left: c.p, right: c.p, mode: .zero)
+                let direct = g.unpaddedInputGradient(gy, height: c.h, width: c.w, zeroPadding: c.p)
+                XCTAssertEqual(direct.shape, [c.n, c.cin, c.h, c.w])
+                assertClose(direct, cropped, tolerance: 2e-5 * Float(c.cout * c.k * c.k), "\(c), flipped \(flipped)")
+            }
+        }
+    }
+
     /// L = Σ r ⊙ (conv(x, w) + b), differentiated numerically with respect to x, w and b.
     func testFiniteDifferences() {
         var rng = SeededValues(seed: 13)
