@@ -136,7 +136,7 @@ enum ProfileCommand {
         var rows: [Row] = []
         func phase<T>(_ name: String, _ body: () -> T) -> T {
             let (r, t) = time(repeats, body)
-            rows.append((name, "", t, 0))
+            rows.append((name, "phase", t, 0))
             return r
         }
         let enc = phase("encoder") { ChainTraining.forward(architecture.encoder, sb, x) }
@@ -180,6 +180,7 @@ enum ProfileCommand {
         var byOp: [String: Double] = [:]
         for r in rows { byOp[r.op.hasPrefix("conv") ? "conv" : r.op, default: 0] += r.seconds }
         let gflop = rows.reduce(0) { $0 + $1.gflop }
+        guard gflop > 0 else { return print(String(format: "total %.1f ms", total * 1000)) }   // phases, not ops
         print(String(format: "total %.1f ms; conv %.1f GFLOP at %.1f GFLOP/s overall", total * 1000, gflop, gflop / (byOp["conv"] ?? 1)))
         for (op, t) in byOp.sorted(by: { $0.value > $1.value }) { print(String(format: "  %-14@ %5.1f%%", op, 100 * t / total)) }
     }
