@@ -94,11 +94,11 @@ public struct ConvInputGradient {
         max(1, (kh - s + s - 1) / s, (2048 + wo - 1) / max(wo, 1))
     }
 
-    /// ∂L/∂x of the input before it was zero-padded by `padding` on every side, [N, Cin, h, w]
-    /// (the padded input was h + 2p by w + 2p): what a "same" convolution like VGG's needs. The
-    /// flipped convolution then computes only the interior, padding gy by KH − 1 − p instead of
-    /// KH − 1, and nothing is cropped: for VGG16's 3×3 layers 17% fewer outputs at 24², 2% at
-    /// 192². Other layers compute the whole padded gradient and crop it.
+    /// ∂L/∂x of the input before it was zero-padded by `zeroPadding` (p) on every side, [N, Cin,
+    /// h, w] (the padded input was h + 2p by w + 2p): what a "same" convolution like VGG's needs.
+    /// The flipped convolution then computes only the interior, padding gy by KH − 1 − p instead
+    /// of KH − 1, and nothing is cropped: h² outputs instead of (h + 2)² for VGG16's 3×3 layers,
+    /// 21% fewer at 16², 2% at 192². Other layers compute the whole padded gradient and crop it.
     public func unpaddedInputGradient(_ gy: Tensor, height h: Int, width w: Int, zeroPadding p: Int) -> Tensor {
         let (kh, kw) = (kernelH, kernelW)
         if let flipped, Self.flippedEnabled || packedTransposedWeight == nil, p <= kh - 1, p <= kw - 1 {
