@@ -28,7 +28,7 @@ public final class PerceptualLoss: @unchecked Sendable {
 
     /// One step of the VGG stack, remembered for backward.
     enum Step {
-        case conv(name: String, paddedHeight: Int, paddedWidth: Int, output: Tensor)   // output after ReLU
+        case conv(name: String, output: Tensor)   // after ReLU; "same" 3×3, so also the input's size
         case pool(input: Tensor)
     }
 
@@ -51,7 +51,7 @@ public final class PerceptualLoss: @unchecked Sendable {
             }
             let padded = pad2d(h, top: 1, bottom: 1, left: 1, right: 1, mode: .zero)
             h = forwardConvs[name]!(padded, relu: true)
-            acts.steps.append(.conv(name: name, paddedHeight: padded.shape[2], paddedWidth: padded.shape[3], output: h))
+            acts.steps.append(.conv(name: name, output: h))
             if layers.contains(name) { acts.features[name] = h }
         }
         return acts
@@ -64,11 +64,11 @@ public final class PerceptualLoss: @unchecked Sendable {
             switch step {
             case .pool(let input):
                 if let gy = g { g = maxPool2x2Backward(input: input, gradOutput: gy) }
-            case .conv(let name, let ph, let pw, let output):
+            case .conv(let name, let output):
                 if let extra = featureGradients[name] { g = g.map { add($0, extra) } ?? extra }
                 guard let gy = g else { continue }
                 let gz = reluBackward(output, gradOutput: gy)
-                g = inputGradients[name]!.unpaddedInputGradient(gz, height: ph - 2, width: pw - 2, zeroPadding: 1)
+                g = inputGradients[name]!.unpaddedInputGradient(gz, height: output.shape[2], width: output.shape[3], zeroPadding: 1)
             }
         }
         guard let gBGR = g else { fatalError("perceptual loss backward: no gradient reached the input") }
