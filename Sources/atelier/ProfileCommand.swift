@@ -143,14 +143,17 @@ enum ProfileCommand {
         let bnk = phase("bank") { ChainTraining.forward(bank, sb, enc.output) }
         let dec = phase("decoder") { ChainTraining.forward(architecture.decoder, sb, bnk.output) }
         let layers = Set(PerceptualLoss.styleLayers + [PerceptualLoss.contentLayer])
-        _ = phase("vgg target") { loss.forward(x, layers: [PerceptualLoss.contentLayer]) }
+        let content = phase("vgg target") { loss.forward(x, layers: [PerceptualLoss.contentLayer]) }.features[PerceptualLoss.contentLayer]!
         let vggY = phase("vgg output") { loss.forward(dec.output, layers: layers) }
-        let grads = phase("losses") {
-            PerceptualLoss.styleLayers.reduce(into: [String: Tensor]()) { g, layer in
+        let (grads, tv) = phase("losses") {   // content, Gram and TV terms with their gradients, as a step computes them
+            var g = PerceptualLoss.styleLayers.reduce(into: [String: Tensor]()) { g, layer in
                 g[layer] = styleLoss(features: vggY.features[layer]!, targetGram: targets[layer]!).gradient
             }
+            let c = mseLoss(vggY.features[PerceptualLoss.contentLayer]!, content).gradient
+            g[PerceptualLoss.contentLayer] = g[PerceptualLoss.contentLayer].map { add($0, c) } ?? c
+            return (g, totalVariationLoss(dec.output).gradient)
         }
-        let gy = phase("vgg ∂x") { loss.backward(vggY, featureGradients: grads) }
+        let gy = phase("vgg ∂x") { add(loss.backward(vggY, featureGradients: grads), tv) }
         var sink: [String: Tensor] = [:]
         let gBank = phase("decoder ∂x") {
             ChainTraining.backward(architecture.decoder, sb, dec, gradOutput: gy, inputGradient: true, weightGradients: false, into: &sink)!
