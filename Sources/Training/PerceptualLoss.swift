@@ -11,6 +11,10 @@ public final class PerceptualLoss: @unchecked Sendable {
     /// Gram (style) layers and the content layer, as in the issue / Johnson et al. with relu4_2 content.
     public static let styleLayers = ["block1_conv2", "block2_conv2", "block3_conv3", "block4_conv3"]
     public static let contentLayer = "block4_conv2"
+    /// The optional second content layer (relu2_2; `StyleBankTrainingConfig.shallowContentWeight`).
+    public static let shallowContentLayer = "block2_conv2"
+    /// The content layers a loss with or without the relu2_2 term reads.
+    public static func contentLayers(shallow: Bool) -> [String] { shallow ? [shallowContentLayer, contentLayer] : [contentLayer] }
 
     let forwardConvs: [String: Conv2D]
     let inputGradients: [String: ConvInputGradient]

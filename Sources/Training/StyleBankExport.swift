@@ -46,13 +46,19 @@ public enum StyleBankExport {
     }
 }
 
-/// The weights of the training losses (content relu4_2, Gram style, total variation), as a weight
-/// file records them: "content=1,style=2.5,tv=0.0001".
+/// The weights of the training losses (content relu4_2, Gram style, total variation, and the
+/// optional relu2_2 content term), as a weight file records them: "content=1,style=2.5,tv=0.0001",
+/// with ",content_relu2_2=0.5" when that term is on (files without it were trained without it).
 public struct LossWeights: Equatable, Sendable, CustomStringConvertible, LosslessStringConvertible {
     public var content: Float, style: Float, tv: Float
+    public var shallowContent: Float
 
-    public init(content: Float, style: Float, tv: Float) { (self.content, self.style, self.tv) = (content, style, tv) }
-    public init(_ config: StyleBankTrainingConfig) { self.init(content: config.contentWeight, style: config.styleWeight, tv: config.tvWeight) }
+    public init(content: Float, style: Float, tv: Float, shallowContent: Float = 0) {
+        (self.content, self.style, self.tv, self.shallowContent) = (content, style, tv, shallowContent)
+    }
+    public init(_ config: StyleBankTrainingConfig) {
+        self.init(content: config.contentWeight, style: config.styleWeight, tv: config.tvWeight, shallowContent: config.shallowContentWeight)
+    }
 
     public init?(_ text: String) {
         var values: [String: Float] = [:]
@@ -61,17 +67,25 @@ public struct LossWeights: Equatable, Sendable, CustomStringConvertible, Lossles
             guard kv.count == 2, let v = Float(kv[1]), v.isFinite, v >= 0 else { return nil }
             values[kv[0]] = v
         }
-        guard values.count == 3, let c = values["content"], let s = values["style"], let t = values["tv"] else { return nil }
-        self.init(content: c, style: s, tv: t)
+        guard let c = values.removeValue(forKey: "content"), let s = values.removeValue(forKey: "style"),
+              let t = values.removeValue(forKey: "tv") else { return nil }
+        let shallow = values.removeValue(forKey: "content_relu2_2") ?? 0
+        guard values.isEmpty else { return nil }
+        self.init(content: c, style: s, tv: t, shallowContent: shallow)
     }
 
-    public var description: String { "content=\(content),style=\(style),tv=\(tv)" }
+    public var description: String {
+        "content=\(content),style=\(style),tv=\(tv)" + (shallowContent > 0 ? ",content_relu2_2=\(shallowContent)" : "")
+    }
 }
 
 extension StyleBankTrainingConfig {
-    /// The three loss weights together (what a weight file records).
+    /// The loss weights together (what a weight file records).
     public var lossWeights: LossWeights {
         get { LossWeights(self) }
-        set { (contentWeight, styleWeight, tvWeight) = (newValue.content, newValue.style, newValue.tv) }
+        set {
+            (contentWeight, styleWeight, tvWeight) = (newValue.content, newValue.style, newValue.tv)
+            shallowContentWeight = newValue.shallowContent
+        }
     }
 }

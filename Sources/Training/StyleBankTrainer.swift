@@ -12,6 +12,10 @@ public struct StyleBankTrainingConfig: Sendable {
     /// 600:1, the content loss rose above a random network's, and outputs were blobs.
     public var styleWeight: Float = 5
     public var tvWeight: Float = 1e-4
+    /// Weight of a second content term at relu2_2 (Johnson et al.'s content layer in
+    /// pytorch/examples), beside relu4_2's; 0 leaves it out. relu4_2 alone let the banks paint the
+    /// style's marks over flat sky and water and across object edges.
+    public var shallowContentWeight: Float = 0
     /// T in the (T+1)-step alternation: T stylizing steps, then one auto-encoder step (Chen et al. §3.2).
     public var stylizingStepsPerCycle = 2
     /// Decay of the exponential average of the parameters kept beside them (`averagedParameters`,
@@ -110,14 +114,17 @@ public final class StyleBankTrainer {
         let dec = ChainTraining.forward(architecture.decoder, parameters, bnk.output)
         let y = dec.output
 
-        let layers = Set(PerceptualLoss.styleLayers + [PerceptualLoss.contentLayer])
-        let vggY = loss.forward(y, layers: layers)
-        let contentTarget = loss.forward(x, layers: [PerceptualLoss.contentLayer]).features[PerceptualLoss.contentLayer]!
+        let contentLayers = PerceptualLoss.contentLayers(shallow: config.shallowContentWeight > 0)
+        let vggY = loss.forward(y, layers: Set(PerceptualLoss.styleLayers + contentLayers))
+        let contentTargets = loss.forward(x, layers: Set(contentLayers)).features
         var losses = StepLosses()
         var featureGrads: [String: Tensor] = [:]
-        let c = mseLoss(vggY.features[PerceptualLoss.contentLayer]!, contentTarget)
-        losses.content = config.contentWeight * c.value
-        featureGrads[PerceptualLoss.contentLayer] = scale(c.gradient, by: config.contentWeight)
+        for layer in contentLayers {
+            let w = layer == PerceptualLoss.contentLayer ? config.contentWeight : config.shallowContentWeight
+            let c = mseLoss(vggY.features[layer]!, contentTargets[layer]!)
+            losses.content += w * c.value
+            featureGrads[layer] = scale(c.gradient, by: w)
+        }
         for layer in PerceptualLoss.styleLayers {
             let sl = styleLoss(features: vggY.features[layer]!, targetGram: styleTargets[s]![layer]!)
             losses.style += config.styleWeight * sl.value

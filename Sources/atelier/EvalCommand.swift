@@ -8,7 +8,8 @@ import Training
 /// the training losses of a StyleBank weights file on every photo of DIR × every style it holds
 /// (style images found in --styles by the source names the file records), to compare snapshots.
 /// `--reference multistyle26` adds that network's content loss on the same photos (mean over its
-/// 26 styles; its styles are other paintings, so only content compares).
+/// 26 styles; its styles are other paintings, so only content compares). The relu2_2 column is the
+/// unweighted MSE of relu2_2 features to the photo's: edges and flat areas kept or painted over.
 enum EvalCommand {
     static func run(_ args: ArraySlice<String>) throws {
         let a = try Arguments(args, flagNames: [])
@@ -36,26 +37,27 @@ enum EvalCommand {
         let result = StyleBankEvaluation(network: network, photos: photos, styleImages: styleImages, loss: vgg,
                                          contentWeight: contentWeight, styleWeight: try a.float("style-weight") ?? defaults.styleWeight)
         print("\(a.positional[0]): iteration \(file.iteration), \(network.architecture), \(photos.count) photos at \(size) px")
-        print("style\tname\tcontent\tstyle\ttotal")
+        print("style\tname\tcontent\tstyle\ttotal\trelu2_2")
         let names = Dictionary(uniqueKeysWithValues: file.styles.map { ($0.id, $0.name) })
         for s in result.styles {
-            print(String(format: "%d\t%@\t%.4g\t%.4g\t%.4g", s.style, names[s.style] ?? "?", s.content, s.styleLoss, s.total))
+            print(String(format: "%d\t%@\t%.4g\t%.4g\t%.4g\t%.4g", s.style, names[s.style] ?? "?", s.content, s.styleLoss, s.total, s.shallowContent))
         }
-        print(String(format: "mean\t-\t%.4g\t%.4g\t%.4g\nidentity MSE\t%.5f", result.meanContent, result.meanStyle,
-                     result.meanContent + result.meanStyle, result.identity))
-        print(String(format: "identity content\t%.4g", result.identityContent))
+        print(String(format: "mean\t-\t%.4g\t%.4g\t%.4g\t%.4g\nidentity MSE\t%.5f", result.meanContent, result.meanStyle,
+                     result.meanContent + result.meanStyle, result.meanShallowContent, result.identity))
+        print(String(format: "identity content\t%.4g (relu2_2 %.4g)", result.identityContent, result.identityShallowContent))
         switch a.options["reference"] {
         case nil: break
         case "multistyle26":
             let reference = try MultiStyleNetwork(weights: SafeTensors.load(config.modelsDirectory.appendingPathComponent("multistyle26.safetensors")).tensors)
-            let perStyle = (0..<26).map { style -> Float in
+            let perStyle = (0..<26).map { style -> (content: Float, shallow: Float) in
                 var weights = [Float](repeating: 0, count: 26)
                 weights[style] = 1
                 return StyleBankEvaluation.meanContentLoss(photos.map { reference($0, styleWeights: weights) }, targets: result.contentTargets,
                                                            loss: vgg, weight: contentWeight)
             }
-            print(String(format: "multistyle26 content\t%.4g (mean of its 26 styles; range %.4g–%.4g)",
-                         perStyle.reduce(0, +) / 26, perStyle.min()!, perStyle.max()!))
+            let content = perStyle.map(\.content), shallow = perStyle.map(\.shallow)
+            print(String(format: "multistyle26 content\t%.4g (mean of its 26 styles; range %.4g–%.4g); relu2_2 %.4g (%.4g–%.4g)",
+                         content.reduce(0, +) / 26, content.min()!, content.max()!, shallow.reduce(0, +) / 26, shallow.min()!, shallow.max()!))
         case let other?: throw CLIError("--reference takes multistyle26, not '\(other)'")
         }
     }

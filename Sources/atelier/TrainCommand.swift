@@ -11,7 +11,7 @@ enum TrainCommand {
         guard args.first == "stylebank" else { throw CLIError("usage: atelier train stylebank --content DIR --styles DIR [--out DIR] …") }
         let a = try Arguments(args.dropFirst(), flagNames: ["fresh"])
         try a.checkKnown(["content", "styles", "out", "size", "batch", "iterations", "checkpoint-every", "lr", "style-weight",
-                          "content-weight", "tv-weight", "seed", "style-size", "max-images", "models", "data", "fresh", "log-every", "init",
+                          "content-weight", "shallow-content-weight", "tv-weight", "seed", "style-size", "max-images", "models", "data", "fresh", "log-every", "init",
                           "stylizing-steps", "photo-side", "residual-blocks", "average"])
         guard let contentDir = a.options["content"], let stylesDir = a.options["styles"] else {
             throw CLIError("--content DIR and --styles DIR are required")
@@ -25,6 +25,7 @@ enum TrainCommand {
         tc.styleWeight = try a.float("style-weight") ?? tc.styleWeight
         tc.contentWeight = try a.float("content-weight") ?? tc.contentWeight
         tc.tvWeight = try a.float("tv-weight") ?? tc.tvWeight
+        tc.shallowContentWeight = try a.float("shallow-content-weight") ?? tc.shallowContentWeight
         tc.seed = UInt64(try a.int("seed") ?? 1)
         // The exported weights are an exponential average of the iterates (0 exports the last iterate).
         let average = try a.float("average") ?? 0.999
@@ -152,7 +153,7 @@ enum TrainCommand {
         - architecture: \(StyleBankArchitecture.version), \(architecture)
         - crop \(config.cropSize), batch \(config.batchSize), Adam lr \(config.learningRate), T = \(config.stylizingStepsPerCycle)
         - exported weights: \(config.averageDecay.map { "exponential average of the iterates, decay \($0)" } ?? "the last iterate")
-        - loss weights: content \(config.contentWeight) (relu4_2), style \(config.styleWeight) (relu1_2, relu2_2, relu3_3, relu4_3), tv \(config.tvWeight)
+        - loss weights: content \(config.contentWeight) (relu4_2)\(config.shallowContentWeight > 0 ? " + \(config.shallowContentWeight) (relu2_2)" : ""), style \(config.styleWeight) (relu1_2, relu2_2, relu3_3, relu4_3), tv \(config.tvWeight)
         - iterations: \(iteration)
         - recent losses:
         \(recent.map { "  - \($0)" }.joined(separator: "\n"))

@@ -148,11 +148,12 @@ final class StyleLearningTests: XCTestCase {
     /// weight file's record), at the request's size and batch.
     func testNewStylesUseTheBankLossWeights() throws {
         let weights = StyleBankArchitecture(encoderResiduals: 0, decoderResiduals: 0).initialWeights(styles: [0], seed: 1)
-        let recorded = LossWeights(content: 1, style: 2.5, tv: 3e-5)
+        let recorded = LossWeights(content: 1, style: 2.5, tv: 3e-5, shallowContent: 0.5)
         let model = try StyleBankModel(weights: weights, styles: [(0, "a")], lossWeights: recorded)
         let settings = TrainingSettings.preset(.quick)
         let config = StyleLearning.trainingConfig(settings, lossWeights: model.lossWeights, seed: 1000)
         XCTAssertEqual(config.lossWeights, recorded)
+        XCTAssertEqual(config.shallowContentWeight, 0.5, "a new style is learned with the bank's relu2_2 content term too")
         XCTAssertEqual(config.cropSize, settings.size)
         XCTAssertEqual(config.batchSize, settings.batch)
         XCTAssertEqual(config.seed, 1000)

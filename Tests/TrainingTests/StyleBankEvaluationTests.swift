@@ -16,17 +16,20 @@ final class StyleBankEvaluationTests: XCTestCase {
                                          contentWeight: 2, styleWeight: 7)
         XCTAssertEqual(result.styles.map(\.style), [2, 5])
         for s in result.styles {
-            var content = 0.0, style = 0.0
+            var content = 0.0, style = 0.0, shallow = 0.0
+            let (deep, low) = (PerceptualLoss.contentLayer, PerceptualLoss.shallowContentLayer)
             for photo in photos {
                 let y = network(photo, blend: [s.style: 1])
-                let fy = loss.forward(y, layers: Set(PerceptualLoss.styleLayers + [PerceptualLoss.contentLayer])).features
-                let fx = loss.forward(photo, layers: [PerceptualLoss.contentLayer]).features
-                content += 2 * Double(mseLoss(fy[PerceptualLoss.contentLayer]!, fx[PerceptualLoss.contentLayer]!).value)
+                let fy = loss.forward(y, layers: Set(PerceptualLoss.styleLayers + [deep])).features
+                let fx = loss.forward(photo, layers: [deep, low]).features
+                content += 2 * Double(mseLoss(fy[deep]!, fx[deep]!).value)
+                shallow += Double(mseLoss(fy[low]!, fx[low]!).value)
                 let targets = loss.styleTargets(styleImages[s.style]!)
                 for layer in PerceptualLoss.styleLayers { style += 7 * Double(styleLoss(features: fy[layer]!, targetGram: targets[layer]!).value) }
             }
             XCTAssertEqual(Double(s.content), content / 2, accuracy: 1e-4 * content)
             XCTAssertEqual(Double(s.styleLoss), style / 2, accuracy: 1e-4 * style)
+            XCTAssertEqual(Double(s.shallowContent), shallow / 2, accuracy: 1e-4 * shallow, "relu2_2 is unweighted")
             XCTAssertGreaterThan(s.styleLoss, 0)
         }
         let identity = photos.map { Double(mseLoss(network.decode(network.encode($0)), $0).value) }.reduce(0, +) / 2

@@ -6,9 +6,10 @@ import Tensor
 @testable import Training
 
 final class StyleBankTrainerTests: XCTestCase {
-    func makeTrainer(seed: UInt64 = 1, averageDecay: Float? = nil) -> (StyleBankTrainer, ImageFolder) {
+    func makeTrainer(seed: UInt64 = 1, averageDecay: Float? = nil, shallowContent: Float = 0) -> (StyleBankTrainer, ImageFolder) {
         var config = StyleBankTrainingConfig()
         config.averageDecay = averageDecay
+        config.shallowContentWeight = shallowContent
         config.cropSize = 24
         config.batchSize = 1
         config.learningRate = 1e-3
@@ -85,9 +86,14 @@ final class StyleBankTrainerTests: XCTestCase {
     /// The whole chain (encoder → bank → decoder → VGG losses + TV) against central differences of
     /// the total loss, at two coordinates of seven parameter tensors spread over the network,
     /// residual blocks included; 11 of the 14 must agree within 8% (ReLU kinks can spoil a
-    /// quotient, see PerceptualLossTests).
+    /// quotient, see PerceptualLossTests). With and without the relu2_2 content term.
     func testEndToEndGradientsMatchFiniteDifferences() {
-        let (trainer, photos) = makeTrainer()
+        checkEndToEndGradients(shallowContent: 0)
+        checkEndToEndGradients(shallowContent: 0.5)
+    }
+
+    func checkEndToEndGradients(shallowContent: Float, file: StaticString = #filePath, line: UInt = #line) {
+        let (trainer, photos) = makeTrainer(shallowContent: shallowContent)
         var rng = TrainingRandom(seed: 9)
         let x = photos.batch(1, size: 24, rng: &rng)
         let r = trainer.stylizingLossAndGradients(content: x, style: 0, trainAutoencoder: true)
@@ -110,7 +116,22 @@ final class StyleBankTrainerTests: XCTestCase {
             }
         }
         trainer.setParameters(base)
-        XCTAssertGreaterThanOrEqual(agreeing, 11, report.joined(separator: "; "))
+        XCTAssertGreaterThanOrEqual(agreeing, 11, "relu2_2 weight \(shallowContent): " + report.joined(separator: "; "), file: file, line: line)
+    }
+
+    /// The content loss is relu4_2's MSE, plus the relu2_2 MSE times its weight when that term is on.
+    func testShallowContentTermAddsTheRelu22MSE() {
+        let (plain, photos) = makeTrainer()
+        let (shallow, _) = makeTrainer(shallowContent: 0.5)
+        var rng = TrainingRandom(seed: 4)
+        let x = photos.batch(1, size: 24, rng: &rng)
+        let a = plain.stylizingLossAndGradients(content: x, style: 0, trainAutoencoder: true)
+        let b = shallow.stylizingLossAndGradients(content: x, style: 0, trainAutoencoder: true)
+        let layer = PerceptualLoss.shallowContentLayer, vgg = TrainingFixtures.perceptualLoss
+        let mse = mseLoss(vgg.forward(a.output, layers: [layer]).features[layer]!, vgg.forward(x, layers: [layer]).features[layer]!).value
+        XCTAssertGreaterThan(mse, 0)
+        XCTAssertEqual(b.losses.content, a.losses.content + 0.5 * mse, accuracy: 1e-4 * b.losses.content)
+        XCTAssertEqual(b.losses.style, a.losses.style)
     }
 
     /// Stop after 3 steps, save, go on 2 steps; a fresh trainer restored from the save and run 2
@@ -237,9 +258,15 @@ extension StyleBankTrainerTests {
         XCTAssertEqual(LossWeights(w.description), w)
         XCTAssertEqual(LossWeights("tv=0.5,content=2,style=3"), LossWeights(content: 2, style: 3, tv: 0.5))
         XCTAssertNil(LossWeights("content=1,style=2,tv=3,extra=4"))
+        let shallow = LossWeights(content: 1, style: 2.5, tv: 1e-4, shallowContent: 0.5)
+        XCTAssertEqual(shallow.description, "content=1.0,style=2.5,tv=0.0001,content_relu2_2=0.5")
+        XCTAssertEqual(LossWeights(shallow.description), shallow)
+        XCTAssertEqual(w.description, "content=1.0,style=2.5,tv=0.0001", "a file without the relu2_2 term records no key for it")
         XCTAssertNil(LossWeights(""))
         var config = StyleBankTrainingConfig()
         config.lossWeights = w
-        XCTAssertEqual([config.contentWeight, config.styleWeight, config.tvWeight], [1, 2.5, 1e-4])
+        XCTAssertEqual([config.contentWeight, config.styleWeight, config.tvWeight, config.shallowContentWeight], [1, 2.5, 1e-4, 0])
+        config.lossWeights = shallow
+        XCTAssertEqual(config.shallowContentWeight, 0.5)
     }
 }
