@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Downloads photo-like wallpapers from Debian packages for StyleBank training content images:
+# Downloads the photographs among Debian's wallpaper packages, for StyleBank training content:
 #   scripts/fetch_training_photos.sh [DEST]   (default .cache/training-photos)
+# Only the files named in scripts/training-photos.txt are kept (most wallpapers are abstract art);
+# ALL_WALLPAPERS=1 keeps every raster image over 20 KB instead.
 # `atelier train stylebank --content DIR` takes any folder of images (COCO works the same way).
 set -euo pipefail
 DEST=${1:-.cache/training-photos}
-PACKAGES=(mate-backgrounds gnome-backgrounds plasma-workspace-wallpapers ukui-wallpapers)
+LIST="$(cd "$(dirname "$0")" && pwd)/training-photos.txt"
+PACKAGES=(mate-backgrounds gnome-backgrounds plasma-workspace-wallpapers ukui-wallpapers lomiri-wallpapers-16.04 lomiri-wallpapers-20.04)
 mkdir -p "$DEST"
 if [ -n "$(find "$DEST" -type f \( -iname '*.jpg' -o -iname '*.jpeg' -o -iname '*.png' \) -print -quit)" ]; then
   echo "training photos: $DEST present"; exit 0
@@ -26,6 +29,10 @@ for deb in "$tmp"/*.deb; do
   # name: several wallpapers ship the same file names (1920x1080.jpg, …) in their own folders.
   mkdir -p "$DEST/$name"
   (cd "$tmp/$name" && find . -type f \( -iname '*.jpg' -o -iname '*.jpeg' -o -iname '*.png' \) -size +20k) |
-    while read -r f; do cp -n "$tmp/$name/$f" "$DEST/$name/$(echo "${f#./}" | tr '/' '_')"; done
+    while read -r f; do
+      kept="$name/$(echo "${f#./}" | tr '/' '_')"
+      if [ "${ALL_WALLPAPERS:-0}" = 1 ] || grep -qxF "$kept" "$LIST"; then cp -n "$tmp/$name/$f" "$DEST/$kept"; fi
+    done
+  rmdir "$DEST/$name" 2>/dev/null || true
 done
 find "$DEST" -type f | wc -l | xargs echo "training photos in $DEST:"
