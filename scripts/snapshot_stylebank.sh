@@ -24,9 +24,9 @@ python3 scripts/loss_curve.py "$tmp/loss.tsv" "$OUT/loss-curve.tsv" "$OUT/loss-c
 cp "$OUT/stylebank.safetensors" "$tmp/"
 ln -s "$(cd "$(dirname "${MODELS:-data/models}")" && pwd)/$(basename "${MODELS:-data/models}")/multistyle26.safetensors" "$tmp/multistyle26.safetensors"
 "$BIN" contact-sheet "$CONTENT"/{chicago,golden_gate,flowers,Aurea-Luna}.jpg docs/stylebank-contact-sheet.jpg \
-  --tile 192 --model stylebank --models "$tmp"
+  --tile 256 --model stylebank --models "$tmp"
 "$BIN" contact-sheet "$CONTENT"/{newyork,sailboat,amber}.jpg docs/stylebank-vs-multistyle26.jpg \
-  --tile 192 --model stylebank,multistyle26 --max-styles 12 --models "$tmp"
+  --tile 256 --model stylebank,multistyle26 --max-styles 12 --models "$tmp"
 
 iterations=$(grep -o '^- iterations: [0-9]*' "$RUN/stylebank.provenance.md" | grep -o '[0-9]*$')
 {
