@@ -13,8 +13,6 @@ public final class PerceptualLoss: @unchecked Sendable {
     public static let contentLayer = "block4_conv2"
     /// The optional second content layer (relu2_2; `StyleBankTrainingConfig.shallowContentWeight`).
     public static let shallowContentLayer = "block2_conv2"
-    /// The content layers a loss with or without the relu2_2 term reads.
-    public static func contentLayers(shallow: Bool) -> [String] { shallow ? [shallowContentLayer, contentLayer] : [contentLayer] }
 
     let forwardConvs: [String: Conv2D]
     let inputGradients: [String: ConvInputGradient]

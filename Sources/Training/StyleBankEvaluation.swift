@@ -24,7 +24,7 @@ public struct StyleBankEvaluation {
     public let identityShallowContent: Float
     /// The photos' relu4_2 and relu2_2 features, against which any network's outputs on them can be scored.
     public let contentTargets: [[String: Tensor]]
-    static let contentLayers = PerceptualLoss.contentLayers(shallow: true)
+    static let contentLayers = [PerceptualLoss.shallowContentLayer, PerceptualLoss.contentLayer]
 
     public var meanContent: Float { styles.map(\.content).reduce(0, +) / Float(max(styles.count, 1)) }
     public var meanStyle: Float { styles.map(\.styleLoss).reduce(0, +) / Float(max(styles.count, 1)) }

@@ -23,6 +23,12 @@ public struct StyleBankTrainingConfig: Sendable {
     public var averageDecay: Float? = nil
     public var seed: UInt64 = 1
     public init() {}
+
+    /// The content loss's layers with their weights: relu4_2, and relu2_2 when its weight is set.
+    public var contentTerms: [(layer: String, weight: Float)] {
+        [(PerceptualLoss.contentLayer, contentWeight)]
+            + (shallowContentWeight > 0 ? [(PerceptualLoss.shallowContentLayer, shallowContentWeight)] : [])
+    }
 }
 
 /// Losses of one training step (the stylizing branch's parts, or the auto-encoder's identity loss).
@@ -114,13 +120,12 @@ public final class StyleBankTrainer {
         let dec = ChainTraining.forward(architecture.decoder, parameters, bnk.output)
         let y = dec.output
 
-        let contentLayers = PerceptualLoss.contentLayers(shallow: config.shallowContentWeight > 0)
+        let contentLayers = config.contentTerms.map(\.layer)
         let vggY = loss.forward(y, layers: Set(PerceptualLoss.styleLayers + contentLayers))
         let contentTargets = loss.forward(x, layers: Set(contentLayers)).features
         var losses = StepLosses()
         var featureGrads: [String: Tensor] = [:]
-        for layer in contentLayers {
-            let w = layer == PerceptualLoss.contentLayer ? config.contentWeight : config.shallowContentWeight
+        for (layer, w) in config.contentTerms {
             let c = mseLoss(vggY.features[layer]!, contentTargets[layer]!)
             losses.content += w * c.value
             featureGrads[layer] = scale(c.gradient, by: w)

@@ -126,7 +126,12 @@ enum ProfileCommand {
     /// the order they run, on a random `size`² crop.
     static func stylebankLearn(config: ServiceConfig, size: Int, repeats: Int) throws {
         let models = config.modelsDirectory
-        let sb = try SafeTensors.load(models.appendingPathComponent("stylebank.safetensors")).tensors
+        let file = try StyleBankExport.read(models.appendingPathComponent("stylebank.safetensors"))
+        let sb = file.weights
+        // The bank's recorded loss weights, as a job learning a new style against it uses them.
+        var tc = StyleBankTrainingConfig()
+        (tc.cropSize, tc.batchSize, tc.lossWeights) = (size, 1, file.lossWeights)
+        let contentLayers = tc.contentTerms.map(\.layer)
         let loss = try PerceptualLoss(vggWeights: SafeTensors.load(models.appendingPathComponent("vgg16.safetensors")).tensors)
         let architecture = StyleBankArchitecture(weights: sb)
         let bank = [LayerSpec.conv(StyleBankArchitecture.bank(0))]
@@ -142,15 +147,16 @@ enum ProfileCommand {
         let enc = phase("encoder") { ChainTraining.forward(architecture.encoder, sb, x) }
         let bnk = phase("bank") { ChainTraining.forward(bank, sb, enc.output) }
         let dec = phase("decoder") { ChainTraining.forward(architecture.decoder, sb, bnk.output) }
-        let layers = Set(PerceptualLoss.styleLayers + [PerceptualLoss.contentLayer])
-        let content = phase("vgg target") { loss.forward(x, layers: [PerceptualLoss.contentLayer]) }.features[PerceptualLoss.contentLayer]!
-        let vggY = phase("vgg output") { loss.forward(dec.output, layers: layers) }
+        let content = phase("vgg target") { loss.forward(x, layers: Set(contentLayers)) }.features
+        let vggY = phase("vgg output") { loss.forward(dec.output, layers: Set(PerceptualLoss.styleLayers + contentLayers)) }
         let (grads, tv) = phase("losses") {   // content, Gram and TV terms with their gradients, as a step computes them
             var g = PerceptualLoss.styleLayers.reduce(into: [String: Tensor]()) { g, layer in
                 g[layer] = styleLoss(features: vggY.features[layer]!, targetGram: targets[layer]!).gradient
             }
-            let c = mseLoss(vggY.features[PerceptualLoss.contentLayer]!, content).gradient
-            g[PerceptualLoss.contentLayer] = g[PerceptualLoss.contentLayer].map { add($0, c) } ?? c
+            for layer in contentLayers {
+                let c = mseLoss(vggY.features[layer]!, content[layer]!).gradient
+                g[layer] = g[layer].map { add($0, c) } ?? c
+            }
             return (g, totalVariationLoss(dec.output).gradient)
         }
         let gy = phase("vgg ∂x") { add(loss.backward(vggY, featureGradients: grads), tv) }
@@ -163,8 +169,6 @@ enum ProfileCommand {
 
         // The whole step as a job runs it (crop, phases, Adam), timed over consecutive steps:
         // allocation and cache effects the best-of phases above hide show up here.
-        var tc = StyleBankTrainingConfig()
-        (tc.cropSize, tc.batchSize) = (size, 1)
         let trainer = StyleBankTrainer.newStyle(autoencoder: sb, styleID: 0, styleImage: x, loss: loss, config: tc, initialBank: nil)
         let photos = ImageFolder(images: [ImageTensor.image(from: x)])
         trainer.step(photos)
