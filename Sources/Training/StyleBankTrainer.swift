@@ -66,6 +66,8 @@ public final class StyleBankTrainer {
     var average: ExponentialAverage?
     /// The averaged parameters (when averaging), else the parameters themselves.
     public var averagedParameters: [String: Tensor] { average?.values ?? parameters }
+    /// When set, every step adds the wall time of its phases to it (`atelier profile`).
+    public var clock: PhaseClock?
 
     /// `styleImages`: style id → [1, 3, H, W] image in 0…1 (its Gram targets are computed once).
     public init(parameters: [String: Tensor], styles: [Int], styleImages: [Int: Tensor],
@@ -115,51 +117,65 @@ public final class StyleBankTrainer {
     public func stylizingLossAndGradients(content x: Tensor, style s: Int, trainAutoencoder: Bool)
         -> (losses: StepLosses, gradients: [String: Tensor], output: Tensor) {
         let bank = [LayerSpec.conv(StyleBankArchitecture.bank(s))]
-        let enc = ChainTraining.forward(architecture.encoder, parameters, x)
-        let bnk = ChainTraining.forward(bank, parameters, enc.output)
-        let dec = ChainTraining.forward(architecture.decoder, parameters, bnk.output)
+        let enc = clock.time("encoder") { ChainTraining.forward(architecture.encoder, parameters, x) }
+        let bnk = clock.time("bank") { ChainTraining.forward(bank, parameters, enc.output) }
+        let dec = clock.time("decoder") { ChainTraining.forward(architecture.decoder, parameters, bnk.output) }
         let y = dec.output
 
         let contentLayers = config.contentTerms.map(\.layer)
-        let vggY = loss.forward(y, layers: Set(PerceptualLoss.styleLayers + contentLayers))
-        let contentTargets = loss.forward(x, layers: Set(contentLayers)).features
+        let vggY = clock.time("vgg output") { loss.forward(y, layers: Set(PerceptualLoss.styleLayers + contentLayers)) }
+        let contentTargets = clock.time("vgg target") { loss.forward(x, layers: Set(contentLayers)).features }
         var losses = StepLosses()
         var featureGrads: [String: Tensor] = [:]
-        for (layer, w) in config.contentTerms {
-            let c = mseLoss(vggY.features[layer]!, contentTargets[layer]!)
-            losses.content += w * c.value
-            featureGrads[layer] = scale(c.gradient, by: w)
+        clock.time("losses") {
+            for (layer, w) in config.contentTerms {
+                let c = mseLoss(vggY.features[layer]!, contentTargets[layer]!)
+                losses.content += w * c.value
+                featureGrads[layer] = scale(c.gradient, by: w)
+            }
+            for layer in PerceptualLoss.styleLayers {
+                let sl = styleLoss(features: vggY.features[layer]!, targetGram: styleTargets[s]![layer]!)
+                losses.style += config.styleWeight * sl.value
+                let g = scale(sl.gradient, by: config.styleWeight)
+                featureGrads[layer] = featureGrads[layer].map { add($0, g) } ?? g
+            }
         }
-        for layer in PerceptualLoss.styleLayers {
-            let sl = styleLoss(features: vggY.features[layer]!, targetGram: styleTargets[s]![layer]!)
-            losses.style += config.styleWeight * sl.value
-            let g = scale(sl.gradient, by: config.styleWeight)
-            featureGrads[layer] = featureGrads[layer].map { add($0, g) } ?? g
-        }
-        var gy = loss.backward(vggY, featureGradients: featureGrads)
+        var gy = clock.time("vgg ∂x") { loss.backward(vggY, featureGradients: featureGrads) }
         if config.tvWeight > 0 {
-            let tv = totalVariationLoss(y)
-            losses.tv = config.tvWeight * tv.value
-            gy = add(gy, scale(tv.gradient, by: config.tvWeight))
+            clock.time("tv") {
+                let tv = totalVariationLoss(y)
+                losses.tv = config.tvWeight * tv.value
+                gy = add(gy, scale(tv.gradient, by: config.tvWeight))
+            }
         }
         var grads: [String: Tensor] = [:]
-        let gBank = ChainTraining.backward(architecture.decoder, parameters, dec, gradOutput: gy, inputGradient: true,
-                                           weightGradients: trainAutoencoder, into: &grads)!
-        let gEnc = ChainTraining.backward(bank, parameters, bnk, gradOutput: gBank, inputGradient: trainAutoencoder, into: &grads)
+        let gBank = clock.time(trainAutoencoder ? "decoder ∂x ∂w" : "decoder ∂x") {
+            ChainTraining.backward(architecture.decoder, parameters, dec, gradOutput: gy, inputGradient: true,
+                                   weightGradients: trainAutoencoder, into: &grads)!
+        }
+        let gEnc = clock.time(trainAutoencoder ? "bank ∂x ∂w" : "bank ∂w") {
+            ChainTraining.backward(bank, parameters, bnk, gradOutput: gBank, inputGradient: trainAutoencoder, into: &grads)
+        }
         if trainAutoencoder, let gEnc {
-            _ = ChainTraining.backward(architecture.encoder, parameters, enc, gradOutput: gEnc, inputGradient: false, into: &grads)
+            clock.time("encoder ∂w") {
+                _ = ChainTraining.backward(architecture.encoder, parameters, enc, gradOutput: gEnc, inputGradient: false, into: &grads)
+            }
         }
         return (losses, grads, y)
     }
 
     /// Loss and gradients of the auto-encoder branch: ‖D(E(x)) − x‖² (mean), the identity loss.
     public func identityLossAndGradients(content x: Tensor) -> (losses: StepLosses, gradients: [String: Tensor]) {
-        let enc = ChainTraining.forward(architecture.encoder, parameters, x)
-        let dec = ChainTraining.forward(architecture.decoder, parameters, enc.output)
+        let enc = clock.time("identity: encoder") { ChainTraining.forward(architecture.encoder, parameters, x) }
+        let dec = clock.time("identity: decoder") { ChainTraining.forward(architecture.decoder, parameters, enc.output) }
         let l = mseLoss(dec.output, x)
         var grads: [String: Tensor] = [:]
-        let gf = ChainTraining.backward(architecture.decoder, parameters, dec, gradOutput: l.gradient, inputGradient: true, into: &grads)!
-        _ = ChainTraining.backward(architecture.encoder, parameters, enc, gradOutput: gf, inputGradient: false, into: &grads)
+        let gf = clock.time("identity: decoder ∂x ∂w") {
+            ChainTraining.backward(architecture.decoder, parameters, dec, gradOutput: l.gradient, inputGradient: true, into: &grads)!
+        }
+        clock.time("identity: encoder ∂w") {
+            _ = ChainTraining.backward(architecture.encoder, parameters, enc, gradOutput: gf, inputGradient: false, into: &grads)
+        }
         var losses = StepLosses()
         losses.identity = l.value
         return (losses, grads)
@@ -170,18 +186,23 @@ public final class StyleBankTrainer {
     /// only the bank is updated.
     @discardableResult
     public func step(_ data: ImageFolder) -> (style: Int?, losses: StepLosses) {
-        let x = data.batch(config.batchSize, size: config.cropSize, rng: &random)
-        defer { iteration += 1; average?.update(parameters) }
+        let x = clock.time("crop") { data.batch(config.batchSize, size: config.cropSize, rng: &random) }
+        defer {
+            iteration += 1
+            if average != nil { clock.time("average") { average!.update(parameters) } }
+        }
         let cycle = config.stylizingStepsPerCycle + 1
         if trainsAutoencoder && iteration % cycle == config.stylizingStepsPerCycle {
             let r = identityLossAndGradients(content: x)
-            update(group: "autoencoder-identity", gradients: r.gradients)
+            clock.time("identity: adam") { update(group: "autoencoder-identity", gradients: r.gradients) }
             return (nil, r.losses)
         }
         let s = styles[random.int(styles.count)]
         let r = stylizingLossAndGradients(content: x, style: s, trainAutoencoder: trainsAutoencoder)
-        if trainsAutoencoder { update(group: "autoencoder", gradients: r.gradients) }
-        update(group: "bank.\(s)", gradients: r.gradients)
+        clock.time("adam") {
+            if trainsAutoencoder { update(group: "autoencoder", gradients: r.gradients) }
+            update(group: "bank.\(s)", gradients: r.gradients)
+        }
         return (s, r.losses)
     }
 

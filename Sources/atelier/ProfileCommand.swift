@@ -4,12 +4,12 @@ import Service
 import Tensor
 import Training
 
-/// `atelier profile [--network multistyle26|vgg16|stylebank-backward|stylebank-learn] [--size 1024]`:
+/// `atelier profile [--network multistyle26|vgg16|stylebank-backward|stylebank-learn|stylebank-train] [--size 1024]`:
 /// where a network's time goes, op by op, with the convolutions' GFLOP/s, so kernel work can aim at
 /// the biggest share. `stylebank-backward` times the two gradients of every StyleBank convolution
 /// that a training step computes (at `--size` crops, e.g. 128); the VGG loss runs `vgg16`'s shapes.
-/// `stylebank-learn` times the phases of one step of learning a new style (`POST /styles`, e.g. at
-/// 192) with the installed weights.
+/// `stylebank-learn` and `stylebank-train` time the phases of the trainer's own steps, learning a
+/// new style (`POST /styles`, e.g. at 128) or training the whole bank (e.g. at 256).
 enum ProfileCommand {
     static func run(_ args: ArraySlice<String>) throws {
         let a = try Arguments(args, flagNames: [])
@@ -21,8 +21,9 @@ enum ProfileCommand {
         case "multistyle26": try multistyle26(config: config, size: size, repeats: repeats)
         case "vgg16": try vgg16(config: config, size: size, repeats: repeats)
         case "stylebank-backward": stylebankBackward(size: size, repeats: repeats)
-        case "stylebank-learn": try stylebankLearn(config: config, size: size, repeats: repeats)
-        case let other: throw CLIError("unknown network \(other): multistyle26, vgg16, stylebank-backward or stylebank-learn")
+        case "stylebank-learn": try stylebankSteps(config: config, size: size, repeats: repeats, learn: true)
+        case "stylebank-train": try stylebankSteps(config: config, size: size, repeats: repeats, learn: false)
+        case let other: throw CLIError("unknown network \(other): multistyle26, vgg16, stylebank-backward, stylebank-learn or stylebank-train")
         }
     }
 
@@ -60,7 +61,7 @@ enum ProfileCommand {
             rows.append((name, "conv 3×3 \(conv.inChannels)→\(conv.outChannels) +relu", tc, flop / 1e9))
             x = y
         }
-        report(rows, title: "vgg16 to relu4_3 at \(size)²", repeats: repeats)
+        report(rows, title: "vgg16 to relu4_3 at \(size)²", timing: "best of \(repeats) per op")
     }
 
     static func multistyle26(config: ServiceConfig, size: Int, repeats: Int) throws {
@@ -92,7 +93,7 @@ enum ProfileCommand {
             x = s
         }
         for (i, l) in net.expand.enumerated() { x = layer("expand.\(i)", l, x) }
-        report(rows, title: "multistyle26 at \(size)²", repeats: repeats)
+        report(rows, title: "multistyle26 at \(size)²", timing: "best of \(repeats) per op")
     }
 
     /// ∂L/∂w and ∂L/∂x of each StyleBank convolution (standard layout, one bank) on its training
@@ -119,70 +120,49 @@ enum ProfileCommand {
             rows.append((b.name, "conv ∂x " + shape, tx, flop / 1e9))
             side = outSide
         }
-        report(rows, title: "stylebank backward at \(size)²", repeats: repeats)
+        report(rows, title: "stylebank backward at \(size)²", timing: "best of \(repeats) per op")
     }
 
-    /// The phases of `StyleBankTrainer.stylizingLossAndGradients` with the auto-encoder frozen, in
-    /// the order they run, on a random `size`² crop.
-    static func stylebankLearn(config: ServiceConfig, size: Int, repeats: Int) throws {
+    /// The phases of training steps as `StyleBankTrainer` runs them (its `PhaseClock`), on random
+    /// `size`² crops with the installed bank and its recorded loss weights. `learn`: a new style's
+    /// steps (`POST /styles`: auto-encoder frozen, the bank alone); else the whole network's
+    /// (`atelier train stylebank`: T = 2 stylizing steps, then an auto-encoder step).
+    static func stylebankSteps(config: ServiceConfig, size: Int, repeats: Int, learn: Bool) throws {
         let models = config.modelsDirectory
         let file = try StyleBankExport.read(models.appendingPathComponent("stylebank.safetensors"))
-        let sb = file.weights
-        // The bank's recorded loss weights, as a job learning a new style against it uses them.
         var tc = StyleBankTrainingConfig()
         (tc.cropSize, tc.batchSize, tc.lossWeights) = (size, 1, file.lossWeights)
-        let contentLayers = tc.contentTerms.map(\.layer)
         let loss = try PerceptualLoss(vggWeights: SafeTensors.load(models.appendingPathComponent("vgg16.safetensors")).tensors)
-        let architecture = StyleBankArchitecture(weights: sb)
-        let bank = [LayerSpec.conv(StyleBankArchitecture.bank(0))]
         var rng = SplitMix64(seed: 1)
         let x = Tensor(shape: [1, 3, size, size], values: (0..<3 * size * size).map { _ in Float(rng.next() >> 40) / 0x1p24 })
-        let targets = loss.styleTargets(x)
-        var rows: [Row] = []
-        func phase<T>(_ name: String, _ body: () -> T) -> T {
-            let (r, t) = time(repeats, body)
-            rows.append((name, "phase", t, 0))
-            return r
-        }
-        let enc = phase("encoder") { ChainTraining.forward(architecture.encoder, sb, x) }
-        let bnk = phase("bank") { ChainTraining.forward(bank, sb, enc.output) }
-        let dec = phase("decoder") { ChainTraining.forward(architecture.decoder, sb, bnk.output) }
-        let content = phase("vgg target") { loss.forward(x, layers: Set(contentLayers)) }.features
-        let vggY = phase("vgg output") { loss.forward(dec.output, layers: Set(PerceptualLoss.styleLayers + contentLayers)) }
-        let (grads, tv) = phase("losses") {   // content, Gram and TV terms with their gradients, as a step computes them
-            var g = PerceptualLoss.styleLayers.reduce(into: [String: Tensor]()) { g, layer in
-                g[layer] = styleLoss(features: vggY.features[layer]!, targetGram: targets[layer]!).gradient
-            }
-            for layer in contentLayers {
-                let c = mseLoss(vggY.features[layer]!, content[layer]!).gradient
-                g[layer] = g[layer].map { add($0, c) } ?? c
-            }
-            return (g, totalVariationLoss(dec.output).gradient)
-        }
-        let gy = phase("vgg ∂x") { add(loss.backward(vggY, featureGradients: grads), tv) }
-        var sink: [String: Tensor] = [:]
-        let gBank = phase("decoder ∂x") {
-            ChainTraining.backward(architecture.decoder, sb, dec, gradOutput: gy, inputGradient: true, weightGradients: false, into: &sink)!
-        }
-        _ = phase("bank ∂w") { ChainTraining.backward(bank, sb, bnk, gradOutput: gBank, inputGradient: false, into: &sink) }
-        report(rows, title: "one new-style step at \(size)²", repeats: repeats)
-
-        // The whole step as a job runs it (crop, phases, Adam), timed over consecutive steps:
-        // allocation and cache effects the best-of phases above hide show up here.
-        let trainer = StyleBankTrainer.newStyle(autoencoder: sb, styleID: 0, styleImage: x, loss: loss, config: tc, initialBank: nil)
+        let trainer = learn
+            ? StyleBankTrainer.newStyle(autoencoder: file.weights, styleID: 0, styleImage: x, loss: loss, config: tc, initialBank: nil)
+            : StyleBankTrainer(parameters: file.weights, styles: [0], styleImages: [0: x], loss: loss, config: tc)
         let photos = ImageFolder(images: [ImageTensor.image(from: x)])
-        trainer.step(photos)
-        let steps = max(repeats, 3), start = DispatchTime.now().uptimeNanoseconds
+        // Whole cycles, so the auto-encoder steps count as often as they run; the first cycle
+        // warms up (Adam state, buffers) and is not timed.
+        let cycle = learn ? 1 : tc.stylizingStepsPerCycle + 1
+        let steps = cycle * max(1, (max(repeats, 3) + cycle - 1) / cycle)
+        for _ in 0..<cycle { trainer.step(photos) }
+        let clock = PhaseClock()
+        trainer.clock = clock
+        let start = DispatchTime.now().uptimeNanoseconds
         for _ in 0..<steps { trainer.step(photos) }
-        print(String(format: "whole step (mean of %d consecutive): %.1f ms", steps, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6 / Double(steps)))
+        let whole = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 / Double(steps)
+        let rows: [Row] = clock.phases.map { ($0.name, "×\($0.count)", $0.seconds / Double(steps), 0) }
+        report(rows, title: "\(learn ? "new-style" : "training") steps at \(size)², per step", timing: "mean of \(steps) consecutive steps (×n: runs in them)")
+        print(String(format: "whole step: %.1f ms (phases %.1f ms)", whole * 1000, rows.reduce(0) { $0 + $1.seconds } * 1000))
     }
 
-    static func report(_ rows: [Row], title: String, repeats: Int) {
+    /// `timing` says what a row's time is (e.g. "best of 3 per op").
+    static func report(_ rows: [Row], title: String, timing: String) {
         let total = rows.reduce(0) { $0 + $1.seconds }
-        print("\(title), kernels \(GEMM.variant), \(Parallel.maxThreads) threads; best of \(repeats) per op")
+        print("\(title), kernels \(GEMM.variant), \(Parallel.maxThreads) threads; \(timing)")
+        let nameWidth = rows.map(\.name.count).max() ?? 10
         for r in rows {
             let rate = r.gflop > 0 ? String(format: "%7.1f GFLOP/s", r.gflop / r.seconds) : ""
-            print(String(format: "%-10@ %-28@ %8.2f ms %5.1f%%  %@", r.name, r.op, r.seconds * 1000, 100 * r.seconds / total, rate))
+            let name = r.name.padding(toLength: max(nameWidth, 10), withPad: " ", startingAt: 0)
+            print(String(format: "%@ %-28@ %8.2f ms %5.1f%%  %@", name, r.op, r.seconds * 1000, 100 * r.seconds / total, rate))
         }
         var byOp: [String: Double] = [:]
         for r in rows { byOp[r.op.hasPrefix("conv") ? "conv" : r.op, default: 0] += r.seconds }
