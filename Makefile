@@ -9,7 +9,7 @@ HOST       ?= 0.0.0.0
 SWIFT_FLAGS ?=
 BIN        := .build/release/atelier
 
-.PHONY: run serve deps build weights photos test bench clean
+.PHONY: run serve deps build weights photos test-photos test bench clean
 
 ## run: install what is missing, build release, fetch and convert weights, fetch training photos, serve on $(PORT)
 run: weights photos
@@ -28,6 +28,10 @@ weights: build
 ## photos: content photos that POST /styles trains new styles on (Debian wallpapers; skipped when present)
 photos:
 	@scripts/fetch_training_photos.sh $(PHOTOS) || echo "photos: none fetched; POST /styles answers 503 until $(PHOTOS) has images"
+
+## test-photos: held-out photos (scikit-image's samples, pinned wheel) for judging StyleBank beyond its training set
+test-photos:
+	scripts/fetch_test_photos.sh $(DATA)/test-photos
 
 ## test: everything CI runs (.ci/run calls this)
 test: weights

@@ -3,7 +3,8 @@
 #   scripts/snapshot_stylebank.sh RUN
 # writes weights/stylebank/{stylebank.safetensors, PROVENANCE.md, loss-curve.tsv, loss-curve.png},
 # docs/stylebank-contact-sheet.jpg (four shared photos × every style) and
-# docs/stylebank-vs-multistyle26.jpg (three photos: a StyleBank row, then a multistyle26 row).
+# docs/stylebank-vs-multistyle26.jpg (three photos: a StyleBank row, then a multistyle26 row) and
+# docs/stylebank-heldout.jpg (the same on four held-out photos, scripts/fetch_test_photos.sh).
 # The run keeps going; a later snapshot replaces this one. RUN/history.txt, if present, lists
 # the changes of settings along the way (one line each) and is copied into the provenance;
 # RUN/loss-before.tsv, if present, holds the losses of the runs this one continued.
@@ -27,6 +28,10 @@ ln -s "$(cd "$(dirname "${MODELS:-data/models}")" && pwd)/$(basename "${MODELS:-
   --tile 256 --model stylebank --models "$tmp"
 "$BIN" contact-sheet "$CONTENT"/{newyork,sailboat,amber}.jpg docs/stylebank-vs-multistyle26.jpg \
   --tile 256 --model stylebank,multistyle26 --max-styles 12 --models "$tmp"
+HELDOUT=${HELDOUT:-data/test-photos}
+scripts/fetch_test_photos.sh "$HELDOUT"
+"$BIN" contact-sheet "$HELDOUT"/{astronaut,chelsea,coffee}.png "$HELDOUT"/rocket.jpg docs/stylebank-heldout.jpg \
+  --tile 256 --model stylebank,multistyle26 --max-styles 12 --models "$tmp"
 
 iterations=$(grep -o '^- iterations: [0-9]*' "$RUN/stylebank.provenance.md" | grep -o '[0-9]*$')
 {
@@ -35,7 +40,7 @@ iterations=$(grep -o '^- iterations: [0-9]*' "$RUN/stylebank.provenance.md" | gr
   echo "Snapshot of a StyleBank training run taken $(date -u +%Y-%m-%dT%H:%MZ) at iteration $iterations, by"
   echo "\`scripts/snapshot_stylebank.sh $RUN\`. F16 safetensors; the style list (ids, names, source"
   echo "files) is in its metadata. Contact sheet: \`docs/stylebank-contact-sheet.jpg\` (each row a photo, then styles"
-  echo "0, 1, 2, … left to right); beside multistyle26: \`docs/stylebank-vs-multistyle26.jpg\`. Loss curve: \`loss-curve.tsv\` / \`loss-curve.png\` (means per 500"
+  echo "0, 1, 2, … left to right); beside multistyle26: \`docs/stylebank-vs-multistyle26.jpg\`, and on photos it was not trained on: \`docs/stylebank-heldout.jpg\`. Loss curve: \`loss-curve.tsv\` / \`loss-curve.png\` (means per 500"
   echo "iterations; stylizing losses are the weighted ones, so the style curve drops where its weight changed)."
   echo
   echo "## Settings changed along the way (iteration: change)"
