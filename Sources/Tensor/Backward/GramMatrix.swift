@@ -2,29 +2,41 @@
 ///
 ///   G[n, i, j] = Σ_p F[n, i, p] · F[n, j, p] / (C · H · W)      for F [N, C, H, W], p = (y, x)
 ///
-/// computed per image as the packed GEMM F · Fᵀ, spread over the output's column panels.
+/// computed per image as the packed GEMM F · Fᵀ. G is symmetric, so each column panel computes
+/// only the rows up to its last column (about half the products) and the rest is mirrored.
 public func gramMatrix(_ features: Tensor) -> Tensor {
     precondition(features.rank == 4, "gram matrix expects [N, C, H, W], got \(features.shape)")
     let (n, c, pixels) = (features.shape[0], features.shape[1], features.shape[2] * features.shape[3])
     let scale = 1 / Float(c * pixels)
+    let (mr, nr) = (GEMM.mr, GEMM.nr)
     let aPanels = UnsafeMutablePointer<Float>.allocate(capacity: GEMM.packedASize(m: c, k: pixels))
     let bPanels = UnsafeMutablePointer<Float>.allocate(capacity: GEMM.packedBSize(k: pixels, n: c))
     defer { aPanels.deallocate(); bPanels.deallocate() }
-    let columnPanels = (c + GEMM.nr - 1) / GEMM.nr
+    let rowPanels = (c + mr - 1) / mr, columnPanels = (c + nr - 1) / nr
     var gram = Tensor(uninitialized: [n, c, c])
     gram.withUnsafeMutableBufferPointer { out in
         features.withUnsafeBufferPointer { f in
             for img in 0..<n {
                 let image = f.baseAddress! + img * c * pixels
-                GEMM.packA(image, m: c, k: pixels, lda: pixels, into: aPanels)
-                packTransposedB(image, rows: c, rowLength: pixels, into: bPanels)
+                // Both packings stream the whole feature map: one panel per task, over the workers.
+                Parallel.forEach(rowPanels + columnPanels) { t in
+                    if t < rowPanels {
+                        GEMM.packA(image + t * mr * pixels, m: min(mr, c - t * mr), k: pixels, lda: pixels, into: aPanels + t * mr * pixels)
+                    } else {
+                        let p = t - rowPanels
+                        packTransposedB(image + p * nr * pixels, rows: min(nr, c - p * nr), rowLength: pixels, into: bPanels + p * nr * pixels)
+                    }
+                }
                 let g = out.baseAddress! + img * c * c
                 Parallel.forEach(columnPanels) { panel in
-                    let j0 = panel * GEMM.nr
-                    GEMM.multiplyPacked(m: c, n: min(GEMM.nr, c - j0), k: pixels, packedA: aPanels,
-                                        packedB: bPanels + panel * GEMM.nr * pixels, c: g + j0, ldc: c)
+                    let j0 = panel * nr, width = min(nr, c - j0)
+                    GEMM.multiplyPacked(m: j0 + width, n: width, k: pixels, packedA: aPanels,
+                                        packedB: bPanels + panel * nr * pixels, c: g + j0, ldc: c)
                 }
-                for i in 0..<(c * c) { g[i] *= scale }
+                for i in 0..<c {
+                    for j in i..<c { g[i * c + j] *= scale }
+                    for j in 0..<i { g[i * c + j] = g[j * c + i] }   // row i < j's column: already scaled
+                }
             }
         }
     }
