@@ -9,7 +9,8 @@ import Training
 /// the biggest share. `stylebank-backward` times the two gradients of every StyleBank convolution
 /// that a training step computes (at `--size` crops, e.g. 128); the VGG loss runs `vgg16`'s shapes.
 /// `stylebank-learn` and `stylebank-train` time the phases of the trainer's own steps, learning a
-/// new style (`POST /styles`, e.g. at 128) or training the whole bank (e.g. at 256).
+/// new style (`POST /styles`, e.g. at 128) or training the whole bank (e.g. at 256); `losses` the
+/// perceptual loss terms of one step.
 enum ProfileCommand {
     static func run(_ args: ArraySlice<String>) throws {
         let a = try Arguments(args, flagNames: [])
@@ -23,7 +24,8 @@ enum ProfileCommand {
         case "stylebank-backward": stylebankBackward(size: size, repeats: repeats)
         case "stylebank-learn": try stylebankSteps(config: config, size: size, repeats: repeats, learn: true)
         case "stylebank-train": try stylebankSteps(config: config, size: size, repeats: repeats, learn: false)
-        case let other: throw CLIError("unknown network \(other): multistyle26, vgg16, stylebank-backward, stylebank-learn or stylebank-train")
+        case "losses": try perceptualLosses(config: config, size: size, repeats: repeats)
+        case let other: throw CLIError("unknown network \(other): multistyle26, vgg16, stylebank-backward, stylebank-learn, stylebank-train or losses")
         }
     }
 
@@ -123,6 +125,34 @@ enum ProfileCommand {
         report(rows, title: "stylebank backward at \(size)²", timing: "best of \(repeats) per op")
     }
 
+    /// The perceptual loss terms a stylizing step computes on the VGG16 features of a `size`²
+    /// noise image (real features: about a third are ReLU zeros): each style layer's Gram matrix,
+    /// Gram backward (with GFLOP/s) and the rest of its style loss, and the content MSEs.
+    static func perceptualLosses(config: ServiceConfig, size: Int, repeats: Int) throws {
+        let loss = try PerceptualLoss(vggWeights: SafeTensors.load(config.modelsDirectory.appendingPathComponent("vgg16.safetensors")).tensors)
+        var rng = SplitMix64(seed: 1)
+        func image() -> Tensor { Tensor(shape: [1, 3, size, size], values: (0..<3 * size * size).map { _ in Float(rng.next() >> 40) / 0x1p24 }) }
+        let layers = Set(PerceptualLoss.styleLayers + [PerceptualLoss.shallowContentLayer, PerceptualLoss.contentLayer])
+        let features = loss.forward(image(), layers: layers).features, other = loss.forward(image(), layers: layers).features
+        var rows: [Row] = []
+        for layer in PerceptualLoss.styleLayers {
+            let f = features[layer]!, target = gramMatrix(other[layer]!)
+            let (c, pixels) = (f.shape[1], f.shape[2] * f.shape[3])
+            let gramFlop = Double(c * (c + GEMM.nr) * pixels)   // the computed half (panels up to the diagonal)
+            let (_, tg) = time(repeats) { gramMatrix(f) }
+            rows.append((layer, "gram \(c)² over \(f.shape[2])²", tg, gramFlop / 1e9))
+            let (_, tb) = time(repeats) { gramBackward(features: f, gradGram: target) }
+            rows.append((layer, "gram ∂F", tb, 2.0 * Double(c * c * pixels) / 1e9))
+            let (_, ts) = time(repeats) { styleLoss(features: f, targetGram: target) }
+            rows.append((layer, "rest of the style loss", max(0, ts - tg - tb), 0))
+        }
+        for layer in [PerceptualLoss.shallowContentLayer, PerceptualLoss.contentLayer] {
+            let (_, t) = time(repeats) { mseLoss(features[layer]!, other[layer]!) }
+            rows.append((layer, "content mse \(features[layer]!.shape.dropFirst())", t, 0))
+        }
+        report(rows, title: "perceptual losses at \(size)²", timing: "best of \(repeats) per op")
+    }
+
     /// The phases of training steps as `StyleBankTrainer` runs them (its `PhaseClock`), on random
     /// `size`² crops with the installed bank and its recorded loss weights. `learn`: a new style's
     /// steps (`POST /styles`: auto-encoder frozen, the bank alone); else the whole network's
@@ -168,7 +198,8 @@ enum ProfileCommand {
         for r in rows { byOp[r.op.hasPrefix("conv") ? "conv" : r.op, default: 0] += r.seconds }
         let gflop = rows.reduce(0) { $0 + $1.gflop }
         guard gflop > 0 else { return print(String(format: "total %.1f ms", total * 1000)) }   // phases, not ops
-        print(String(format: "total %.1f ms; conv %.1f GFLOP at %.1f GFLOP/s overall", total * 1000, gflop, gflop / (byOp["conv"] ?? 1)))
+        let counted = rows.filter { $0.gflop > 0 }.reduce(0) { $0 + $1.seconds }
+        print(String(format: "total %.1f ms; %.1f GFLOP at %.1f GFLOP/s over the rows that count them", total * 1000, gflop, gflop / counted))
         for (op, t) in byOp.sorted(by: { $0.value > $1.value }) { print(String(format: "  %-14@ %5.1f%%", op, 100 * t / total)) }
     }
 }

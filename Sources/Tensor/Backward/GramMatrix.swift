@@ -2,56 +2,73 @@
 ///
 ///   G[n, i, j] = Σ_p F[n, i, p] · F[n, j, p] / (C · H · W)      for F [N, C, H, W], p = (y, x)
 ///
-/// computed per image as the packed GEMM F · Fᵀ. G is symmetric, so each column panel computes
-/// only the rows up to its last column (about half the products) and the rest is mirrored.
+/// computed per image as packed GEMMs F · Fᵀ over chunks of pixels, each worker summing its
+/// chunks into its own partial G. A chunk's packed panels (2 × 512 KiB) stay in cache while every
+/// column panel uses them, and no scratch grows with the image: packing a 256² relu1_2 map whole
+/// took two 16 MiB buffers, whose fresh pages cost more than the products inside a training step.
+/// G is symmetric, so each column panel computes only the rows up to its last column (about half
+/// the products) and the rest is mirrored.
 public func gramMatrix(_ features: Tensor) -> Tensor {
     precondition(features.rank == 4, "gram matrix expects [N, C, H, W], got \(features.shape)")
     let (n, c, pixels) = (features.shape[0], features.shape[1], features.shape[2] * features.shape[3])
-    let scale = 1 / Float(c * pixels)
     let (mr, nr) = (GEMM.mr, GEMM.nr)
-    let aPanels = UnsafeMutablePointer<Float>.allocate(capacity: GEMM.packedASize(m: c, k: pixels))
-    let bPanels = UnsafeMutablePointer<Float>.allocate(capacity: GEMM.packedBSize(k: pixels, n: c))
-    defer { aPanels.deallocate(); bPanels.deallocate() }
-    let rowPanels = (c + mr - 1) / mr, columnPanels = (c + nr - 1) / nr
+    let chunk = max(64, (1 << 17) / c)   // pixels per chunk: 128 Ki floats (512 KiB) of features
+    let chunks = (pixels + chunk - 1) / chunk
+    let columnPanels = (c + nr - 1) / nr
+    let workers = min(Parallel.threadsForCurrentThread, n * chunks)
+    let partials = UnsafeMutablePointer<Float>.allocate(capacity: workers * n * c * c)
+    partials.initialize(repeating: 0, count: workers * n * c * c)
+    defer { partials.deallocate() }
+    features.withUnsafeBufferPointer { f in
+        Parallel.run(tasks: workers) { worker, workerCount in
+            let aPanels = UnsafeMutablePointer<Float>.allocate(capacity: GEMM.packedASize(m: c, k: chunk))
+            let bPanels = UnsafeMutablePointer<Float>.allocate(capacity: GEMM.packedBSize(k: chunk, n: c))
+            defer { aPanels.deallocate(); bPanels.deallocate() }
+            var task = worker
+            while task < n * chunks {
+                let (img, p0) = (task / chunks, (task % chunks) * chunk)
+                let width = min(chunk, pixels - p0)
+                let image = f.baseAddress! + img * c * pixels + p0
+                GEMM.packA(image, m: c, k: width, lda: pixels, into: aPanels)
+                packTransposedB(image, rows: c, rowLength: width, rowStride: pixels, into: bPanels)
+                let g = partials + (worker * n + img) * c * c
+                for panel in 0..<columnPanels {
+                    let j0 = panel * nr, cols = min(nr, c - j0)
+                    GEMM.multiplyPacked(m: j0 + cols, n: cols, k: width, packedA: aPanels,
+                                        packedB: bPanels + panel * nr * width, c: g + j0, ldc: c, accumulate: true)
+                }
+                task += workerCount
+            }
+        }
+    }
+    let scale = 1 / Float(c * pixels)
     var gram = Tensor(uninitialized: [n, c, c])
     gram.withUnsafeMutableBufferPointer { out in
-        features.withUnsafeBufferPointer { f in
-            for img in 0..<n {
-                let image = f.baseAddress! + img * c * pixels
-                // Both packings stream the whole feature map: one panel per task, over the workers.
-                Parallel.forEach(rowPanels + columnPanels) { t in
-                    if t < rowPanels {
-                        GEMM.packA(image + t * mr * pixels, m: min(mr, c - t * mr), k: pixels, lda: pixels, into: aPanels + t * mr * pixels)
-                    } else {
-                        let p = t - rowPanels
-                        packTransposedB(image + p * nr * pixels, rows: min(nr, c - p * nr), rowLength: pixels, into: bPanels + p * nr * pixels)
-                    }
+        for img in 0..<n {
+            let g = out.baseAddress! + img * c * c
+            for i in 0..<c {
+                for j in i..<c {
+                    var sum: Float = 0
+                    for w in 0..<workers { sum += partials[(w * n + img) * c * c + i * c + j] }
+                    g[i * c + j] = sum * scale
                 }
-                let g = out.baseAddress! + img * c * c
-                Parallel.forEach(columnPanels) { panel in
-                    let j0 = panel * nr, width = min(nr, c - j0)
-                    GEMM.multiplyPacked(m: j0 + width, n: width, k: pixels, packedA: aPanels,
-                                        packedB: bPanels + panel * nr * pixels, c: g + j0, ldc: c)
-                }
-                for i in 0..<c {
-                    for j in i..<c { g[i * c + j] *= scale }
-                    for j in 0..<i { g[i * c + j] = g[j * c + i] }   // row i < j's column: already scaled
-                }
+                for j in 0..<i { g[i * c + j] = g[j * c + i] }   // row j < i, already summed
             }
         }
     }
     return gram
 }
 
-/// Packs B = Mᵀ into GEMM B panels, for M row-major (rows × rowLength): B is rowLength × rows and
-/// panel column j0 + jj, row kk holds M[j0 + jj, kk].
-func packTransposedB(_ m: UnsafePointer<Float>, rows: Int, rowLength: Int, into panels: UnsafeMutablePointer<Float>) {
+/// Packs B = Mᵀ into GEMM B panels, for M row-major (rows × rowLength, row stride `rowStride`): B is
+/// rowLength × rows and panel column j0 + jj, row kk holds M[j0 + jj, kk].
+func packTransposedB(_ m: UnsafePointer<Float>, rows: Int, rowLength: Int, rowStride: Int,
+                     into panels: UnsafeMutablePointer<Float>) {
     let nr = GEMM.nr
     for j0 in stride(from: 0, to: rows, by: nr) {
         let panel = panels + (j0 / nr) * nr * rowLength
         for jj in 0..<nr {
             if j0 + jj < rows {
-                let src = m + (j0 + jj) * rowLength
+                let src = m + (j0 + jj) * rowStride
                 for kk in 0..<rowLength { panel[kk * nr + jj] = src[kk] }
             } else {
                 for kk in 0..<rowLength { panel[kk * nr + jj] = 0 }
