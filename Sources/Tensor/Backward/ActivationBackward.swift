@@ -2,10 +2,28 @@
 /// input or its output (x > 0 exactly where relu(x) > 0); at x = 0 the gradient is taken as 0.
 public func reluBackward(_ activation: Tensor, gradOutput gy: Tensor) -> Tensor {
     precondition(activation.shape == gy.shape, "relu backward: \(activation.shape) vs \(gy.shape)")
-    var gx = gy
+    typealias V = SIMD16<Float>
+    var gx = Tensor(uninitialized: gy.shape)
+    let count = gx.count, chunk = 1 << 16
     gx.withUnsafeMutableBufferPointer { g in
         activation.withUnsafeBufferPointer { a in
-            for i in 0..<g.count where !(a[i] > 0) { g[i] = 0 }
+            gy.withUnsafeBufferPointer { d in
+                let (gp, ap, dp) = (g.baseAddress!, a.baseAddress!, d.baseAddress!)
+                // A select in vectors: the mask is data (about half a layer's units are off, in no
+                // pattern), and the plain loop compiled to a branch on it that mispredicted often.
+                // (x > 0 is false for NaN, so a NaN activation passes no gradient, as before.)
+                Parallel.forEach((count + chunk - 1) / chunk) { c in
+                    var i = c * chunk
+                    let end = min(count, i + chunk)
+                    while i + 16 <= end {
+                        let av = UnsafeRawPointer(ap + i).loadUnaligned(as: V.self)
+                        let dv = UnsafeRawPointer(dp + i).loadUnaligned(as: V.self)
+                        UnsafeMutableRawPointer(gp + i).storeBytes(of: V(repeating: 0).replacing(with: dv, where: av .> 0), as: V.self)
+                        i += 16
+                    }
+                    while i < end { gp[i] = ap[i] > 0 ? dp[i] : 0; i += 1 }
+                }
+            }
         }
     }
     return gx
