@@ -12,21 +12,27 @@ public enum StyleBankExport {
         public init(id: Int, name: String, source: String) { (self.id, self.name, self.source) = (id, name, source) }
     }
 
-    /// `lossWeights`: what the bank was trained with, recorded so that a style learned later against
-    /// this auto-encoder weighs content and style as the built-in banks did.
+    /// The style size of files written before it was recorded.
+    public static let unrecordedStyleSize = 384
+
+    /// `lossWeights` and `styleSize`: what the bank was trained with, recorded so that a style
+    /// learned later against this auto-encoder weighs content and style, and scales its painting,
+    /// as the built-in banks did.
     public static func write(parameters: [String: Tensor], styles: [Style], iteration: Int, lossWeights: LossWeights,
-                             to directory: URL, provenance: String) throws {
+                             styleSize: Int, to directory: URL, provenance: String) throws {
         let json = String(decoding: try JSONEncoder().encode(styles), as: UTF8.self)
         try SafeTensors.write(parameters, to: directory.appendingPathComponent("stylebank.safetensors"), dtype: .f16,
                               metadata: ["styles": json, "architecture": StyleBankArchitecture.version, "iteration": String(iteration),
-                                         "loss_weights": lossWeights.description])
+                                         "loss_weights": lossWeights.description, "style_size": String(styleSize)])
         try AtomicFile.write(Data(provenance.utf8), to: directory.appendingPathComponent("stylebank.provenance.md"))
     }
 
-    /// A file `write` made: its weights, style list, iteration and loss weights (files written
-    /// before they were recorded were all trained with the defaults). A file of another
-    /// architecture version is refused by name (v1's sigmoid output layer does not fit v2).
-    public static func read(_ url: URL) throws -> (weights: [String: Tensor], styles: [Style], iteration: Int, lossWeights: LossWeights) {
+    /// A file `write` made: its weights, style list, iteration, loss weights and style size (files
+    /// written before they were recorded were all trained with the defaults, and at
+    /// `unrecordedStyleSize`). A file of another architecture version is refused by name (v1's
+    /// sigmoid output layer does not fit v2).
+    public static func read(_ url: URL) throws
+        -> (weights: [String: Tensor], styles: [Style], iteration: Int, lossWeights: LossWeights, styleSize: Int) {
         let (tensors, metadata) = try SafeTensors.load(url)
         guard metadata["architecture"] == StyleBankArchitecture.version else {
             throw TrainingError("\(url.lastPathComponent) is \(metadata["architecture"] ?? "of no recorded architecture"), "
@@ -36,7 +42,11 @@ public enum StyleBankExport {
             guard let w = LossWeights(text) else { throw TrainingError("\(url.lastPathComponent) has unreadable loss_weights '\(text)'") }
             return w
         } ?? LossWeights(StyleBankTrainingConfig())
-        return (tensors, try styles(metadata: metadata), metadata["iteration"].flatMap(Int.init) ?? 0, lossWeights)
+        let styleSize = try metadata["style_size"].map { text in
+            guard let side = Int(text), (64...4096).contains(side) else { throw TrainingError("\(url.lastPathComponent) has unreadable style_size '\(text)'") }
+            return side
+        } ?? unrecordedStyleSize
+        return (tensors, try styles(metadata: metadata), metadata["iteration"].flatMap(Int.init) ?? 0, lossWeights, styleSize)
     }
 
     /// Reads the style list back from an exported file's metadata.

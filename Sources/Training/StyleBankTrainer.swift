@@ -16,6 +16,12 @@ public struct StyleBankTrainingConfig: Sendable {
     /// pytorch/examples), beside relu4_2's; 0 leaves it out. relu4_2 alone let the banks paint the
     /// style's marks over flat sky and water and across object edges.
     public var shallowContentWeight: Float = 0
+    /// Shorter side the style images are scaled to (up or down) before their Gram targets are
+    /// taken: the scale of the painting's marks in the output. At 384 (the banks until iteration
+    /// 170,000) the marks came out small and busy over flat areas; candy and mosaic learned at 512
+    /// and 768 through `POST /styles` painted larger, calmer marks with clearer faces at 768. The
+    /// trainer itself takes images already scaled; the CLI and the service scale them to this.
+    public var styleSize = 768
     /// T in the (T+1)-step alternation: T stylizing steps, then one auto-encoder step (Chen et al. §3.2).
     public var stylizingStepsPerCycle = 2
     /// Decay of the exponential average of the parameters kept beside them (`averagedParameters`,

@@ -4,7 +4,7 @@ import Models
 import Tensor
 import Training
 
-/// `atelier eval-stylebank WEIGHTS --content DIR --styles DIR [--size 256] [--style-size 384] [--reference multistyle26]`:
+/// `atelier eval-stylebank WEIGHTS --content DIR --styles DIR [--size 256] [--style-size N] [--reference multistyle26]`:
 /// the training losses of a StyleBank weights file on every photo of DIR × every style it holds
 /// (style images found in --styles by the source names the file records), to compare snapshots.
 /// `--reference multistyle26` adds that network's content loss on the same photos (mean over its
@@ -15,12 +15,13 @@ enum EvalCommand {
         let a = try Arguments(args, flagNames: [])
         try a.checkKnown(["content", "styles", "size", "style-size", "models", "content-weight", "style-weight", "max-images", "reference"])
         guard a.positional.count == 1, let contentDir = a.options["content"], let stylesDir = a.options["styles"] else {
-            throw CLIError("usage: atelier eval-stylebank WEIGHTS --content DIR --styles DIR [--size 256] [--style-size 384]")
+            throw CLIError("usage: atelier eval-stylebank WEIGHTS --content DIR --styles DIR [--size 256] [--style-size N]")
         }
         let config = ServiceSetup.config(a)
         let file = try StyleBankExport.read(URL(fileURLWithPath: a.positional[0]))
         let network = try StyleBankNetwork(weights: file.weights, styles: file.styles.map(\.id))
-        let size = try a.int("size") ?? 256, styleSize = try a.int("style-size") ?? 384
+        // Style targets at the file's own style size unless told (to score files on common targets).
+        let size = try a.int("size") ?? 256, styleSize = try a.int("style-size") ?? file.styleSize
         // Each photo at shorter side `size`, its centre cropped to multiples of 4 (the network's grid).
         let photos = try ImageFolder(directory: URL(fileURLWithPath: contentDir), keepSide: size, limit: try a.int("max-images") ?? .max).images.map { image in
             let (w, h) = (image.width / 4 * 4, image.height / 4 * 4)
@@ -36,7 +37,7 @@ enum EvalCommand {
         let contentWeight = try a.float("content-weight") ?? defaults.contentWeight
         let result = StyleBankEvaluation(network: network, photos: photos, styleImages: styleImages, loss: vgg,
                                          contentWeight: contentWeight, styleWeight: try a.float("style-weight") ?? defaults.styleWeight)
-        print("\(a.positional[0]): iteration \(file.iteration), \(network.architecture), \(photos.count) photos at \(size) px")
+        print("\(a.positional[0]): iteration \(file.iteration), \(network.architecture), \(photos.count) photos at \(size) px, styles at \(styleSize)")
         print("style\tname\tcontent\tstyle\ttotal\trelu2_2")
         let names = Dictionary(uniqueKeysWithValues: file.styles.map { ($0.id, $0.name) })
         for s in result.styles {

@@ -36,7 +36,8 @@ enum TrainCommand {
         let iterations = try a.int("iterations") ?? 20_000
         let checkpointEvery = try a.int("checkpoint-every") ?? 50
         let logEvery = try a.int("log-every") ?? 10
-        let styleSize = try a.int("style-size") ?? 384
+        tc.styleSize = try a.int("style-size") ?? tc.styleSize
+        let styleSize = tc.styleSize
 
         // Styles: every image in the folder, in name order, ids 0, 1, 2, …
         let styleFiles = ImageFolder.imageFiles(in: URL(fileURLWithPath: stylesDir))
@@ -48,7 +49,7 @@ enum TrainCommand {
             styleImages[id] = ImageTensor.tensor(from: ImageFolder.shorterSide(image, styleSize))
             styles.append(.init(id: id, name: file.deletingPathExtension().lastPathComponent, source: file.lastPathComponent))
         }
-        print("styles: \(styles.map(\.name).joined(separator: ", "))")
+        print("styles: \(styles.map(\.name).joined(separator: ", ")) (shorter side scaled to \(styleSize))")
         // Photos are kept with their shorter side at --photo-side and cropped from there: the larger
         // it is beside the crop, the closer objects are to the scale of the photos users send.
         let photoSide = max(try a.int("photo-side") ?? Int(Double(tc.cropSize) * 1.15), tc.cropSize)
@@ -90,7 +91,7 @@ enum TrainCommand {
             trainer = StyleBankTrainer(parameters: weights, styles: ids, styleImages: styleImages, loss: vgg, config: tc)
             try trainer.start(from: weights, iteration: saved.iteration)
             print("starting from \(initPath) at iteration \(trainer.iteration) (\(architecture); trained with \(saved.lossWeights), "
-                  + "this run uses \(tc.lossWeights))")
+                  + "styles at \(saved.styleSize); this run uses \(tc.lossWeights), styles at \(tc.styleSize))")
         } else {
             let architecture = requested ?? .standard
             trainer = StyleBankTrainer(parameters: architecture.initialWeights(styles: ids, seed: tc.seed), styles: ids,
@@ -104,7 +105,7 @@ enum TrainCommand {
             try SafeTensors.write(c.tensors, to: checkpointURL, metadata: c.metadata)
             let model = trainer.averagedParameters
             try StyleBankExport.write(parameters: model, styles: styles, iteration: trainer.iteration, lossWeights: tc.lossWeights,
-                                      to: out, provenance: provenance(
+                                      styleSize: tc.styleSize, to: out, provenance: provenance(
                 command: command, content: contentDir, count: data.images.count, photoSide: photoSide, styles: styles,
                 architecture: trainer.architecture, config: tc,
                 iteration: trainer.iteration, recent: recentLosses))
@@ -149,7 +150,7 @@ enum TrainCommand {
 
         - command: `\(command)`
         - content images: \(count) from `\(content)`, shorter side scaled to \(photoSide) before cropping
-        - styles: \(styles.map { "\($0.id) \($0.name) (\($0.source))" }.joined(separator: "; "))
+        - styles: \(styles.map { "\($0.id) \($0.name) (\($0.source))" }.joined(separator: "; ")), shorter side scaled to \(config.styleSize)
         - architecture: \(StyleBankArchitecture.version), \(architecture)
         - crop \(config.cropSize), batch \(config.batchSize), Adam lr \(config.learningRate), T = \(config.stylizingStepsPerCycle)
         - exported weights: \(config.averageDecay.map { "exponential average of the iterates, decay \($0)" } ?? "the last iterate")

@@ -17,7 +17,7 @@ usage: atelier <command> [options]
                    one row per photo and model: the photo, then the model's styles (OUT: .png or .jpg)
   inspect-stylebank WEIGHTS IN OUT [--size 512] [--style N]
                    training diagnostic: auto-encoder (or one style's) output and each block's largest activation
-  eval-stylebank WEIGHTS --content DIR --styles DIR [--size 256] [--style-size 384]
+  eval-stylebank WEIGHTS --content DIR --styles DIR [--size 256] [--style-size N]
                    training losses on every photo × style, to compare snapshots (content, style, identity)
   import-weights multistyle26|vgg16 MODEL.onnx OUT.safetensors
                    convert third-party ONNX weights (used by scripts/fetch_weights.sh)

@@ -160,6 +160,22 @@ final class StyleLearningTests: XCTestCase {
         XCTAssertEqual(try StyleBankModel(weights: weights, styles: [(0, "a")]).lossWeights, LossWeights(StyleBankTrainingConfig()))
     }
 
+    /// A painting is stored at up to 1024 px on its shorter side and trained at the bank's style
+    /// size, scaled up or down as `atelier train` scales the built-in ones; a panorama's longer
+    /// side is held to twice the style size.
+    func testNewStylesAreScaledToTheBankStyleSize() {
+        func image(_ w: Int, _ h: Int) -> RGBImage { RGBImage(width: w, height: h, pixels: [UInt8](repeating: 128, count: w * h * 3)) }
+        let stored = StyleLearning.storedImage(image(3000, 2000))
+        XCTAssertEqual([stored.width, stored.height], [1536, 1024])
+        XCTAssertEqual([StyleLearning.storedImage(image(400, 300)).width, StyleLearning.storedImage(image(400, 300)).height], [400, 300])
+        let up = StyleLearning.trainingImage(image(400, 300), styleSize: 768)
+        XCTAssertEqual([up.width, up.height], [1024, 768])
+        let down = StyleLearning.trainingImage(stored, styleSize: 384)
+        XCTAssertEqual([down.width, down.height], [576, 384])
+        let panorama = StyleLearning.trainingImage(image(4000, 500), styleSize: 768)
+        XCTAssertEqual(max(panorama.width, panorama.height), 1536)
+    }
+
     func testATimeBudgetEndsTrainingWithTheStepsDone() throws {
         let fixture = try makeFixture()
         let client = fixture.client

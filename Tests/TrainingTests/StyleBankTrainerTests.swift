@@ -181,7 +181,7 @@ extension StyleBankTrainerTests {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("atelier-export-\(UUID())")
         defer { try? FileManager.default.removeItem(at: dir) }
         try StyleBankExport.write(parameters: a.parameters, styles: [.init(id: 0, name: "s", source: "s.jpg")],
-                                  iteration: a.iteration, lossWeights: a.config.lossWeights, to: dir, provenance: "test")
+                                  iteration: a.iteration, lossWeights: a.config.lossWeights, styleSize: 512, to: dir, provenance: "test")
         let saved = try SafeTensors.load(dir.appendingPathComponent("stylebank.safetensors"))
         XCTAssertEqual(try StyleBankExport.styles(metadata: saved.metadata).map(\.name), ["s"])
         let (b, _) = makeTrainer(seed: 5)
@@ -228,23 +228,34 @@ extension StyleBankTrainerTests {
 }
 
 extension StyleBankTrainerTests {
-    /// A weight file records the loss weights it was trained with; a file from before they were
-    /// recorded reads as the defaults (what every such bank was trained with); a malformed record is refused.
-    func testExportRecordsLossWeights() throws {
+    /// A weight file records the loss weights and style size it was trained with; a file from
+    /// before they were recorded reads as the defaults and 384 (what every such bank was trained
+    /// with); a malformed record is refused.
+    func testExportRecordsLossWeightsAndStyleSize() throws {
         let (a, _) = makeTrainer()
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("atelier-weights-\(UUID())")
         defer { try? FileManager.default.removeItem(at: dir) }
         let styles: [StyleBankExport.Style] = [.init(id: 0, name: "s", source: "s.jpg")]
         let custom = LossWeights(content: 1, style: 2.5, tv: 2e-5)
-        try StyleBankExport.write(parameters: a.parameters, styles: styles, iteration: 7, lossWeights: custom, to: dir, provenance: "test")
+        try StyleBankExport.write(parameters: a.parameters, styles: styles, iteration: 7, lossWeights: custom, styleSize: 640,
+                                  to: dir, provenance: "test")
         let file = dir.appendingPathComponent("stylebank.safetensors")
         XCTAssertEqual(try StyleBankExport.read(file).lossWeights, custom)
+        XCTAssertEqual(try StyleBankExport.read(file).styleSize, 640)
 
         let tensors = try SafeTensors.load(file).tensors
         var metadata = try SafeTensors.load(file).metadata
         metadata["loss_weights"] = nil
+        metadata["style_size"] = nil
         try SafeTensors.write(tensors, to: file, metadata: metadata)
         XCTAssertEqual(try StyleBankExport.read(file).lossWeights, LossWeights(StyleBankTrainingConfig()))
+        XCTAssertEqual(try StyleBankExport.read(file).styleSize, 384)
+        for bad in ["0", "big", "100000"] {
+            metadata["style_size"] = bad
+            try SafeTensors.write(tensors, to: file, metadata: metadata)
+            XCTAssertThrowsError(try StyleBankExport.read(file), bad)
+        }
+        metadata["style_size"] = nil
 
         for bad in ["content=1,style=2.5", "content=1,style=x,tv=0", "content=1,style=-1,tv=0"] {
             metadata["loss_weights"] = bad

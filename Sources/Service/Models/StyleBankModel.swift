@@ -22,19 +22,24 @@ public final class StyleBankModel: StyleModel, @unchecked Sendable {
     public let builtinIDs: Set<Int>
     /// The loss weights the built-in banks were trained with; new styles are learned with the same.
     public let lossWeights: LossWeights
+    /// The shorter side the built-in banks' paintings were scaled to; new styles' are scaled the same.
+    public let styleSize: Int
     private let lock = NSLock()
     private var network: StyleBankNetwork
     private var table: [Int: StyleInfo]
 
     public convenience init(weightsFile: URL) throws {
         let file = try StyleBankExport.read(weightsFile)
-        try self.init(weights: file.weights, styles: file.styles.map { ($0.id, $0.name) }, lossWeights: file.lossWeights)
+        try self.init(weights: file.weights, styles: file.styles.map { ($0.id, $0.name) }, lossWeights: file.lossWeights,
+                      styleSize: file.styleSize)
     }
 
     /// `weights`: encoder.*, decoder.* and bank.<id>.* for every built-in style.
     public init(weights: [String: Tensor], styles: [(id: Int, name: String)],
-                lossWeights: LossWeights = LossWeights(StyleBankTrainingConfig())) throws {
+                lossWeights: LossWeights = LossWeights(StyleBankTrainingConfig()),
+                styleSize: Int = StyleBankExport.unrecordedStyleSize) throws {
         self.lossWeights = lossWeights
+        self.styleSize = styleSize
         network = try StyleBankNetwork(weights: weights, styles: styles.map(\.id))
         autoencoder = weights.filter { $0.key.hasPrefix("encoder.") || $0.key.hasPrefix("decoder.") }
         autoencoderFingerprint = Self.fingerprint(autoencoder)

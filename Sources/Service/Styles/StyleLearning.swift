@@ -24,7 +24,9 @@ final class StyleLearning: @unchecked Sendable {
     private var perceptualLoss: PerceptualLoss?
     private var photos: (keepSide: Int, folder: ImageFolder)?
 
-    static let styleImageSide = 384   // shorter side the style's Gram targets are computed at (as `atelier train`)
+    /// Shorter side of a stored style image, at most: room for any bank's style size (768 for
+    /// the shipped one) to be taken from it when the style is learned again after an upgrade.
+    static let storedImageSide = 1024
     static let photoSide = 320        // shorter side of the training photos (`atelier train --photo-side`, as the shipped bank)
     static let maxNameLength = 64
 
@@ -87,7 +89,7 @@ final class StyleLearning: @unchecked Sendable {
             throw APIError(status: 409, code: "style_limit",
                            message: "\(config.maxLearnedStyles) learned styles are stored already; DELETE /styles/{id} one first")
         }
-        var style = try store.add(name: name ?? "", image: Self.trainingImage(image), settings: settings)
+        var style = try store.add(name: name ?? "", image: Self.storedImage(image), settings: settings)
         if name == nil { try store.update(style.id) { $0.name = "style-\(style.id)" } }
         do {
             let job = try submit(style.id)
@@ -184,7 +186,8 @@ final class StyleLearning: @unchecked Sendable {
         -> (weights: [String: Tensor], loss: Double?, iterations: Int) {
         let settings = style.settings
         let tc = Self.trainingConfig(settings, lossWeights: model.lossWeights, seed: UInt64(style.id))
-        let styleImage = ImageTensor.tensor(from: try store.image(style.id)), loss = try loadPerceptualLoss()
+        let styleImage = ImageTensor.tensor(from: Self.trainingImage(try store.image(style.id), styleSize: model.styleSize))
+        let loss = try loadPerceptualLoss()
         let fresh = { StyleBankTrainer.newStyle(autoencoder: self.model.autoencoder, styleID: style.id, styleImage: styleImage, loss: loss, config: tc,
                                                 initialBank: self.model.meanBank) }
         var trainer = fresh()
@@ -258,11 +261,19 @@ final class StyleLearning: @unchecked Sendable {
         }
     }
 
-    /// The style image as it is stored and trained on: shorter side at most `styleImageSide`.
-    static func trainingImage(_ image: RGBImage) -> RGBImage {
+    /// The style image as it is stored: shorter side at most `storedImageSide`, longer at most 4×.
+    static func storedImage(_ image: RGBImage) -> RGBImage {
         let short = min(image.width, image.height)
-        let fitted = short > styleImageSide ? ImageFolder.shorterSide(image, styleImageSide) : image
-        return fitted.fitted(maxSide: 4 * styleImageSide)
+        let fitted = short > storedImageSide ? ImageFolder.shorterSide(image, storedImageSide) : image
+        return fitted.fitted(maxSide: 4 * storedImageSide)
+    }
+
+    /// The style image its Gram targets are taken from: scaled (up or down) to the bank's style
+    /// size on its shorter side, as `atelier train` scales the built-in paintings, so a learned
+    /// style's marks come out at the built-in ones' scale; the longer side at most 2× that
+    /// (a panorama is shrunk further rather than run through VGG at 768 × 3000).
+    static func trainingImage(_ image: RGBImage, styleSize: Int) -> RGBImage {
+        ImageFolder.shorterSide(image, styleSize).fitted(maxSide: 2 * styleSize)
     }
 
     static func validName(_ raw: String?) throws -> String? {
