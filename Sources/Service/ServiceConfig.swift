@@ -19,8 +19,9 @@ public struct ServiceConfig: Sendable {
     public var maxSideLimit: Int = 4096
     /// Smallest side accepted after resizing (the networks downsample ×4 with reflect padding).
     public var minSide: Int = 16
-    /// Model used when a request names none.
-    public var defaultModel: String = "multistyle26"
+    /// Model used when a request names none: the StyleBank we train and ship (README: "Which
+    /// model is the default, and why"); a models folder without it falls back to the first model.
+    public var defaultModel: String = "stylebank"
 
 
     // Learning new styles (`POST /styles`)
