@@ -18,7 +18,7 @@ public struct StyleBankTrainingConfig: Sendable {
     public var shallowContentWeight: Float = 0
     /// Shorter side the style images are scaled to (up or down) before their Gram targets are
     /// taken: the scale of the painting's marks in the output. At 384 (the banks until iteration
-    /// 170,000) the marks came out small and busy over flat areas; candy and mosaic learned at 512
+    /// 171,535) the marks came out small and busy over flat areas; candy and mosaic learned at 512
     /// and 768 through `POST /styles` painted larger, calmer marks with clearer faces at 768. The
     /// trainer itself takes images already scaled; the CLI and the service scale them to this.
     public var styleSize = 768

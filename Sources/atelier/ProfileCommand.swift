@@ -31,6 +31,11 @@ enum ProfileCommand {
 
     typealias Row = (name: String, op: String, seconds: Double, gflop: Double)
 
+    /// Uniform noise in 0…1 of `shape` (the kernels' cost does not depend on the values).
+    static func noise(_ shape: [Int], _ rng: inout SplitMix64) -> Tensor {
+        Tensor(shape: shape, values: (0..<shape.reduce(1, *)).map { _ in Float(rng.next() >> 40) / 0x1p24 })
+    }
+
     /// The best of `repeats` timings of `body` (after one warm-up run).
     static func time<T>(_ repeats: Int, _ body: () -> T) -> (T, Double) {
         var result = body()
@@ -131,7 +136,7 @@ enum ProfileCommand {
     static func perceptualLosses(config: ServiceConfig, size: Int, repeats: Int) throws {
         let loss = try PerceptualLoss(vggWeights: SafeTensors.load(config.modelsDirectory.appendingPathComponent("vgg16.safetensors")).tensors)
         var rng = SplitMix64(seed: 1)
-        func image() -> Tensor { Tensor(shape: [1, 3, size, size], values: (0..<3 * size * size).map { _ in Float(rng.next() >> 40) / 0x1p24 }) }
+        func image() -> Tensor { noise([1, 3, size, size], &rng) }
         let layers = Set(PerceptualLoss.styleLayers + [PerceptualLoss.shallowContentLayer, PerceptualLoss.contentLayer])
         let features = loss.forward(image(), layers: layers).features, other = loss.forward(image(), layers: layers).features
         var rows: [Row] = []
@@ -164,7 +169,7 @@ enum ProfileCommand {
         (tc.cropSize, tc.batchSize, tc.lossWeights) = (size, 1, file.lossWeights)
         let loss = try PerceptualLoss(vggWeights: SafeTensors.load(models.appendingPathComponent("vgg16.safetensors")).tensors)
         var rng = SplitMix64(seed: 1)
-        let x = Tensor(shape: [1, 3, size, size], values: (0..<3 * size * size).map { _ in Float(rng.next() >> 40) / 0x1p24 })
+        let x = noise([1, 3, size, size], &rng)
         let trainer = learn
             ? StyleBankTrainer.newStyle(autoencoder: file.weights, styleID: 0, styleImage: x, loss: loss, config: tc, initialBank: nil)
             : StyleBankTrainer(parameters: file.weights, styles: [0], styleImages: [0: x], loss: loss, config: tc)

@@ -37,7 +37,6 @@ enum TrainCommand {
         let checkpointEvery = try a.int("checkpoint-every") ?? 50
         let logEvery = try a.int("log-every") ?? 10
         tc.styleSize = try a.int("style-size") ?? tc.styleSize
-        let styleSize = tc.styleSize
 
         // Styles: every image in the folder, in name order, ids 0, 1, 2, …
         let styleFiles = ImageFolder.imageFiles(in: URL(fileURLWithPath: stylesDir))
@@ -46,10 +45,10 @@ enum TrainCommand {
         var styles: [StyleBankExport.Style] = []
         for (id, file) in styleFiles.enumerated() {
             let image = try ServiceSetup.readImage(file.path, maxPixels: config.maxInputPixels)
-            styleImages[id] = ImageTensor.tensor(from: ImageFolder.shorterSide(image, styleSize))
+            styleImages[id] = ImageTensor.tensor(from: ImageFolder.shorterSide(image, tc.styleSize))
             styles.append(.init(id: id, name: file.deletingPathExtension().lastPathComponent, source: file.lastPathComponent))
         }
-        print("styles: \(styles.map(\.name).joined(separator: ", ")) (shorter side scaled to \(styleSize))")
+        print("styles: \(styles.map(\.name).joined(separator: ", ")) (shorter side scaled to \(tc.styleSize))")
         // Photos are kept with their shorter side at --photo-side and cropped from there: the larger
         // it is beside the crop, the closer objects are to the scale of the photos users send.
         let photoSide = max(try a.int("photo-side") ?? Int(Double(tc.cropSize) * 1.15), tc.cropSize)
