@@ -2,12 +2,14 @@
 # Downloads the photographs among Debian's wallpaper packages, for StyleBank training content:
 #   scripts/fetch_training_photos.sh [DEST]   (default .cache/training-photos)
 # Only the files named in scripts/training-photos.txt are kept (most wallpapers are abstract art);
-# ALL_WALLPAPERS=1 keeps every raster image over 20 KB instead.
+# WALLPAPERS=art keeps the rest instead (abstract art, paintings and gradients: AdaIN's extra styles),
+# WALLPAPERS=all (or ALL_WALLPAPERS=1) every raster image over 20 KB.
 # `atelier train stylebank --content DIR` takes any folder of images (COCO works the same way).
 set -euo pipefail
 DEST=${1:-.cache/training-photos}
 LIST="$(cd "$(dirname "$0")" && pwd)/training-photos.txt"
 PACKAGES=(mate-backgrounds gnome-backgrounds plasma-workspace-wallpapers ukui-wallpapers lomiri-wallpapers-16.04 lomiri-wallpapers-20.04)
+KEEP=${WALLPAPERS:-photos}; [ "${ALL_WALLPAPERS:-0}" = 1 ] && KEEP=all
 mkdir -p "$DEST"
 if [ -n "$(find "$DEST" -type f \( -iname '*.jpg' -o -iname '*.jpeg' -o -iname '*.png' \) -print -quit)" ]; then
   echo "training photos: $DEST present"; exit 0
@@ -31,7 +33,12 @@ for deb in "$tmp"/*.deb; do
   (cd "$tmp/$name" && find . -type f \( -iname '*.jpg' -o -iname '*.jpeg' -o -iname '*.png' \) -size +20k) |
     while read -r f; do
       kept="$name/$(echo "${f#./}" | tr '/' '_')"
-      if [ "${ALL_WALLPAPERS:-0}" = 1 ] || grep -qxF "$kept" "$LIST"; then cp -n "$tmp/$name/$f" "$DEST/$kept"; fi
+      listed=0; grep -qxF "$kept" "$LIST" && listed=1
+      case "$KEEP" in
+        all) cp -n "$tmp/$name/$f" "$DEST/$kept" ;;
+        art) [ "$listed" = 0 ] && cp -n "$tmp/$name/$f" "$DEST/$kept" || true ;;
+        *)   [ "$listed" = 1 ] && cp -n "$tmp/$name/$f" "$DEST/$kept" || true ;;
+      esac
     done
   rmdir "$DEST/$name" 2>/dev/null || true
 done

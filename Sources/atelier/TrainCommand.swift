@@ -8,7 +8,10 @@ import Training
 /// folders of images, checkpointing to OUT/checkpoint.safetensors and resuming from it when present.
 enum TrainCommand {
     static func run(_ args: ArraySlice<String>) throws {
-        guard args.first == "stylebank" else { throw CLIError("usage: atelier train stylebank --content DIR --styles DIR [--out DIR] …") }
+        if args.first == "adain" { return try TrainAdaINCommand.run(args.dropFirst()) }
+        guard args.first == "stylebank" else {
+            throw CLIError("usage: atelier train stylebank --content DIR --styles DIR [--out DIR] …\n       \(TrainAdaINCommand.usage)")
+        }
         let a = try Arguments(args.dropFirst(), flagNames: ["fresh"])
         try a.checkKnown(["content", "styles", "out", "size", "batch", "iterations", "checkpoint-every", "lr", "style-weight",
                           "content-weight", "shallow-content-weight", "tv-weight", "seed", "style-size", "max-images", "models", "data", "fresh", "log-every", "init",

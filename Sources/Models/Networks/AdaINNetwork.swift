@@ -1,0 +1,81 @@
+import Tensor
+
+/// AdaIN's layout on our VGG16 (Huang & Belongie, ICCV 2017): the encoder is VGG16 up to relu4_1
+/// (block4_conv1 + ReLU), frozen; the decoder mirrors it, with nearest upsampling where the
+/// encoder pools, reflection padding and no normalization (the paper found IN or BN in the decoder
+/// hurt). VGG16's block3 has three convolutions, so the mirror has one fewer than the paper's VGG19 one.
+public enum AdaINArchitecture {
+    /// Recorded in weight files; a decoder of another layout is refused by name.
+    public static let version = "adain-vgg16-relu4_1-v1"
+    /// The encoder's output (the AdaIN layer) and the style loss's layers (relu1_1 … relu4_1).
+    public static let encoderLayer = "block4_conv1"
+    public static let styleLayers = ["block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1"]
+    /// The encoder's channels at relu4_1 and its total downsampling.
+    public static let featureChannels = 512, downsampling = 8
+
+    public static let decoder: [LayerSpec] = [
+        block("decoder.0", 512, 256),
+        block("decoder.1", 256, 256, upsample: true),
+        block("decoder.2", 256, 256),
+        block("decoder.3", 256, 128),
+        block("decoder.4", 128, 128, upsample: true),
+        block("decoder.5", 128, 64),
+        block("decoder.6", 64, 64, upsample: true),
+        block("decoder.7", 64, 3, activation: .none),
+    ]
+
+    static func block(_ name: String, _ cin: Int, _ cout: Int, upsample: Bool = false, activation: Activation = .relu) -> LayerSpec {
+        .conv(ConvBlockSpec(name, cin, cout, kernel: 3, upsample: upsample, normalized: false, activation: activation))
+    }
+
+    public static var parameterNames: [String] { decoder.flatMap(\.parameterNames) }
+
+    /// The typical size of relu4_1 activations of the raw ImageNet VGG16 (their mean over photos is
+    /// about 110, against about 1 for the 0…1 images the decoder must produce).
+    public static let featureScale: Float = 100
+
+    /// He-normal decoder weights from a seed, the first layer's divided by `featureScale` so that a
+    /// fresh decoder's output is of the order of an image (plain He weights made it about 100×
+    /// too large, and the first steps only shrank it).
+    public static func initialWeights(seed: UInt64) -> [String: Tensor] {
+        var w: [String: Tensor] = [:]
+        for (i, layer) in decoder.enumerated() { w.merge(layer.initialWeights(seed: seed &+ UInt64(i) &* 7_919)) { a, _ in a } }
+        w["decoder.0.weight"] = scale(w["decoder.0.weight"]!, by: 1 / featureScale)
+        return w
+    }
+}
+
+/// AdaIN for inference: encode the photo, give its relu4_1 features the style's channel mean and
+/// standard deviation, decode. Style statistics come from `styleMoments` once per painting (the
+/// service caches them), so a stylization with a known style costs one encoding and one decoding.
+public struct AdaINNetwork {
+    public let encoder: VGG16
+    let decoder: [ConvLayer]
+
+    public init(vggWeights: [String: Tensor], decoderWeights: [String: Tensor]) throws {
+        encoder = try VGG16(weights: vggWeights)
+        decoder = try AdaINArchitecture.decoder.map { try ConvLayer($0, weights: decoderWeights) }
+    }
+
+    /// relu4_1 features of [N, 3, H, W] RGB 0…1 images.
+    public func encode(_ image: Tensor) -> Tensor {
+        encoder.features(VGG16.preprocess(image), at: [AdaINArchitecture.encoderLayer])[AdaINArchitecture.encoderLayer]!
+    }
+
+    /// The style's statistics at relu4_1 (one painting: C values).
+    public func styleMoments(_ style: Tensor) -> ChannelMoments { channelMoments(encode(style)) }
+
+    /// The decoder's image for relu4_1-shaped features, unclamped.
+    public func decode(_ features: Tensor) -> Tensor {
+        decoder.reduce(features) { h, layer in layer(h) }
+    }
+
+    /// `alpha` interpolates the decoder's input between the photo's own features (0) and the
+    /// AdaIN target (1), the paper's content–style trade-off (eq. 14). Output clamped to 0…1.
+    public func stylize(_ content: Tensor, style: ChannelMoments, alpha: Float = 1) -> Tensor {
+        let f = encode(content)
+        var t = adaptiveInstanceNorm(f, style: style)
+        if alpha < 1 { t = add(scale(t, by: alpha), scale(f, by: 1 - alpha)) }
+        return clampUnit(decode(t))
+    }
+}

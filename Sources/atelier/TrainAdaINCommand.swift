@@ -1,0 +1,138 @@
+import Foundation
+import ImageIO
+import Models
+import Tensor
+import Training
+
+/// `atelier train adain --content DIR --styles DIR --out DIR …`: trains AdaIN's decoder on any two
+/// folders of images (COCO and WikiArt work unchanged), checkpointing to OUT/checkpoint.safetensors
+/// and resuming from it; OUT/adain-decoder.safetensors (F16) is what the service loads.
+enum TrainAdaINCommand {
+    static let usage = "usage: atelier train adain --content DIR --styles DIR [--out data/training/adain] [--size 256] [--batch 8] …"
+
+    static func run(_ args: ArraySlice<String>) throws {
+        let a = try Arguments(args, flagNames: ["fresh"])
+        try a.checkKnown(["content", "styles", "out", "size", "batch", "iterations", "checkpoint-every", "lr", "lr-decay",
+                          "style-weight", "content-weight", "seed", "photo-side", "style-side", "max-images", "models", "data",
+                          "fresh", "log-every", "init"])
+        guard let contentDir = a.options["content"], let stylesDir = a.options["styles"] else { throw CLIError(usage) }
+        let config = ServiceSetup.config(a)
+        let out = URL(fileURLWithPath: a.options["out"] ?? "data/training/adain")
+        var tc = AdaINTrainingConfig()
+        tc.cropSize = try a.int("size") ?? tc.cropSize
+        tc.batchSize = try a.int("batch") ?? tc.batchSize
+        tc.learningRate = try a.float("lr") ?? tc.learningRate
+        tc.learningRateDecay = try a.float("lr-decay") ?? tc.learningRateDecay
+        tc.styleWeight = try a.float("style-weight") ?? tc.styleWeight
+        tc.contentWeight = try a.float("content-weight") ?? tc.contentWeight
+        tc.seed = UInt64(try a.int("seed") ?? 1)
+        guard (16...1024).contains(tc.cropSize), tc.cropSize % AdaINArchitecture.downsampling == 0, (1...64).contains(tc.batchSize) else {
+            throw CLIError("--size must be a multiple of 8 from 16 to 1024 and --batch from 1 to 64")
+        }
+        let iterations = try a.int("iterations") ?? 160_000
+        let checkpointEvery = try a.int("checkpoint-every") ?? 100
+        let logEvery = max(1, try a.int("log-every") ?? 10)
+        // The paper rescales both photos and paintings to 512 px and takes 256² crops.
+        let photoSide = max(try a.int("photo-side") ?? 2 * tc.cropSize, tc.cropSize)
+        let styleSide = max(try a.int("style-side") ?? 2 * tc.cropSize, tc.cropSize)
+        let limit = try a.int("max-images") ?? .max
+        let content = try ImageFolder(directory: URL(fileURLWithPath: contentDir), keepSide: photoSide, limit: limit)
+        let styles = try ImageFolder(directory: URL(fileURLWithPath: stylesDir), keepSide: styleSide, limit: limit)
+        print("content: \(content.images.count) images from \(contentDir) at \(photoSide) px; styles: \(styles.images.count) from \(stylesDir) at \(styleSide) px"
+              + (content.skipped.count + styles.skipped.count > 0 ? "; skipped \(content.skipped + styles.skipped)" : ""))
+
+        let vgg = try PerceptualLoss(vggWeights: SafeTensors.load(config.modelsDirectory.appendingPathComponent("vgg16.safetensors")).tensors)
+        let checkpointURL = out.appendingPathComponent("checkpoint.safetensors")
+        let resuming = !a.flags.contains("fresh") && FileManager.default.fileExists(atPath: checkpointURL.path)
+        let saved = resuming ? try SafeTensors.load(checkpointURL) : nil
+        // The loss layers' scales are measured once, on the photos, and kept with the run.
+        if let text = saved?.metadata["layer_scales"] {
+            tc.layerScales = try AdaINTrainingConfig.layerScales(parsing: text)
+        } else {
+            tc.layerScales = AdaINTrainer.measureLayerScales(content, loss: vgg, cropSize: tc.cropSize)
+        }
+        print("loss layer scales (mean activation): \(tc.layerScalesText)")
+        let trainer = try AdaINTrainer(parameters: AdaINArchitecture.initialWeights(seed: tc.seed), loss: vgg, config: tc)
+        if let saved {
+            try trainer.restore(tensors: saved.tensors, metadata: saved.metadata)
+            print("resumed from \(checkpointURL.path) at iteration \(trainer.iteration)")
+        } else if let initPath = a.options["init"] {
+            let saved = try AdaINExport.read(URL(fileURLWithPath: initPath))
+            try trainer.start(from: saved.weights, iteration: saved.iteration)
+            print("starting from \(initPath) at iteration \(trainer.iteration) (fresh Adam moments)")
+        } else {
+            print("starting afresh (\(AdaINArchitecture.version), seed \(tc.seed))")
+        }
+
+        let command = (["atelier train adain"] + args).joined(separator: " ")
+        let log = AdaINTrainingLog(every: logEvery, file: out.appendingPathComponent("loss.tsv"))
+        func save() throws {
+            let c = trainer.checkpoint()
+            try SafeTensors.write(c.tensors, to: checkpointURL, metadata: c.metadata)
+            try AdaINExport.write(parameters: trainer.parameters, iteration: trainer.iteration, config: tc, to: out, provenance: """
+                # AdaIN decoder: provenance
+
+                - command: `\(command)`
+                - content: \(content.images.count) images from `\(contentDir)`, shorter side \(photoSide) px; styles: \(styles.images.count) from `\(stylesDir)`, shorter side \(styleSide) px
+                - architecture: \(AdaINArchitecture.version) (encoder VGG16 to relu4_1, frozen)
+                - crop \(tc.cropSize), batch \(tc.batchSize), Adam lr \(tc.learningRate) / (1 + \(tc.learningRateDecay)·iteration)
+                - loss weights: content \(tc.contentWeight) (relu4_1), style \(tc.styleWeight) (mean/std at relu1_1, relu2_1, relu3_1, relu4_1); each layer's terms divided by the square of its mean activation on the photos (\(tc.layerScalesText))
+                - iterations: \(trainer.iteration)
+                - recent losses:
+                \(log.recent.map { "  - \($0)" }.joined(separator: "\n"))
+                - written: \(ISO8601DateFormatter().string(from: Date()))
+                """)
+        }
+
+        var stop = false
+        let signals = [SIGINT, SIGTERM].map { sig -> DispatchSourceSignal in
+            signal(sig, SIG_IGN)
+            let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            s.setEventHandler { stop = true }
+            s.resume()
+            return s
+        }
+        defer { signals.forEach { $0.cancel() } }
+        while trainer.iteration < iterations && !stop {
+            let start = Date()
+            let losses = trainer.step(content: content, styles: styles)
+            log.record(iteration: trainer.iteration, losses: losses, seconds: Date().timeIntervalSince(start), total: iterations)
+            if trainer.iteration % checkpointEvery == 0 { try save() }
+        }
+        try save()
+        print(stop ? "stopped at iteration \(trainer.iteration); checkpoint saved" : "done: \(trainer.iteration) iterations")
+    }
+}
+
+/// Every step to OUT/loss.tsv; a summary line every `every` steps.
+final class AdaINTrainingLog {
+    let every: Int
+    let handle: FileHandle?
+    var window: [(AdaINLosses, Double)] = []
+    var recent: [String] = []
+
+    init(every: Int, file: URL) {
+        self.every = every
+        try? FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+        if !FileManager.default.fileExists(atPath: file.path) {
+            _ = FileManager.default.createFile(atPath: file.path, contents: Data("iteration\tcontent\tstyle\tseconds\n".utf8))
+        }
+        handle = try? FileHandle(forWritingTo: file)
+        _ = try? handle?.seekToEnd()
+    }
+
+    func record(iteration: Int, losses: AdaINLosses, seconds: Double, total: Int) {
+        handle?.write(Data(String(format: "%d\t%g\t%g\t%.2f\n", iteration, losses.content, losses.style, seconds).utf8))
+        window.append((losses, seconds))
+        guard iteration % every == 0 else { return }
+        let n = Float(window.count)
+        let content = window.map(\.0.content).reduce(0, +) / n, style = window.map(\.0.style).reduce(0, +) / n
+        let perStep = window.map(\.1).reduce(0, +) / Double(window.count)
+        let line = String(format: "it %d/%d  content %.4g  style %.4g  %.2f s/it  eta %@", iteration, total, content, style,
+                          perStep, TrainingLog.duration(Double(total - iteration) * perStep))
+        recent = Array((recent + [line]).suffix(5))
+        print(line)
+        fflush(stdout)
+        window.removeAll()
+    }
+}

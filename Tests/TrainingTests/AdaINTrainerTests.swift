@@ -1,0 +1,124 @@
+import Foundation
+import XCTest
+import ImageIO
+import Models
+import Tensor
+@testable import Training
+
+final class AdaINTrainerTests: XCTestCase {
+    static let layerScales: [String: Float] = ["block1_conv1": 20, "block2_conv1": 150, "block3_conv1": 190, "block4_conv1": 110]
+
+    func makeTrainer(seed: UInt64 = 1) throws -> (AdaINTrainer, ImageFolder, ImageFolder) {
+        var config = AdaINTrainingConfig()
+        config.cropSize = 16
+        config.batchSize = 2
+        config.learningRate = 1e-4
+        config.layerScales = Self.layerScales
+        config.seed = seed
+        let photos = ImageFolder(images: (0..<3).map { StyleBankTrainerTests.photo($0) })
+        let paintings = ImageFolder(images: (5..<8).map { StyleBankTrainerTests.photo($0) })
+        let trainer = try AdaINTrainer(parameters: AdaINArchitecture.initialWeights(seed: 2), loss: TrainingFixtures.perceptualLoss, config: config)
+        return (trainer, photos, paintings)
+    }
+
+    /// The decoder as training runs it (ChainTraining over the layer specs) is the inference
+    /// network's, and the AdaIN target is built from the same relu4_1 features.
+    func testTrainingForwardMatchesInference() throws {
+        let (trainer, _, _) = try makeTrainer()
+        let photo = TrainingFixtures.image([1, 3, 24, 32], seed: 5), painting = TrainingFixtures.image([1, 3, 16, 16], seed: 6)
+        let network = try AdaINNetwork(vggWeights: SafeTensors.load(TrainingFixtures.modelsDirectory.appendingPathComponent("vgg16.safetensors")).tensors,
+                                       decoderWeights: trainer.parameters)
+        let expected = network.stylize(photo, style: network.styleMoments(painting))
+        let features = TrainingFixtures.perceptualLoss.forward(photo, layers: [AdaINArchitecture.encoderLayer]).features[AdaINArchitecture.encoderLayer]!
+        let styleFeatures = TrainingFixtures.perceptualLoss.forward(painting, layers: [AdaINArchitecture.encoderLayer]).features[AdaINArchitecture.encoderLayer]!
+        let t = adaptiveInstanceNorm(features, style: channelMoments(styleFeatures))
+        let y = ChainTraining.forward(AdaINArchitecture.decoder, trainer.parameters, t).output
+        XCTAssertEqual(expected.shape, [1, 3, 24, 32])
+        for (a, b) in zip(clampUnit(y).scalars, expected.scalars) { XCTAssertEqual(a, b, accuracy: 1e-4) }
+    }
+
+    /// ∂L/∂θ of the whole step (decoder → VGG16 → content and moment losses → back) against central
+    /// finite differences of the loss, at coordinates of the first, a middle and the last layer.
+    func testDecoderGradientsByFiniteDifferences() throws {
+        let (trainer, photos, paintings) = try makeTrainer()
+        var rng = TrainingRandom(seed: 3)
+        let x = photos.batch(2, size: 16, rng: &rng), s = paintings.batch(2, size: 16, rng: &rng)
+        let r = trainer.lossAndGradients(content: x, style: s)
+        XCTAssertEqual(Set(r.gradients.keys), Set(AdaINArchitecture.parameterNames))
+        let params = trainer.parameters
+        let ulp = Double(r.losses.total.ulp)
+        func loss(_ p: [String: Tensor]) -> Double {
+            trainer.setParameters(p)
+            defer { trainer.setParameters(params) }
+            return Double(trainer.lossAndGradients(content: x, style: s).losses.total)
+        }
+        for name in ["decoder.0.weight", "decoder.3.bias", "decoder.7.weight", "decoder.7.bias"] {
+            let g = r.gradients[name]!
+            let scale = g.scalars.map(abs).max()!
+            // The largest few coordinates: where the loss's change is well above float rounding.
+            let order = g.scalars.indices.sorted { abs(g[$0]) > abs(g[$1]) }.prefix(3)
+            for i in order {
+                // A step that moves the loss by ~1000 of its float ulps, so rounding stays below 0.1%.
+                let h = Float(min(max(500 * ulp / Double(abs(g[i])), 1e-4), 1e-2))
+                var plus = params, minus = params
+                plus[name]![i] += h
+                minus[name]![i] -= h
+                let numeric = (loss(plus) - loss(minus)) / Double(plus[name]![i] - minus[name]![i])
+                XCTAssertEqual(Double(g[i]), numeric, accuracy: 3e-2 * Double(scale), "\(name)[\(i)]")
+            }
+        }
+    }
+
+    func testLossFallsOnAFixedBatch() throws {
+        let (trainer, photos, paintings) = try makeTrainer()
+        var rng = TrainingRandom(seed: 9)
+        let x = photos.batch(2, size: 16, rng: &rng), s = paintings.batch(2, size: 16, rng: &rng)
+        var losses: [Float] = []
+        for _ in 0..<30 {
+            let r = trainer.lossAndGradients(content: x, style: s)
+            losses.append(r.losses.total)
+            trainer.update(r.gradients)
+        }
+        XCTAssertLessThan(losses.last!, 0.6 * losses.first!, "loss \(losses.first!) → \(losses.last!)")
+    }
+
+    /// Stopping after step 2 and resuming from the checkpoint gives bit-for-bit the parameters of
+    /// an uninterrupted run: weights, Adam's moments and step, the iteration and the random state
+    /// (which crops come next) all come back. The layer scales travel in the metadata.
+    func testResumeFromCheckpointIsExact() throws {
+        let (straight, photos, paintings) = try makeTrainer(seed: 4)
+        for _ in 0..<4 { straight.step(content: photos, styles: paintings) }
+
+        let (first, _, _) = try makeTrainer(seed: 4)
+        for _ in 0..<2 { first.step(content: photos, styles: paintings) }
+        let saved = SafeTensors.encode(first.checkpoint().tensors, metadata: first.checkpoint().metadata)
+        let (tensors, metadata) = try SafeTensors.decode(saved)
+        XCTAssertEqual(try AdaINTrainingConfig.layerScales(parsing: metadata["layer_scales"]!), Self.layerScales)
+
+        let (resumed, _, _) = try makeTrainer(seed: 99)
+        try resumed.restore(tensors: tensors, metadata: metadata)
+        XCTAssertEqual(resumed.iteration, 2)
+        for _ in 0..<2 { resumed.step(content: photos, styles: paintings) }
+        XCTAssertEqual(resumed.iteration, 4)
+        for name in AdaINArchitecture.parameterNames {
+            XCTAssertEqual(resumed.parameters[name]!.scalars, straight.parameters[name]!.scalars, name)
+        }
+    }
+
+    func testRestoreRefusesAnotherArchitecture() throws {
+        let (trainer, _, _) = try makeTrainer()
+        var c = trainer.checkpoint()
+        c.metadata["architecture"] = "adain-vgg19-v0"
+        XCTAssertThrowsError(try trainer.restore(tensors: c.tensors, metadata: c.metadata))
+        XCTAssertThrowsError(try AdaINTrainingConfig.layerScales(parsing: "block9_conv1=3"))
+        XCTAssertThrowsError(try AdaINTrainingConfig.layerScales(parsing: "block1_conv1=-1"))
+    }
+
+    func testLearningRateDecays() {
+        var c = AdaINTrainingConfig()
+        c.learningRate = 1e-4
+        c.learningRateDecay = 5e-5
+        XCTAssertEqual(c.learningRate(at: 0), 1e-4)
+        XCTAssertEqual(c.learningRate(at: 20_000), 5e-5, accuracy: 1e-9)
+    }
+}
