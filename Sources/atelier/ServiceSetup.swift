@@ -25,6 +25,12 @@ enum ServiceSetup {
         return try ImageCodec.decode([UInt8](data), maxPixels: maxPixels)
     }
 
+    /// A painting file, decoded, with its bytes (its cache key).
+    static func readPainting(_ path: String) throws -> (image: RGBImage, bytes: [UInt8]) {
+        guard let data = FileManager.default.contents(atPath: path) else { throw CLIError("cannot read \(path)") }
+        return (try ImageCodec.decode([UInt8](data)), [UInt8](data))
+    }
+
     static func writeImage(_ image: RGBImage, to path: String, quality: Int) throws {
         let lower = path.lowercased()
         let bytes = lower.hasSuffix(".jpg") || lower.hasSuffix(".jpeg") ? try ImageCodec.encodeJPEG(image, quality: quality) : try ImageCodec.encodePNG(image)

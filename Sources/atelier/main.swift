@@ -11,10 +11,12 @@ usage: atelier <command> [options]
                    run the HTTP service (environment: ATELIER_HOST, ATELIER_PORT, ATELIER_DATA, ATELIER_MODELS,
                    ATELIER_WORKERS, ATELIER_QUEUE, ATELIER_THREADS, ATELIER_DEFAULT_MODEL / --default-model)
   stylize IN OUT   [--style 3 | 3:0.5,12:0.5] [--model NAME] [--strength S] [--preserve-color]
+                   [--style-image PAINTING[,PAINTING…] [--alpha A] [--style-size 512]]
                    [--max-size N] [--quality Q] [--data DIR] [--models DIR]
                    stylize one image offline with the same pipeline (OUT: .png or .jpg)
   contact-sheet IN... OUT [--tile 256] [--model NAME[,NAME…]] [--max-styles N] [--columns N]
-                   one row per photo and model: the photo, then the model's styles (OUT: .png or .jpg)
+                   [--paintings P1,P2,… [--alpha A] [--style-size S]]
+                   one row per photo and model: the photo, then the model's styles (or the paintings' styles)
   inspect-stylebank WEIGHTS IN OUT [--size 512] [--style N]
                    training diagnostic: auto-encoder (or one style's) output and each block's largest activation
   eval-stylebank WEIGHTS --content DIR --styles DIR [--size 256] [--style-size N]
@@ -30,6 +32,10 @@ usage: atelier <command> [options]
                    [--residual-blocks E,D (default 2,2; with --init, blocks the file lacks start as the identity)]
                    [--average 0.999 (exported weights: exponential average of the iterates; 0: the last iterate)]
                    train a StyleBank from folders of images; resumes from OUT/checkpoint.safetensors
+  train adain      --content DIR --styles DIR [--out data/training/adain] [--size 256] [--batch 8]
+                   [--iterations 160000] [--lr 1e-4] [--lr-decay 5e-5] [--style-weight 10] [--photo-side 512]
+                   [--style-side 512] [--checkpoint-every 100] [--fresh] [--init adain-decoder.safetensors]
+                   train AdaIN's decoder (VGG16 encoder to relu4_1, frozen); resumes from OUT/checkpoint.safetensors
 """
 
 let commands: [String: (ArraySlice<String>) throws -> Void] = [

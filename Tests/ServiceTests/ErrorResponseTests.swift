@@ -55,8 +55,10 @@ final class ErrorResponseTests: XCTestCase {
     }
 
     func testMissingImageAndMalformedMultipart() throws {
+        // A file under a name the route does not know is refused by name, not ignored.
         assertError(try fixture.client.multipart("/stylize?style=1", files: [("other", "a.png", "image/png", ServiceFixture.png(width: 32, height: 32))]),
-                    400, "missing_image")
+                    400, "unknown_parameter")
+        assertError(try fixture.client.multipart("/stylize?style=1", files: [], fields: [("strength", "0.5")]), 400, "missing_image")
         assertError(try fixture.client.request("POST", "/stylize", headers: [("Content-Type", "multipart/form-data; boundary=xyz")], body: Array("garbage".utf8)),
                     400, "malformed_multipart")
     }

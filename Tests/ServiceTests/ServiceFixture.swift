@@ -9,10 +9,13 @@ final class ServiceFixture {
     let service: AtelierService
     let client: TestClient
 
-    static let registry: ModelRegistry = {
+    static var modelsDirectory: URL {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let models = ProcessInfo.processInfo.environment["ATELIER_MODELS"].map { URL(fileURLWithPath: $0) } ?? root.appendingPathComponent("data/models")
-        do { return try ModelRegistry.load(from: models, defaultModel: "multistyle26") } catch {
+        return ProcessInfo.processInfo.environment["ATELIER_MODELS"].map { URL(fileURLWithPath: $0) } ?? root.appendingPathComponent("data/models")
+    }
+
+    static let registry: ModelRegistry = {
+        do { return try ModelRegistry.load(from: modelsDirectory, defaultModel: "multistyle26") } catch {
             fatalError("\(error) — the service tests need the converted weights: run `make weights`")
         }
     }()

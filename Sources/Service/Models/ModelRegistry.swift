@@ -1,25 +1,58 @@
 import Foundation
+import Models
+import Tensor
 
 /// The loaded models, by name. Built once at start-up; read-only afterwards.
 public final class ModelRegistry: @unchecked Sendable {
     public let models: [String: StyleModel]
     public let defaultModel: String
+    /// The model a request with a painting (`style_image`) and no `model` goes to.
+    public let defaultArbitraryModel: String?
 
-    public init(models: [StyleModel], defaultModel: String) {
+    public init(models: [StyleModel], defaultModel: String, defaultArbitraryModel: String = "adain") {
         self.models = Dictionary(uniqueKeysWithValues: models.map { ($0.name, $0) })
         self.defaultModel = models.contains { $0.name == defaultModel } ? defaultModel : (models.first?.name ?? defaultModel)
+        self.defaultArbitraryModel = models.first { $0.name == defaultArbitraryModel }?.name ?? models.first { $0.isArbitrary }?.name
     }
 
-    /// Loads every model whose weights are present in `directory`: multistyle26 (required, from
-    /// `make weights`) and a trained StyleBank (`stylebank.safetensors`) when there is one.
-    public static func load(from directory: URL, defaultModel: String) throws -> ModelRegistry {
-        let file = directory.appendingPathComponent("multistyle26.safetensors")
-        guard FileManager.default.fileExists(atPath: file.path) else {
-            throw ServiceError("no weights in \(directory.path): run `make weights` (scripts/fetch_weights.sh)")
+    /// One model family the registry can load: the weight files it needs in the models folder and
+    /// how to build it from them. A new family is a new entry here (and its files in Models and
+    /// Training), not a branch in the routes.
+    public struct Loader {
+        public let name: String
+        public let files: [String]
+        /// A required model's files missing stops the service from starting.
+        public let required: Bool
+        public let load: (_ file: (String) -> URL) throws -> StyleModel
+    }
+
+    public static let loaders: [Loader] = [
+        Loader(name: "multistyle26", files: ["multistyle26.safetensors"], required: true) {
+            try MultiStyle26Model(weightsFile: $0("multistyle26.safetensors"))
+        },
+        Loader(name: "stylebank", files: ["stylebank.safetensors"], required: false) {
+            try StyleBankModel(weightsFile: $0("stylebank.safetensors"))
+        },
+        Loader(name: "adain", files: ["vgg16.safetensors", "adain-decoder.safetensors"], required: false) {
+            try AdaINModel(vggFile: $0("vgg16.safetensors"), decoderFile: $0("adain-decoder.safetensors"))
+        },
+    ]
+
+    /// Loads every model whose weight files are present in `directory` (`make weights` installs
+    /// the converted and the committed ones).
+    public static func load(from directory: URL, defaultModel: String, loaders: [Loader] = loaders) throws -> ModelRegistry {
+        let file = { (name: String) in directory.appendingPathComponent(name) }
+        var models: [StyleModel] = []
+        for loader in loaders {
+            let missing = loader.files.filter { !FileManager.default.fileExists(atPath: file($0).path) }
+            if !missing.isEmpty {
+                if loader.required {
+                    throw ServiceError("no \(missing.joined(separator: ", ")) in \(directory.path): run `make weights` (scripts/fetch_weights.sh)")
+                }
+                continue
+            }
+            models.append(try loader.load(file))
         }
-        var models: [StyleModel] = [try MultiStyle26Model(weightsFile: file)]
-        let bank = directory.appendingPathComponent("stylebank.safetensors")
-        if FileManager.default.fileExists(atPath: bank.path) { models.append(try StyleBankModel(weightsFile: bank)) }
         return ModelRegistry(models: models, defaultModel: defaultModel)
     }
 

@@ -20,7 +20,8 @@ public final class MultiStyle26Model: StyleModel, @unchecked Sendable {
         }
     }
 
-    public func stylize(_ image: Tensor, blend: [Int: Float]) -> Tensor {
+    public func stylize(_ image: Tensor, spec: StyleSpec) throws -> Tensor {
+        let blend = try spec.catalogue(of: self)
         var weights = [Float](repeating: 0, count: MultiStyleNetwork.styleCount)
         for (id, w) in blend { weights[id] = w }
         return runPadded(image, toMultipleOf: 4) { network($0, styleWeights: weights) }

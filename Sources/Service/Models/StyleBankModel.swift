@@ -99,19 +99,23 @@ public final class StyleBankModel: StyleModel, @unchecked Sendable {
         }
     }
 
-    public func stylize(_ image: Tensor, blend: [Int: Float]) throws -> Tensor {
+    public func stylize(_ image: Tensor, spec: StyleSpec) throws -> Tensor {
+        let blend = try spec.catalogue(of: self)
         let snapshot = try network(with: blend.keys.sorted())
         return runPadded(image, toMultipleOf: 4) { snapshot($0, blend: blend) }   // two stride-2 layers, two ×2 upsamplings
     }
 
     /// Region-specific fusion of the bank responses (Chen et al. §3.3): one encoder/decoder pass,
     /// soft region maps on the feature grid (a quarter of the image's size).
+    /// Regions with a blend of styles each are stylized region by region.
     public func stylize(_ image: Tensor, regions: RegionStyles) throws -> Tensor {
-        let snapshot = try network(with: regions.styles)
+        let styles = regions.parts.compactMap(\.singleStyle)
+        guard styles.count == regions.parts.count else { return try stylizeRegionByRegion(image, regions: regions) }
+        let snapshot = try network(with: styles)
         return runPadded(image, toMultipleOf: 4) { padded in
             let (fh, fw) = (padded.shape[2] / 4, padded.shape[3] / 4)
             let maps = regions.mask.softMaps(width: fw, height: fh, feather: max(1, regions.feather / 4))
-            return snapshot(padded, regions: Array(zip(regions.styles, maps)).map { (style: $0.0, weights: $0.1) })
+            return snapshot(padded, regions: Array(zip(styles, maps)).map { (style: $0.0, weights: $0.1) })
         }
     }
 

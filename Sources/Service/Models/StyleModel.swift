@@ -21,28 +21,33 @@ public struct StyleInfo: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey { case id, name, model, status, error, jobID = "job_id" }
 }
 
-/// A network that stylizes with one of its styles or a weighted blend of them.
+/// A network that stylizes with its stored styles (one or a weighted blend) and, for the
+/// arbitrary-style models, with paintings sent in the request (`StyleSpec`).
 /// Implementations are safe to call from several threads; a model whose styles can change
 /// (StyleBank learning new banks) changes them atomically.
 public protocol StyleModel: AnyObject, Sendable {
     var name: String { get }
-    /// What kind of network this is ("conditional-instance-norm", "stylebank", …).
+    /// What kind of network this is ("conditional-instance-norm", "stylebank", "adain", …).
     var kind: String { get }
     var styles: [StyleInfo] { get }
     var parameterCount: Int { get }
-    /// `image`: [1, 3, H, W] RGB in 0…1, any H and W of at least 16. `blend`: style id → weight,
-    /// weights positive and summing to 1. Returns the stylized image, same shape, 0…1. Throws an
-    /// `APIError` when a style of the blend cannot be used (not ready, or removed meanwhile).
-    func stylize(_ image: Tensor, blend: [Int: Float]) throws -> Tensor
+    /// Whether it takes paintings with the request (`style_image`) and `alpha`.
+    var isArbitrary: Bool { get }
+    /// Its style-statistics cache's hits, misses and entries, for a model that keeps one.
+    var statisticsCache: (hits: Int, misses: Int, entries: Int)? { get }
+    /// `image`: [1, 3, H, W] RGB in 0…1, any H and W of at least 16. Returns the stylized image,
+    /// same shape, 0…1. Throws an `APIError` when a style cannot be used (not ready, removed
+    /// meanwhile, or a kind of style this model does not take).
+    func stylize(_ image: Tensor, spec: StyleSpec) throws -> Tensor
     /// Region-wise styling from a mask (see `RegionStyles`); styles already checked to exist.
     func stylize(_ image: Tensor, regions: RegionStyles) throws -> Tensor
 }
 
-/// Region-wise styling: mask region i (`RegionMask` order) gets `styles[i]`, with borders
+/// Region-wise styling: mask region i (`RegionMask` order) gets `parts[i]`, with borders
 /// feathered over about `feather` pixels of the image being stylized.
 public struct RegionStyles {
     let mask: RegionMask
-    let styles: [Int]
+    let parts: [StyleSpec]
     var feather: Int
 
     /// The default feather: 1.5% of the image's shorter side (15 px at 1024), at least 2 px.
@@ -50,14 +55,21 @@ public struct RegionStyles {
 }
 
 extension StyleModel {
-    /// Region-wise styling for any model: stylize once per style and blend the outputs with the
-    /// soft region maps. (StyleBank overrides this with fusion of its bank responses: one pass.)
+    public var isArbitrary: Bool { false }
+    public var statisticsCache: (hits: Int, misses: Int, entries: Int)? { nil }
+
+    /// Region-wise styling for any model: stylize once per region's style and blend the outputs
+    /// with the soft region maps. (StyleBank overrides this with fusion of its bank responses.)
     public func stylize(_ image: Tensor, regions: RegionStyles) throws -> Tensor {
+        try stylizeRegionByRegion(image, regions: regions)
+    }
+
+    func stylizeRegionByRegion(_ image: Tensor, regions: RegionStyles) throws -> Tensor {
         let (h, w) = (image.shape[2], image.shape[3])
         let maps = regions.mask.softMaps(width: w, height: h, feather: regions.feather)
         var out: Tensor?
-        for (style, map) in zip(regions.styles, maps) {
-            let part = modulate(try stylize(image, blend: [style: 1]), by: map)
+        for (spec, map) in zip(regions.parts, maps) {
+            let part = modulate(try stylize(image, spec: spec), by: map)
             out = out.map { add($0, part) } ?? part
         }
         return out!

@@ -37,7 +37,10 @@ public final class AtelierService: @unchecked Sendable {
         router.add("GET", "/readyz") { _, r in r(.json(["status": "ready"])) }   // the registry loads before serving
         router.add("GET", "/metrics") { [unowned self] _, r in
             r(.bytes(contentType: "text/plain; version=0.0.4; charset=utf-8",
-                     body: Array(metrics.render(queueDepth: pool.waiting, running: pool.running, queueCapacity: pool.capacity).utf8)))
+                     body: Array(metrics.render(queueDepth: pool.waiting, running: pool.running, queueCapacity: pool.capacity,
+                                                statisticsCaches: registry.models.keys.sorted().compactMap { name in
+                                                    registry.models[name]!.statisticsCache.map { (name, $0.hits, $0.misses, $0.entries) }
+                                                }).utf8)))
         }
     }
 

@@ -28,8 +28,10 @@ extension AtelierService {
                            message: "new styles need a trained StyleBank model (stylebank.safetensors in \(config.modelsDirectory.path)); none is installed")
         }
         let upload = try Upload(route.http)
+        let parameters = try RequestParameters(query: route.http.queryItems, upload: upload, route: "POST /styles",
+                                               known: ["name", "preset", "iterations", "size", "seconds"], files: ["image"])
         let input = try upload.image("image", maxPixels: config.maxInputPixels)
-        let field = { (name: String) in route.query[name] ?? upload.fields[name] }
+        let field = { (name: String) in parameters[name] }
         let settings = try TrainingSettings.from(preset: field("preset"), iterations: field("iterations"), size: field("size"),
                                                  seconds: field("seconds"))
         if let budget = settings.seconds, Double(budget) > config.maxJobSeconds {
@@ -81,7 +83,15 @@ extension AtelierService {
     /// The style `{id}` of `?model=` or, without it, of the model `/stylize` would use for it.
     private func findStyle(_ route: RouteRequest) throws -> (StyleModel, StyleInfo) {
         let id = try route.integer("id", what: "style")
-        let model = try model(named: route.query["model"], forStyles: String(id))
+        let model: StyleModel
+        if let name = route.query["model"] {
+            guard let m = registry.model(named: name) else { throw APIError.notFound("model '\(name)' does not exist; GET /models lists them", code: "unknown_model") }
+            model = m
+        } else if let learning, id >= StyleStore.firstID {
+            model = learning.model
+        } else {
+            model = registry.model(named: nil)!
+        }
         guard let info = model.styles.first(where: { $0.id == id }) else {
             throw APIError.notFound("style \(id) does not exist in \(model.name)", code: "unknown_style")
         }

@@ -1,87 +1,67 @@
 import Foundation
 import HTTP
 import ImageIO
+import Models
+import Training
 
 /// `POST /stylize`: parses and validates everything up front (cheap 4xx), then queues the
 /// decode → stylize → encode work on the worker pool and answers from the worker.
 extension AtelierService {
     func stylize(_ route: RouteRequest, respond: @escaping (HTTPResponse) -> Void) throws {
-        let request = route.http
-        let q = request.query
-        let upload = try Upload(request)
+        let upload = try Upload(route.http)
+        let parameters = try RequestParameters(query: route.http.queryItems, upload: upload, route: "POST /stylize",
+                                               known: StylizeRequest.textParameters, files: StylizeRequest.fileParameters,
+                                               repeatable: ["style_image"])
         let input = try upload.image("image", maxPixels: config.maxInputPixels)
-
-        let maskBytes = try upload.files["mask"].map { _ in try upload.image("mask", maxPixels: config.maxInputPixels).bytes }
-        let regionText = q["styles"] ?? upload.fields["styles"]
-        if maskBytes != nil && (q["style"] ?? upload.fields["style"]) != nil {
-            throw APIError.badRequest("with a mask, name one style per mask colour in styles=3,7 (not style=)")
-        }
-        if maskBytes == nil && regionText != nil { throw APIError.badRequest("styles= lays styles out by a mask: send a 'mask' image too") }
-        if maskBytes != nil && regionText == nil { throw APIError.badRequest("a mask needs styles=3,7,… (one style per mask colour)") }
-        let styleText = regionText ?? q["style"] ?? upload.fields["style"] ?? "0"
-        let model = try model(named: q["model"] ?? upload.fields["model"], forStyles: styleText)
+        let maskBytes = upload.files["mask"] == nil ? nil : try upload.image("mask", maxPixels: config.maxInputPixels).bytes
+        let paintings = try upload.images("style_image", maxPixels: config.maxInputPixels)
+        let request = try StylizeRequest(parameters, paintings: paintings.count, hasMask: maskBytes != nil,
+                                         limits: .init(minSide: config.minSide, maxSideLimit: config.maxSideLimit))
+        let model = try model(for: request)
         let validIDs = Set(model.styles.map(\.id))
-        var options = StylizeOptions(model: model, blend: [:], maxSide: config.defaultMaxSide)
-        var regionStyles: [Int] = []
-        if let regionText {
-            regionStyles = try Self.parseRegionStyles(regionText, validIDs: validIDs)
-        } else {
-            options.blend = try StyleBlend(parsing: styleText, validIDs: validIDs).weights
-        }
-        for id in Set(options.blend.keys).union(regionStyles).sorted() {
-            if let info = model.styles.first(where: { $0.id == id }), info.status != .ready { throw StyleBankModel.unavailable(info, id: id) }
-        }
-        var feather: Int?
-        if let f = q["feather"] ?? upload.fields["feather"] {
-            guard let v = Int(f), (0...256).contains(v) else { throw APIError.badRequest("feather must be an integer from 0 to 256 (pixels)") }
-            feather = v
-        }
-        if let s = q["strength"] {
-            guard let v = Float(s), v >= 0, v <= 1 else { throw APIError.badRequest("strength must be a number from 0 to 1") }
-            options.strength = v
-        }
-        if let p = q["preserve_color"] {
-            guard let v = Self.parseBool(p) else { throw APIError.badRequest("preserve_color must be true or false") }
-            options.preserveColor = v
-        }
-        if let m = q["max_size"] {
-            guard let v = Int(m), v >= config.minSide, v <= config.maxSideLimit else {
-                throw APIError.badRequest("max_size must be an integer from \(config.minSide) to \(config.maxSideLimit)")
+        for id in request.styleIDs {
+            guard let info = model.styles.first(where: { $0.id == id }) else {
+                throw APIError.notFound("style \(id) does not exist" + (validIDs.isEmpty ? "; model \(model.name) has no stored styles" : ""), code: "unknown_style")
             }
-            options.maxSide = v
+            if info.status != .ready { throw StyleBankModel.unavailable(info, id: id) }
         }
-        let format = try Self.outputFormat(query: q["format"], accept: request.headers["Accept"], input: input.format)
-        var quality = 90
-        if let qs = q["quality"] {
-            guard let v = Int(qs), (1...100).contains(v) else { throw APIError.badRequest("quality must be an integer from 1 to 100") }
-            quality = v
+        for (i, p) in paintings.enumerated() {
+            let size = try ImageCodec.probe(p.bytes)
+            guard min(size.width, size.height) >= Self.minPaintingSide else {
+                throw APIError.unprocessable("style_image \(i + 1) is \(size.width)×\(size.height); a painting needs at least \(Self.minPaintingSide) pixels on each side",
+                                             code: "image_too_small")
+            }
         }
+        let format = request.format ?? Self.outputFormat(accept: route.http.headers["Accept"], input: input.format)
+        let styleSize = request.styleSize ?? Self.defaultStyleSize
+        var options = StylizeOptions(model: model, spec: StyleSpec(.catalogue([:]), alpha: request.alpha ?? 1),
+                                     maxSide: request.maxSide ?? config.defaultMaxSide)
+        options.strength = request.strength
+        options.preserveColor = request.preserveColor
 
         let accepted = pool.submit { [self] in
             let response: HTTPResponse
             do {
-                let image: RGBImage
-                do { image = try ImageCodec.decode(input.bytes, maxPixels: config.maxInputPixels) } catch let e as ImageError {
-                    throw Upload.apiError(e, field: "image")
+                let image = try Self.decode(input.bytes, field: "image", maxPixels: config.maxInputPixels)
+                let decodedPaintings = try paintings.map { p in
+                    try Self.painting(Self.decode(p.bytes, field: "style_image", maxPixels: config.maxInputPixels), bytes: p.bytes, styleSize: styleSize)
                 }
                 var options = options
-                if let maskBytes {
-                    let mask: RegionMask
-                    do { mask = try RegionMask(ImageCodec.decode(maskBytes, maxPixels: config.maxInputPixels)) } catch let e as ImageError {
-                        throw Upload.apiError(e, field: "mask")
-                    }
-                    guard mask.colors.count == regionStyles.count else {
-                        throw APIError.unprocessable("the mask has \(mask.colors.count) colour regions (\(mask.hexColors.joined(separator: ", ")), in order of first appearance) but styles= names \(regionStyles.count)",
-                                                     code: "mask_style_mismatch")
-                    }
-                    options.regions = (mask, regionStyles, feather)
+                let alpha = options.spec.alpha
+                switch request.styles {
+                case .catalogue(let blend): options.spec = StyleSpec(.catalogue(blend.weights), alpha: alpha)
+                case .paintings(let weights):
+                    options.spec = StyleSpec(.paintings(zip(decodedPaintings, weights).map { (painting: $0.0, weight: $0.1) }), alpha: alpha)
+                case .regions(let ids): options.regions = try region(maskBytes!, ids.map { StyleSpec(.catalogue([$0: 1]), alpha: alpha) }, request.feather)
+                case .paintingRegions: options.regions = try region(maskBytes!, decodedPaintings.map { StyleSpec(.paintings([(painting: $0, weight: Float(1))]), alpha: alpha) }, request.feather)
                 }
                 let result = try Stylizer.run(image, options: options, minSide: config.minSide)
                 metrics.recordInference(seconds: result.inferenceSeconds)
-                let body = format == .png ? try ImageCodec.encodePNG(result.image) : try ImageCodec.encodeJPEG(result.image, quality: quality)
+                let body = format == .png ? try ImageCodec.encodePNG(result.image) : try ImageCodec.encodeJPEG(result.image, quality: request.quality)
                 var headers = HTTPHeaders()
                 headers.set(name: "X-Inference-Seconds", value: String(format: "%.3f", result.inferenceSeconds))
                 headers.set(name: "X-Image-Size", value: "\(result.image.width)x\(result.image.height)")
+                headers.set(name: "X-Model", value: model.name)
                 response = .bytes(contentType: format == .png ? "image/png" : "image/jpeg", body: body, headers: headers)
             } catch let e as APIError {
                 response = e.response
@@ -95,49 +75,75 @@ extension AtelierService {
         }
     }
 
-    /// The named model; without a name, the model of a learned style (ids from `StyleStore.firstID`,
-    /// unique across models) when `style` names only such styles, else the default model.
-    func model(named name: String?, forStyles styleText: String) throws -> StyleModel {
-        if name == nil, let learning {
-            let ids = styleText.split(separator: ",").compactMap { Int($0.split(separator: ":").first ?? "") }
-            if !ids.isEmpty, ids.allSatisfy({ $0 >= StyleStore.firstID }) { return learning.model }
+    /// Paintings are scaled to this shorter side unless `style_size` says otherwise (the AdaIN
+    /// paper's test-time style size); it sets the size of the painting's marks in the result.
+    public static let defaultStyleSize = 512
+    /// The style encoder pools three times; smaller paintings carry no usable statistics.
+    static let minPaintingSide = 32
+
+    /// The mask decoded and matched to its region styles (one per colour).
+    private func region(_ maskBytes: [UInt8], _ parts: [StyleSpec], _ feather: Int?) throws -> (mask: RegionMask, parts: [StyleSpec], feather: Int?) {
+        let mask = try RegionMask(Self.decode(maskBytes, field: "mask", maxPixels: config.maxInputPixels))
+        guard mask.colors.count == parts.count else {
+            throw APIError.unprocessable("the mask has \(mask.colors.count) colour regions (\(mask.hexColors.joined(separator: ", ")), in order of first appearance) but the request names \(parts.count) styles",
+                                         code: "mask_style_mismatch")
+        }
+        return (mask, parts, feather)
+    }
+
+    static func decode(_ bytes: [UInt8], field: String, maxPixels: Int) throws -> RGBImage {
+        do { return try ImageCodec.decode(bytes, maxPixels: maxPixels) } catch let e as ImageError { throw Upload.apiError(e, field: field) }
+    }
+
+    /// A decoded painting scaled to `styleSize` (shorter side), keyed by its bytes and that size.
+    static func painting(_ image: RGBImage, bytes: [UInt8], styleSize: Int) -> StylePainting {
+        StylePainting(image: ImageTensor.tensor(from: ImageFolder.shorterSide(image, styleSize)),
+                      key: "\(contentHash(bytes))-\(bytes.count)@\(styleSize)")
+    }
+
+    /// FNV-1a (64 bit) of the bytes, as hex.
+    static func contentHash(_ bytes: [UInt8]) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in bytes { hash = (hash ^ UInt64(b)) &* 0x100_0000_01b3 }
+        return String(hash, radix: 16)
+    }
+
+    /// The named model (which must take paintings when the request sends some); without a name,
+    /// the arbitrary-style model for paintings, the model of a learned style (ids from
+    /// `StyleStore.firstID`, unique across models) when only such styles are named, else the default.
+    func model(for request: StylizeRequest) throws -> StyleModel {
+        let name: String?
+        if let given = request.model {
+            name = given
+        } else if request.usesPaintings {
+            guard let arbitrary = registry.defaultArbitraryModel else {
+                throw APIError(status: 503, code: "model_unavailable",
+                               message: "style_image needs the AdaIN decoder (adain-decoder.safetensors in \(config.modelsDirectory.path)); none is installed")
+            }
+            name = arbitrary
+        } else if let learning, !request.styleIDs.isEmpty, request.styleIDs.allSatisfy({ $0 >= StyleStore.firstID }) {
+            return learning.model
+        } else {
+            name = nil
         }
         guard let model = registry.model(named: name) else {
             throw APIError.notFound("model '\(name ?? "")' does not exist; GET /models lists them", code: "unknown_model")
         }
+        let arbitrary = registry.models.values.filter(\.isArbitrary).map(\.name).sorted()
+        if request.usesPaintings && !model.isArbitrary {
+            throw APIError.badRequest("model '\(model.name)' stylizes with its own styles only; style_image needs model="
+                                      + (arbitrary.isEmpty ? "adain (not installed here)" : arbitrary.joined(separator: " or ")),
+                                      code: "model_takes_no_style_image")
+        }
+        if request.alpha != nil && !model.isArbitrary {
+            throw APIError.badRequest("alpha is the content–style trade-off of " + (arbitrary.isEmpty ? "adain" : arbitrary.joined(separator: " and "))
+                                      + "; model '\(model.name)' has strength= instead")
+        }
         return model
     }
 
-    /// `styles=3,7,12` for a mask: one style id per region, at most `RegionMask.maxRegions`.
-    static func parseRegionStyles(_ text: String, validIDs: Set<Int>) throws -> [Int] {
-        let parts = text.split(separator: ",", omittingEmptySubsequences: false)
-        guard !parts.isEmpty, parts.count <= RegionMask.maxRegions else {
-            throw APIError.badRequest("styles must list 1 to \(RegionMask.maxRegions) style ids, like 3,7")
-        }
-        return try parts.map { part in
-            guard let id = Int(part.trimmingCharacters(in: .whitespaces)) else { throw APIError.badRequest("styles: '\(part)' is not a style id") }
-            guard validIDs.contains(id) else { throw APIError.notFound("style \(id) does not exist", code: "unknown_style") }
-            return id
-        }
-    }
-
-    static func parseBool(_ s: String) -> Bool? {
-        switch s.lowercased() {
-        case "1", "true", "yes", "on": return true
-        case "0", "false", "no", "off": return false
-        default: return nil
-        }
-    }
-
-    /// `format` wins; else an `Accept` that names exactly one of our types; else the input's format.
-    static func outputFormat(query: String?, accept: String?, input: ImageFormat) throws -> ImageFormat {
-        if let query {
-            switch query.lowercased() {
-            case "png": return .png
-            case "jpeg", "jpg": return .jpeg
-            default: throw APIError.badRequest("format must be png or jpeg")
-            }
-        }
+    /// An `Accept` that names exactly one of our types; else the input's format.
+    static func outputFormat(accept: String?, input: ImageFormat) -> ImageFormat {
         let accepted = (accept ?? "").lowercased()
         let png = accepted.contains("image/png"), jpeg = accepted.contains("image/jpeg")
         if png != jpeg { return png ? .png : .jpeg }

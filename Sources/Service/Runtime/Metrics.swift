@@ -36,7 +36,8 @@ final class Metrics: @unchecked Sendable {
         inference.observe(seconds)
     }
 
-    func render(queueDepth: Int, running: Int, queueCapacity: Int) -> String {
+    func render(queueDepth: Int, running: Int, queueCapacity: Int,
+                statisticsCaches: [(model: String, hits: Int, misses: Int, entries: Int)] = []) -> String {
         lock.lock(); defer { lock.unlock() }
         var out = "# HELP atelier_http_requests_total HTTP requests by route and status.\n# TYPE atelier_http_requests_total counter\n"
         for key in requests.keys.sorted() {
@@ -50,6 +51,14 @@ final class Metrics: @unchecked Sendable {
         out += "# HELP atelier_queue_depth Stylization jobs waiting for a worker.\n# TYPE atelier_queue_depth gauge\natelier_queue_depth \(queueDepth)\n"
         out += "# HELP atelier_jobs_running Stylization jobs running now.\n# TYPE atelier_jobs_running gauge\natelier_jobs_running \(running)\n"
         out += "# HELP atelier_queue_capacity Queue length beyond which requests get 503.\n# TYPE atelier_queue_capacity gauge\natelier_queue_capacity \(queueCapacity)\n"
+        if !statisticsCaches.isEmpty {
+            out += "# HELP atelier_style_statistics_cache_hits_total Paintings whose style statistics came from the cache.\n# TYPE atelier_style_statistics_cache_hits_total counter\n"
+            for c in statisticsCaches { out += "atelier_style_statistics_cache_hits_total{model=\"\(c.model)\"} \(c.hits)\n" }
+            out += "# HELP atelier_style_statistics_cache_misses_total Paintings run through the style encoder.\n# TYPE atelier_style_statistics_cache_misses_total counter\n"
+            for c in statisticsCaches { out += "atelier_style_statistics_cache_misses_total{model=\"\(c.model)\"} \(c.misses)\n" }
+            out += "# HELP atelier_style_statistics_cache_entries Paintings whose statistics are cached.\n# TYPE atelier_style_statistics_cache_entries gauge\n"
+            for c in statisticsCaches { out += "atelier_style_statistics_cache_entries{model=\"\(c.model)\"} \(c.entries)\n" }
+        }
         return out
     }
 }

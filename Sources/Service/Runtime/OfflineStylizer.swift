@@ -11,14 +11,24 @@ public struct OfflineStylizer {
         self.config = config
     }
 
-    public func run(_ image: RGBImage, model modelName: String? = nil, style: String, strength: Float = 1,
+    /// With `paintings` (and no `model`, the arbitrary-style model), `style` is ignored: the
+    /// paintings, equally weighted, scaled to `styleSize`, with `alpha`.
+    public func run(_ image: RGBImage, model modelName: String? = nil, style: String = "0", paintings: [(image: RGBImage, bytes: [UInt8])] = [],
+                    alpha: Float = 1, styleSize: Int = AtelierService.defaultStyleSize, strength: Float = 1,
                     preserveColor: Bool = false, maxSide: Int? = nil) throws -> RGBImage {
-        guard let model = registry.model(named: modelName) else {
-            throw APIError.notFound("model '\(modelName ?? "")' does not exist", code: "unknown_model")
+        let name = modelName ?? (paintings.isEmpty ? nil : registry.defaultArbitraryModel)
+        guard let model = registry.model(named: name) else {
+            throw APIError.notFound("model '\(name ?? "")' does not exist", code: "unknown_model")
         }
-        guard (0...1).contains(strength) else { throw APIError.badRequest("strength must be from 0 to 1") }
-        let blend = try StyleBlend(parsing: style, validIDs: Set(model.styles.map(\.id)))
-        let options = StylizeOptions(model: model, blend: blend.weights, strength: strength,
+        guard (0...1).contains(strength), (0...1).contains(alpha) else { throw APIError.badRequest("strength and alpha must be from 0 to 1") }
+        let spec: StyleSpec
+        if paintings.isEmpty {
+            spec = StyleSpec(.catalogue(try StyleBlend(parsing: style, validIDs: Set(model.styles.map(\.id))).weights), alpha: alpha)
+        } else {
+            let w = 1 / Float(paintings.count)
+            spec = StyleSpec(.paintings(paintings.map { (AtelierService.painting($0.image, bytes: $0.bytes, styleSize: styleSize), w) }), alpha: alpha)
+        }
+        let options = StylizeOptions(model: model, spec: spec, strength: strength,
                                      preserveColor: preserveColor, maxSide: maxSide ?? config.defaultMaxSide)
         return try Stylizer.run(image, options: options, minSide: config.minSide).image
     }

@@ -6,7 +6,7 @@ import Tensor
 /// What to do to one image: the parsed, validated form of a `/stylize` request.
 struct StylizeOptions {
     var model: StyleModel
-    var blend: [Int: Float]
+    var spec: StyleSpec
     /// 0…1: how much of the stylized image to mix over the (resized) original.
     var strength: Float = 1
     /// Keep the original's colours (chroma) under the stylized luminance.
@@ -14,7 +14,7 @@ struct StylizeOptions {
     /// Longest side the image is stylized at; smaller images keep their size.
     var maxSide: Int
     /// Region-wise styling from a mask instead of `blend`; `feather` nil = automatic.
-    var regions: (mask: RegionMask, styles: [Int], feather: Int?)? = nil
+    var regions: (mask: RegionMask, parts: [StyleSpec], feather: Int?)? = nil
 }
 
 /// The pipeline from a decoded image to a stylized one.
@@ -35,9 +35,9 @@ enum Stylizer {
         let output: Tensor
         if let r = options.regions {
             let feather = r.feather ?? RegionStyles.automaticFeather(width: image.width, height: image.height)
-            output = try options.model.stylize(input, regions: RegionStyles(mask: r.mask, styles: r.styles, feather: feather))
+            output = try options.model.stylize(input, regions: RegionStyles(mask: r.mask, parts: r.parts, feather: feather))
         } else {
-            output = try options.model.stylize(input, blend: options.blend)
+            output = try options.model.stylize(input, spec: options.spec)
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         var result = ImageTensor.image(from: output)

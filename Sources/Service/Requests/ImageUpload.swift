@@ -3,8 +3,12 @@ import ImageIO
 
 /// The uploaded files and fields of a request: a `multipart/form-data` form, or a raw image body.
 struct Upload {
-    var files: [String: [UInt8]] = [:]
-    var fields: [String: String] = [:]
+    /// Files by field name, in the order sent (a field such as `style_image` may repeat).
+    var files: [String: [[UInt8]]] = [:]
+    /// Text fields; a name sent twice keeps both values (`RequestParameters` refuses that).
+    var fields: [String: [String]] = [:]
+    /// Field names that carry files: a part with a filename, or one of these names.
+    static let fileFields: Set<String> = ["image", "style_image", "mask"]
 
     static let imageMediaTypes: Set<String> = ["image/png", "image/jpeg", "image/jpg", "application/octet-stream"]
 
@@ -17,14 +21,14 @@ struct Upload {
                 throw APIError.badRequest("\(error)", code: "malformed_multipart")
             }
             for part in parts {
-                if part.filename != nil || ["image", "style_image", "mask"].contains(part.name) {
-                    files[part.name] = files[part.name] ?? part.body
+                if part.filename != nil || Self.fileFields.contains(part.name) {
+                    files[part.name, default: []].append(part.body)
                 } else {
-                    fields[part.name] = fields[part.name] ?? String(decoding: part.body, as: UTF8.self)
+                    fields[part.name, default: []].append(String(decoding: part.body, as: UTF8.self))
                 }
             }
         } else if Self.imageMediaTypes.contains(mediaType) || (mediaType.isEmpty && !request.body.isEmpty) {
-            files["image"] = request.body
+            files["image"] = [request.body]
         } else {
             throw APIError.unsupportedMediaType("send the image as multipart/form-data (field 'image') or as an image/png or image/jpeg body, not '\(mediaType)'")
         }
@@ -32,9 +36,22 @@ struct Upload {
 
     /// The named image, checked to be a PNG or JPEG within the pixel limit (header only).
     func image(_ field: String, maxPixels: Int) throws -> (bytes: [UInt8], format: ImageFormat) {
-        guard let bytes = files[field], !bytes.isEmpty else {
+        guard let bytes = files[field]?.first, !bytes.isEmpty else {
             throw APIError.badRequest("the request has no '\(field)' image", code: "missing_image")
         }
+        if (files[field]?.count ?? 0) > 1 { throw APIError.badRequest("'\(field)' is sent more than once") }
+        return try Self.checked(bytes, field: field, maxPixels: maxPixels)
+    }
+
+    /// Every image sent as `field` (none: empty), each checked like `image`.
+    func images(_ field: String, maxPixels: Int) throws -> [(bytes: [UInt8], format: ImageFormat)] {
+        try (files[field] ?? []).map { bytes in
+            guard !bytes.isEmpty else { throw APIError.badRequest("a '\(field)' part is empty", code: "missing_image") }
+            return try Self.checked(bytes, field: field, maxPixels: maxPixels)
+        }
+    }
+
+    static func checked(_ bytes: [UInt8], field: String, maxPixels: Int) throws -> (bytes: [UInt8], format: ImageFormat) {
         guard let format = ImageCodec.detectFormat(bytes) else {
             throw APIError.unsupportedMediaType("'\(field)' is not a PNG or JPEG image")
         }

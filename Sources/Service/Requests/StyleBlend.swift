@@ -4,6 +4,19 @@ struct StyleBlend: Equatable {
     let weights: [Int: Float]
 
     init(parsing text: String, validIDs: Set<Int>) throws {
+        self = try StyleBlend(parsing: text)
+        try checkIDs(validIDs)
+    }
+
+    /// 404 for the first id (in order) that `validIDs` lacks.
+    func checkIDs(_ validIDs: Set<Int>) throws {
+        for id in weights.keys.sorted() where !validIDs.contains(id) {
+            throw APIError.notFound("style \(id) does not exist", code: "unknown_style")
+        }
+    }
+
+    /// The syntax alone; ids are checked against a model by `checkIDs`.
+    init(parsing text: String) throws {
         var weights: [Int: Float] = [:]
         let parts = text.split(separator: ",", omittingEmptySubsequences: false)
         guard !text.isEmpty, parts.count <= 32 else {
@@ -20,9 +33,6 @@ struct StyleBlend: Equatable {
                     throw APIError.badRequest("style weight in '\(part)' must be a positive number")
                 }
                 weight = w
-            }
-            guard validIDs.contains(id) else {
-                throw APIError.notFound("style \(id) does not exist", code: "unknown_style")
             }
             weights[id, default: 0] += weight
         }

@@ -1,0 +1,63 @@
+import Foundation
+import Models
+import Tensor
+import Training
+
+/// AdaIN (Huang & Belongie 2017) as a service model: any painting sent with the photo, no
+/// training wait. The decoder is the one `atelier train adain` trained (`adain-decoder.safetensors`),
+/// the encoder our VGG16 to relu4_1. A painting's relu4_1 μ/σ are cached by its key, so a
+/// second request with the same painting runs one encoding and one decoding.
+public final class AdaINModel: StyleModel, @unchecked Sendable {
+    public let name = "adain"
+    public let kind = "adain"
+    public let isArbitrary = true
+    public let parameterCount: Int
+    /// The decoder's training iteration (from its file).
+    public let iteration: Int
+    public let statistics: StyleStatisticsCache<ChannelMoments>
+    let network: AdaINNetwork
+
+    public convenience init(vggFile: URL, decoderFile: URL, statistics: StyleStatisticsCache<ChannelMoments> = .init()) throws {
+        let decoder = try AdaINExport.read(decoderFile)
+        try self.init(vggWeights: SafeTensors.load(vggFile).tensors, decoderWeights: decoder.weights, iteration: decoder.iteration,
+                      statistics: statistics)
+    }
+
+    public init(vggWeights: [String: Tensor], decoderWeights: [String: Tensor], iteration: Int = 0,
+                statistics: StyleStatisticsCache<ChannelMoments> = .init()) throws {
+        network = try AdaINNetwork(vggWeights: vggWeights, decoderWeights: decoderWeights)
+        let encoderNames = Set(VGG16.layers.prefix(through: VGG16.layers.firstIndex(of: AdaINArchitecture.encoderLayer)!)
+            .filter { $0 != "pool" }.flatMap { ["\($0).weight", "\($0).bias"] })
+        parameterCount = AdaINArchitecture.parameterNames.reduce(0) { $0 + decoderWeights[$1]!.count }
+            + vggWeights.filter { encoderNames.contains($0.key) }.values.reduce(0) { $0 + $1.count }
+        self.iteration = iteration
+        self.statistics = statistics
+    }
+
+    public var statisticsCache: (hits: Int, misses: Int, entries: Int)? {
+        let c = statistics.counts
+        return (c.hits, c.misses, statistics.count)
+    }
+
+    /// Stored AdaIN styles come with `POST /styles?model=adain`; none are built in.
+    public var styles: [StyleInfo] { [] }
+
+    /// relu4_1 μ/σ of a painting, from the cache when it has them.
+    public func moments(_ painting: StylePainting) -> ChannelMoments {
+        statistics.value(painting.key, bytes: 2 * AdaINArchitecture.featureChannels * MemoryLayout<Float>.size) {
+            network.styleMoments(painting.image)
+        }
+    }
+
+    public func stylize(_ image: Tensor, spec: StyleSpec) throws -> Tensor {
+        let target: ChannelMoments
+        switch spec.source {
+        case .paintings(let parts):
+            target = ChannelMoments.blend(parts.map { (moments($0.painting), $0.weight) })
+        case .catalogue(let blend):
+            throw APIError.notFound("style \(blend.keys.sorted().first ?? 0) does not exist", code: "unknown_style")
+        }
+        // Three poolings: the decoder gives back a multiple of 8; reflect-pad to one and crop.
+        return runPadded(image, toMultipleOf: AdaINArchitecture.downsampling) { network.stylize($0, style: target, alpha: spec.alpha) }
+    }
+}

@@ -1,0 +1,119 @@
+import XCTest
+import ImageIO
+import Models
+import Tensor
+@testable import Service
+
+/// `POST /stylize` with paintings (`style_image`) on the AdaIN model. The decoder here has fresh
+/// seeded weights (the trained one is not needed to test the route); the encoder is our VGG16.
+final class ArbitraryStyleEndpointTests: XCTestCase {
+    static let registry: ModelRegistry = {
+        let base = ServiceFixture.registry
+        let vgg = ServiceFixture.modelsDirectory.appendingPathComponent("vgg16.safetensors")
+        do {
+            let adain = try AdaINModel(vggWeights: SafeTensors.load(vgg).tensors, decoderWeights: AdaINArchitecture.initialWeights(seed: 3))
+            return ModelRegistry(models: Array(base.models.values) + [adain], defaultModel: base.defaultModel)
+        } catch { fatalError("\(error): run `make weights`") }
+    }()
+
+    var fixture: ServiceFixture!
+    override func setUpWithError() throws { fixture = try ServiceFixture(registry: Self.registry) }
+    override func tearDown() { fixture = nil }
+
+    let photo = ServiceFixture.png(width: 60, height: 44)
+    /// A painting unlike the photo: stripes in two colours.
+    static func painting(width: Int = 64, height: Int = 64, phase: Int = 0) -> [UInt8] {
+        var px = [UInt8](repeating: 0, count: width * height * 3)
+        for y in 0..<height { for x in 0..<width {
+            let on = ((x + y + phase) / 5) % 2 == 0
+            px[(y * width + x) * 3 + 0] = on ? 230 : 20
+            px[(y * width + x) * 3 + 1] = on ? 200 : 40
+            px[(y * width + x) * 3 + 2] = on ? 30 : 160
+        } }
+        return try! ImageCodec.encodePNG(RGBImage(width: width, height: height, pixels: px))
+    }
+
+    func post(_ query: String = "", paintings: [[UInt8]] = [painting()], fields: [(String, String)] = [], mask: [UInt8]? = nil) throws -> TestClient.Response {
+        var files: [(field: String, filename: String, type: String, bytes: [UInt8])] = [("image", "photo.png", "image/png", photo)]
+        files += paintings.map { ("style_image", "painting.png", "image/png", $0) }
+        if let mask { files.append(("mask", "mask.png", "image/png", mask)) }
+        return try fixture.client.multipart("/stylize" + query, files: files, fields: fields)
+    }
+
+    func testPaintingGivesAnImageOfThePhotosSizeFromAdaIN() throws {
+        let r = try post("?format=png")
+        XCTAssertEqual(r.status, 200, String(decoding: r.body, as: UTF8.self))
+        XCTAssertEqual(r.headers["x-model"], "adain")
+        let out = try ImageCodec.decode(r.body)
+        XCTAssertEqual([out.width, out.height], [60, 44])
+    }
+
+    func testAlphaWeightsAndSeveralPaintingsChangeTheResult() throws {
+        func pixels(_ query: String, _ paintings: [[UInt8]], fields: [(String, String)] = []) throws -> [UInt8] {
+            let r = try post("?format=png&" + query, paintings: paintings, fields: fields)
+            XCTAssertEqual(r.status, 200, String(decoding: r.body, as: UTF8.self))
+            return try ImageCodec.decode(r.body).pixels
+        }
+        let other = Self.painting(phase: 3).map { $0 }
+        let a = try pixels("", [Self.painting()]), half = try pixels("alpha=0.5", [Self.painting()])
+        let fieldHalf = try pixels("", [Self.painting()], fields: [("alpha", "0.5")])
+        XCTAssertNotEqual(a, half)
+        XCTAssertEqual(half, fieldHalf, "alpha as a multipart field is the query parameter")
+        let mixed = try pixels("weights=0.7,0.3", [Self.painting(), try ImageCodec.encodePNG(ServiceFixture.image(width: 64, height: 64))])
+        XCTAssertNotEqual(mixed, a)
+        XCTAssertEqual(try post("?weights=1,1,1", paintings: [Self.painting(), other]).errorCode, "weights_mismatch")
+    }
+
+    func testBadPaintingsAndCombinationsAreRefused() throws {
+        XCTAssertEqual(try post("?style=3").errorCode, "conflicting_styles")
+        XCTAssertEqual(try post("?model=multistyle26").errorCode, "model_takes_no_style_image")
+        XCTAssertEqual(try post("?model=nosuch").status, 404)
+        XCTAssertEqual(try post(paintings: [Array("not an image".utf8)]).status, 415)
+        let tiny = try post(paintings: [Self.painting(width: 20, height: 20)])
+        XCTAssertEqual(tiny.status, 422)
+        XCTAssertEqual(tiny.errorCode, "image_too_small")
+        XCTAssertEqual(try post(fields: [("strenght", "0.5")]).errorCode, "unknown_parameter")
+        let noImage = try fixture.client.multipart("/stylize", files: [("style_image", "p.png", "image/png", Self.painting())])
+        XCTAssertEqual(noImage.errorCode, "missing_image")
+        // alpha is for the arbitrary-style models.
+        let multistyle = try fixture.client.multipart("/stylize?model=multistyle26&alpha=0.5", files: [("image", "p.png", "image/png", photo)])
+        XCTAssertEqual(multistyle.status, 400)
+    }
+
+    func testSecondRequestWithTheSamePaintingHitsTheCache() throws {
+        func counts() throws -> (hits: Int, misses: Int) {
+            let text = String(decoding: try fixture.client.request("GET", "/metrics").body, as: UTF8.self)
+            func value(_ name: String) -> Int {
+                text.split(separator: "\n").first { $0.hasPrefix("\(name){model=\"adain\"}") }.flatMap { Int($0.split(separator: " ").last!) } ?? -1
+            }
+            return (value("atelier_style_statistics_cache_hits_total"), value("atelier_style_statistics_cache_misses_total"))
+        }
+        let before = try counts()
+        let painting = Self.painting(phase: 7)
+        XCTAssertEqual(try post(paintings: [painting]).status, 200)
+        XCTAssertEqual(try post(paintings: [painting]).status, 200)
+        XCTAssertEqual(try post("?style_size=128", paintings: [painting]).status, 200)  // another scale: another entry
+        let after = try counts()
+        XCTAssertEqual(after.misses - before.misses, 2)
+        XCTAssertEqual(after.hits - before.hits, 1)
+    }
+
+    func testOnePaintingPerMaskRegion() throws {
+        var px = [UInt8](repeating: 0, count: 60 * 44 * 3)
+        for i in stride(from: 0, to: px.count, by: 3) where (i / 3) % 60 >= 30 { px[i] = 255; px[i + 1] = 255; px[i + 2] = 255 }
+        let mask = try ImageCodec.encodePNG(RGBImage(width: 60, height: 44, pixels: px))
+        let r = try post("?format=png", paintings: [Self.painting(), Self.painting(phase: 4)], mask: mask)
+        XCTAssertEqual(r.status, 200, String(decoding: r.body, as: UTF8.self))
+        let mismatch = try post(paintings: [Self.painting()], mask: mask)
+        XCTAssertEqual(mismatch.errorCode, "mask_style_mismatch")
+    }
+
+    /// Without the trained decoder installed, a painting gets a 503 that says what is missing.
+    func testWithoutAdaINPaintingsAre503() throws {
+        let plain = try ServiceFixture(registry: ModelRegistry(models: ServiceFixture.registry.models.values.filter { !$0.isArbitrary },
+                                                                defaultModel: "multistyle26"))
+        let r = try plain.client.multipart("/stylize", files: [("image", "p.png", "image/png", photo), ("style_image", "s.png", "image/png", Self.painting())])
+        XCTAssertEqual(r.status, 503)
+        XCTAssertEqual(r.errorCode, "model_unavailable")
+    }
+}
