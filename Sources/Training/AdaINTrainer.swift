@@ -101,7 +101,7 @@ public final class AdaINTrainer {
         let targets = styleFeatures.mapValues { channelMoments($0) }
         let contentFeatures = clock.time("vgg content") { loss.forward(x, layers: [top]).features[top]! }
         let t = adaptiveInstanceNorm(contentFeatures, style: targets[top]!)
-        let dec = clock.time("decoder") { ChainTraining.forward(AdaINArchitecture.decoder, parameters, t) }
+        let dec = clock.time("decoder") { ChainTraining.forward(AdaINArchitecture.decoder, parameters, AdaINArchitecture.decoderInput(t)) }
         let vggG = clock.time("vgg output") { loss.forward(dec.output, layers: Set(layers)) }
 
         var losses = AdaINLosses()

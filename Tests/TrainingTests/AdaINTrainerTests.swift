@@ -32,7 +32,7 @@ final class AdaINTrainerTests: XCTestCase {
         let features = TrainingFixtures.perceptualLoss.forward(photo, layers: [AdaINArchitecture.encoderLayer]).features[AdaINArchitecture.encoderLayer]!
         let styleFeatures = TrainingFixtures.perceptualLoss.forward(painting, layers: [AdaINArchitecture.encoderLayer]).features[AdaINArchitecture.encoderLayer]!
         let t = adaptiveInstanceNorm(features, style: channelMoments(styleFeatures))
-        let y = ChainTraining.forward(AdaINArchitecture.decoder, trainer.parameters, t).output
+        let y = ChainTraining.forward(AdaINArchitecture.decoder, trainer.parameters, AdaINArchitecture.decoderInput(t)).output
         XCTAssertEqual(expected.shape, [1, 3, 24, 32])
         for (a, b) in zip(clampUnit(y).scalars, expected.scalars) { XCTAssertEqual(a, b, accuracy: 1e-4) }
     }

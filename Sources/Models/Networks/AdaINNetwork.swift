@@ -6,7 +6,7 @@ import Tensor
 /// hurt). VGG16's block3 has three convolutions, so the mirror has one fewer than the paper's VGG19 one.
 public enum AdaINArchitecture {
     /// Recorded in weight files; a decoder of another layout is refused by name.
-    public static let version = "adain-vgg16-relu4_1-v1"
+    public static let version = "adain-vgg16-relu4_1-v2"
     /// The encoder's output (the AdaIN layer) and the style loss's layers (relu1_1 … relu4_1).
     public static let encoderLayer = "block4_conv1"
     public static let styleLayers = ["block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1"]
@@ -31,18 +31,23 @@ public enum AdaINArchitecture {
     public static var parameterNames: [String] { decoder.flatMap(\.parameterNames) }
 
     /// The typical size of relu4_1 activations of the raw ImageNet VGG16 (their mean over photos is
-    /// about 110, against about 1 for the 0…1 images the decoder must produce).
+    /// about 110). The decoder takes the features divided by it, as if from the paper's "normalised"
+    /// VGG, so its first layer has weights of the usual size: dividing that layer's He weights
+    /// instead made Adam's fixed step 100× larger relative to them than to every other layer's.
     public static let featureScale: Float = 100
 
-    /// He-normal decoder weights from a seed, the first layer's divided by `featureScale` so that a
-    /// fresh decoder's output is of the order of an image (plain He weights made it about 100×
-    /// too large, and the first steps only shrank it).
+    /// He-normal decoder weights from a seed; the output layer's are scaled by 0.1 with bias 0.5,
+    /// so a fresh decoder paints a mid-grey image rather than values far outside 0…1.
     public static func initialWeights(seed: UInt64) -> [String: Tensor] {
         var w: [String: Tensor] = [:]
         for (i, layer) in decoder.enumerated() { w.merge(layer.initialWeights(seed: seed &+ UInt64(i) &* 7_919)) { a, _ in a } }
-        w["decoder.0.weight"] = scale(w["decoder.0.weight"]!, by: 1 / featureScale)
+        w["decoder.7.weight"] = scale(w["decoder.7.weight"]!, by: 0.1)
+        w["decoder.7.bias"] = Tensor(shape: [3], repeating: 0.5)
         return w
     }
+
+    /// The decoder's input for relu4_1-scale features.
+    public static func decoderInput(_ features: Tensor) -> Tensor { scale(features, by: 1 / featureScale) }
 }
 
 /// AdaIN for inference: encode the photo, give its relu4_1 features the style's channel mean and
@@ -65,9 +70,9 @@ public struct AdaINNetwork {
     /// The style's statistics at relu4_1 (one painting: C values).
     public func styleMoments(_ style: Tensor) -> ChannelMoments { channelMoments(encode(style)) }
 
-    /// The decoder's image for relu4_1-shaped features, unclamped.
+    /// The decoder's image for relu4_1 features (at VGG16's scale), unclamped.
     public func decode(_ features: Tensor) -> Tensor {
-        decoder.reduce(features) { h, layer in layer(h) }
+        decoder.reduce(AdaINArchitecture.decoderInput(features)) { h, layer in layer(h) }
     }
 
     /// `alpha` interpolates the decoder's input between the photo's own features (0) and the
