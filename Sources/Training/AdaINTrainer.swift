@@ -212,12 +212,14 @@ public enum AdaINExport {
         try AtomicFile.write(Data(provenance.utf8), to: directory.appendingPathComponent("adain-decoder.provenance.md"))
     }
 
-    /// The decoder weights and iteration of a file `write` made; another architecture is refused by name.
-    public static func read(_ url: URL) throws -> (weights: [String: Tensor], iteration: Int) {
+    /// The decoder weights, iteration and loss-layer scales of a file `write` made; another
+    /// architecture is refused by name.
+    public static func read(_ url: URL) throws -> (weights: [String: Tensor], iteration: Int, layerScales: [String: Float]) {
         let (tensors, metadata) = try SafeTensors.load(url)
         guard metadata["architecture"] == AdaINArchitecture.version else {
             throw TrainingError("\(url.lastPathComponent) is \(metadata["architecture"] ?? "of no recorded architecture"), this build runs \(AdaINArchitecture.version)")
         }
-        return (tensors, metadata["iteration"].flatMap(Int.init) ?? 0)
+        let scales = try metadata["layer_scales"].map(AdaINTrainingConfig.layerScales(parsing:)) ?? [:]
+        return (tensors, metadata["iteration"].flatMap(Int.init) ?? 0, scales)
     }
 }

@@ -21,6 +21,9 @@ usage: atelier <command> [options]
                    training diagnostic: auto-encoder (or one style's) output and each block's largest activation
   eval-stylebank WEIGHTS --content DIR --styles DIR [--size 256] [--style-size N]
                    training losses on every photo × style, to compare snapshots (content, style, identity)
+  eval-arbitrary   --content DIR --paintings DIR [--size 384] [--model adain[,magenta]] [--alpha 1]
+                   every photo × painting through the arbitrary-style models: style distance to its own painting
+                   and to the others (VGG16 μ/σ, relu1_1…relu4_1), content loss at relu4_1
   import-weights multistyle26|vgg16 MODEL.onnx OUT.safetensors
                    convert third-party ONNX weights (used by scripts/fetch_weights.sh)
   bench            [--sizes 256,512,1024] [--repeats 5] [--json]
@@ -48,6 +51,7 @@ let commands: [String: (ArraySlice<String>) throws -> Void] = [
     "train": TrainCommand.run,
     "inspect-stylebank": InspectCommand.run,
     "eval-stylebank": EvalCommand.run,
+    "eval-arbitrary": EvalArbitraryCommand.run,
 ]
 
 Parallel.flushDenormals()   // the main thread runs the single-threaded steps of the commands

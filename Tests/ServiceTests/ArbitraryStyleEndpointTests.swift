@@ -8,12 +8,7 @@ import Tensor
 /// seeded weights (the trained one is not needed to test the route); the encoder is our VGG16.
 final class ArbitraryStyleEndpointTests: XCTestCase {
     static let registry: ModelRegistry = {
-        let base = ServiceFixture.registry
-        let vgg = ServiceFixture.modelsDirectory.appendingPathComponent("vgg16.safetensors")
-        do {
-            let adain = try AdaINModel(vggWeights: SafeTensors.load(vgg).tensors, decoderWeights: AdaINArchitecture.initialWeights(seed: 3))
-            return ModelRegistry(models: Array(base.models.values) + [adain], defaultModel: base.defaultModel)
-        } catch { fatalError("\(error): run `make weights`") }
+        do { return try freshRegistry() } catch { fatalError("\(error): run `make weights`") }
     }()
 
     var fixture: ServiceFixture!
@@ -115,5 +110,69 @@ final class ArbitraryStyleEndpointTests: XCTestCase {
         let r = try plain.client.multipart("/stylize", files: [("image", "p.png", "image/png", photo), ("style_image", "s.png", "image/png", Self.painting())])
         XCTAssertEqual(r.status, 503)
         XCTAssertEqual(r.errorCode, "model_unavailable")
+    }
+
+    func register(_ fixture: ServiceFixture, _ painting: [UInt8], query: String = "?model=adain&name=stripes") throws -> TestClient.Response {
+        try fixture.client.multipart("/styles" + query, files: [("image", "painting.png", "image/png", painting)])
+    }
+
+    /// `POST /styles?model=adain`: 201 and ready at once; the style works by id, in blends and
+    /// masks, keeps its painting, survives a restart and goes away with DELETE.
+    func testRegisteredStylesAreReadyAtOnceAndSurviveRestarts() throws {
+        let data = FileManager.default.temporaryDirectory.appendingPathComponent("atelier-adain-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: data) }
+        fixture = try ServiceFixture(registry: Self.registry) { $0.dataDirectory = data }
+        let r = try register(fixture, Self.painting())
+        XCTAssertEqual(r.status, 201, String(decoding: r.body, as: UTF8.self))
+        let style = r.json?["style"] as? [String: Any]
+        XCTAssertEqual(style?["status"] as? String, "ready")
+        XCTAssertEqual(style?["model"] as? String, "adain")
+        XCTAssertEqual(style?["name"] as? String, "stripes")
+        let id = try XCTUnwrap(style?["id"] as? Int)
+        let second = try XCTUnwrap((try register(fixture, Self.painting(phase: 2), query: "?model=adain").json?["style"] as? [String: Any])?["id"] as? Int)
+
+        func stylize(_ query: String) throws -> TestClient.Response {
+            try fixture.client.multipart("/stylize?format=png&" + query, files: [("image", "photo.png", "image/png", photo)])
+        }
+        let byID = try stylize("style=\(id)")
+        XCTAssertEqual(byID.status, 200, String(decoding: byID.body, as: UTF8.self))
+        XCTAssertEqual(byID.headers["x-model"], "adain")
+        // The stored statistics are the painting's: the same image as sending the painting itself.
+        let direct = try post("?format=png", paintings: [Self.painting()])
+        XCTAssertEqual(byID.body, direct.body)
+        XCTAssertEqual(try stylize("style=\(id):0.5,\(second):0.5&alpha=0.7").status, 200)
+        var maskPixels = [UInt8](repeating: 0, count: 60 * 44 * 3)
+        for i in stride(from: 0, to: maskPixels.count, by: 3) where (i / 3) / 60 >= 22 { maskPixels[i] = 255 }
+        let masked = try fixture.client.multipart("/stylize?styles=\(id),\(second)", files: [
+            ("image", "photo.png", "image/png", photo), ("mask", "m.png", "image/png", try ImageCodec.encodePNG(RGBImage(width: 60, height: 44, pixels: maskPixels)))])
+        XCTAssertEqual(masked.status, 200, String(decoding: masked.body, as: UTF8.self))
+        XCTAssertEqual(try fixture.client.request("GET", "/styles/\(id)/image").headers["content-type"], "image/png")
+        let listed = (try fixture.client.request("GET", "/styles").json?["styles"] as? [[String: Any]]) ?? []
+        XCTAssertTrue(listed.contains { $0["id"] as? Int == id && $0["model"] as? String == "adain" })
+
+        // A restart on the same data folder serves the same style, byte for byte.
+        fixture = nil
+        fixture = try ServiceFixture(registry: ArbitraryStyleEndpointTests.freshRegistry()) { $0.dataDirectory = data }
+        XCTAssertEqual(try stylize("style=\(id)").body, byID.body)
+        XCTAssertEqual(try fixture.client.request("DELETE", "/styles/\(id)").status, 204)
+        XCTAssertEqual(try stylize("style=\(id)").status, 404)
+        XCTAssertEqual(try stylize("style=\(second)").status, 200)
+    }
+
+    func testRegistrationRefusesTrainingSettingsAndOtherModels() throws {
+        XCTAssertEqual(try register(fixture, Self.painting(), query: "?model=adain&preset=quick").status, 400)
+        XCTAssertEqual(try register(fixture, Self.painting(), query: "?model=multistyle26").errorCode, "model_cannot_learn")
+        XCTAssertEqual(try register(fixture, Self.painting(), query: "?model=nosuch").status, 404)
+        XCTAssertEqual(try register(fixture, Self.painting(width: 20, height: 20), query: "?model=adain").errorCode, "image_too_small")
+        XCTAssertEqual(try register(fixture, Self.painting(), query: "?model=adain&style_size=9").status, 400)
+        XCTAssertEqual(try register(fixture, Self.painting(), query: "?model=adain&colour=red").errorCode, "unknown_parameter")
+    }
+
+    /// A registry with a new AdaIN model (no styles installed), as after a restart.
+    static func freshRegistry() throws -> ModelRegistry {
+        let vgg = ServiceFixture.modelsDirectory.appendingPathComponent("vgg16.safetensors")
+        let adain = try AdaINModel(vggWeights: SafeTensors.load(vgg).tensors, decoderWeights: AdaINArchitecture.initialWeights(seed: 3))
+        let base = ServiceFixture.registry
+        return ModelRegistry(models: base.models.values.filter { !$0.isArbitrary } + [adain], defaultModel: base.defaultModel)
     }
 }

@@ -7,7 +7,7 @@ import Training
 /// training wait. The decoder is the one `atelier train adain` trained (`adain-decoder.safetensors`),
 /// the encoder our VGG16 to relu4_1. A painting's relu4_1 μ/σ are cached by its key, so a
 /// second request with the same painting runs one encoding and one decoding.
-public final class AdaINModel: StyleModel, @unchecked Sendable {
+public final class AdaINModel: RegistrableStyleModel, @unchecked Sendable {
     public let name = "adain"
     public let kind = "adain"
     public let isArbitrary = true
@@ -16,6 +16,9 @@ public final class AdaINModel: StyleModel, @unchecked Sendable {
     public let iteration: Int
     public let statistics: StyleStatisticsCache<ChannelMoments>
     let network: AdaINNetwork
+    private let lock = NSLock()
+    /// Registered styles: their names and relu4_1 statistics.
+    private var registered: [Int: (name: String, moments: ChannelMoments)] = [:]
 
     public convenience init(vggFile: URL, decoderFile: URL, statistics: StyleStatisticsCache<ChannelMoments> = .init()) throws {
         let decoder = try AdaINExport.read(decoderFile)
@@ -40,7 +43,25 @@ public final class AdaINModel: StyleModel, @unchecked Sendable {
     }
 
     /// Stored AdaIN styles come with `POST /styles?model=adain`; none are built in.
-    public var styles: [StyleInfo] { [] }
+    public var styles: [StyleInfo] {
+        lock.withLock { registered.keys.sorted().map { StyleInfo(id: $0, name: registered[$0]!.name, model: name) } }
+    }
+
+    public func registrationData(for painting: StylePainting) -> [String: Tensor] {
+        let m = moments(painting)
+        return ["relu4_1.mean": Tensor(shape: [m.count], values: m.mean), "relu4_1.std": Tensor(shape: [m.count], values: m.std)]
+    }
+
+    public func install(_ id: Int, name: String, data: [String: Tensor]) throws {
+        let c = AdaINArchitecture.featureChannels
+        guard let mean = data["relu4_1.mean"], let std = data["relu4_1.std"], mean.count == c, std.count == c,
+              std.scalars.allSatisfy({ $0.isFinite && $0 > 0 }), mean.scalars.allSatisfy(\.isFinite) else {
+            throw ServiceError("style \(id) holds no usable AdaIN statistics")
+        }
+        lock.withLock { registered[id] = (name, ChannelMoments(mean: mean.scalars, std: std.scalars)) }
+    }
+
+    public func remove(_ id: Int) { _ = lock.withLock { registered.removeValue(forKey: id) } }
 
     /// relu4_1 μ/σ of a painting, from the cache when it has them.
     public func moments(_ painting: StylePainting) -> ChannelMoments {
@@ -55,7 +76,11 @@ public final class AdaINModel: StyleModel, @unchecked Sendable {
         case .paintings(let parts):
             target = ChannelMoments.blend(parts.map { (moments($0.painting), $0.weight) })
         case .catalogue(let blend):
-            throw APIError.notFound("style \(blend.keys.sorted().first ?? 0) does not exist", code: "unknown_style")
+            let table = lock.withLock { registered }
+            target = ChannelMoments.blend(try blend.keys.sorted().map { id in
+                guard let style = table[id] else { throw APIError.notFound("style \(id) does not exist", code: "unknown_style") }
+                return (style.moments, blend[id]!)
+            })
         }
         // Three poolings: the decoder gives back a multiple of 8; reflect-pad to one and crop.
         return runPadded(image, toMultipleOf: AdaINArchitecture.downsampling) { network.stylize($0, style: target, alpha: spec.alpha) }

@@ -75,3 +75,14 @@ extension StyleModel {
         return out!
     }
 }
+
+/// A model whose new styles are made from a painting at once, with no training job: what it
+/// takes from the painting (AdaIN's μ/σ, an embedding) is stored as tensors and installed under
+/// an id, and the style is `ready` at once (`POST /styles?model=adain`).
+public protocol RegistrableStyleModel: StyleModel {
+    /// The tensors to store for a painting (already scaled to its style size), which `install` takes back.
+    func registrationData(for painting: StylePainting) -> [String: Tensor]
+    /// Serves a stored style under `id`; throws when `data` is not this model's.
+    func install(_ id: Int, name: String, data: [String: Tensor]) throws
+    func remove(_ id: Int)
+}

@@ -8,8 +8,12 @@ public final class AtelierService: @unchecked Sendable {
     let registry: ModelRegistry
     let pool: WorkerPool
     let jobs: JobManager
-    /// Learning new styles; nil when no trained StyleBank (its auto-encoder) is installed.
+    /// Styles users added (`POST /styles`), of every model, on disk.
+    let store: StyleStore
+    /// Learning new StyleBank styles; nil when no trained StyleBank (its auto-encoder) is installed.
     let learning: StyleLearning?
+    /// Styles made from a painting at once (AdaIN).
+    let registration: StyleRegistration
     let metrics = Metrics()
     private var router = Router()
 
@@ -21,7 +25,10 @@ public final class AtelierService: @unchecked Sendable {
         let jobs = try JobManager(file: config.dataDirectory.appendingPathComponent("jobs.json"),
                                   capacity: config.jobQueueCapacity, concurrentJobs: config.concurrentJobs)
         self.jobs = jobs
-        learning = try (registry.models["stylebank"] as? StyleBankModel).map { try StyleLearning(model: $0, jobs: jobs, config: config) }
+        let store = try StyleStore(directory: config.dataDirectory.appendingPathComponent("styles"))
+        self.store = store
+        learning = try (registry.models["stylebank"] as? StyleBankModel).map { try StyleLearning(model: $0, store: store, jobs: jobs, config: config) }
+        registration = StyleRegistration(models: registry.models.values.compactMap { $0 as? RegistrableStyleModel }, store: store, config: config)
 
         router.add("POST", "/stylize") { [unowned self] in try stylize($0, respond: $1) }
         router.add("GET", "/styles") { _, r in r(.json(["styles": registry.allStyles])) }

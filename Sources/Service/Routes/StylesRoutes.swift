@@ -21,15 +21,38 @@ extension AtelierService {
     }
 
     struct CreatedStyle: Encodable { let style: StyleInfo; let job: JobRecord }
+    struct RegisteredStyle: Encodable { let style: StyleInfo }
 
+    /// `model=stylebank` (the default) learns a bank in a training job (202 + job); a model that
+    /// registers styles (`model=adain`) stores the painting's statistics and answers 201, ready.
     func createStyle(_ route: RouteRequest, respond: @escaping (HTTPResponse) -> Void) throws {
+        let upload = try Upload(route.http)
+        let parameters = try RequestParameters(query: route.http.queryItems, upload: upload, route: "POST /styles",
+                                               known: ["name", "model", "preset", "iterations", "size", "seconds", "style_size"], files: ["image"])
+        let modelName = parameters["model"] ?? "stylebank"
+        if registration.models[modelName] != nil {
+            for name in ["preset", "iterations", "size", "seconds"] where parameters[name] != nil {
+                throw APIError.badRequest("\(name) sets how a style is trained; model \(modelName) makes its styles at once, without training")
+            }
+            let styleSize = try parameters.int("style_size", in: StylizeRequest.styleSizes, what: "an integer (pixels)") ?? Self.defaultStyleSize
+            let input = try upload.image("image", maxPixels: config.maxInputPixels)
+            let image = try Self.decode(input.bytes, field: "image", maxPixels: config.maxInputPixels)
+            let style = try registration.add(model: modelName, name: parameters["name"], image: image, bytes: input.bytes, styleSize: styleSize)
+            var response = HTTPResponse.json(status: 201, RegisteredStyle(style: style.info), encoder: .api)
+            response.headers.set(name: "Location", value: "/styles/\(style.id)")
+            return respond(response)
+        }
+        guard modelName == "stylebank" else {
+            if registry.model(named: modelName) == nil {
+                throw APIError.notFound("model '\(modelName)' does not exist; GET /models lists them", code: "unknown_model")
+            }
+            throw APIError.badRequest("model \(modelName) cannot learn new styles; use stylebank (trained) or adain (at once)", code: "model_cannot_learn")
+        }
         guard let learning else {
             throw APIError(status: 503, code: "training_unavailable",
                            message: "new styles need a trained StyleBank model (stylebank.safetensors in \(config.modelsDirectory.path)); none is installed")
         }
-        let upload = try Upload(route.http)
-        let parameters = try RequestParameters(query: route.http.queryItems, upload: upload, route: "POST /styles",
-                                               known: ["name", "preset", "iterations", "size", "seconds"], files: ["image"])
+        if parameters["style_size"] != nil { throw APIError.badRequest("style_size is for models that make a style at once (model=adain)") }
         let input = try upload.image("image", maxPixels: config.maxInputPixels)
         let field = { (name: String) in parameters[name] }
         let settings = try TrainingSettings.from(preset: field("preset"), iterations: field("iterations"), size: field("size"),
@@ -37,10 +60,7 @@ extension AtelierService {
         if let budget = settings.seconds, Double(budget) > config.maxJobSeconds {
             throw APIError.badRequest("seconds must be at most \(Int(config.maxJobSeconds)), this service's limit for one job")
         }
-        let image: RGBImage
-        do { image = try ImageCodec.decode(input.bytes, maxPixels: config.maxInputPixels) } catch let e as ImageError {
-            throw Upload.apiError(e, field: "image")
-        }
+        let image = try Self.decode(input.bytes, field: "image", maxPixels: config.maxInputPixels)
         let (style, job) = try learning.add(name: field("name"), image: image, settings: settings)
         var response = HTTPResponse.json(status: 202, CreatedStyle(style: style.info, job: job), encoder: .api)
         response.headers.set(name: "Location", value: "/jobs/\(job.id)")
@@ -50,7 +70,7 @@ extension AtelierService {
     func styleDetail(_ route: RouteRequest, respond: @escaping (HTTPResponse) -> Void) throws {
         let (model, info) = try findStyle(route)
         var detail = StyleDetail(style: info, links: ["stylize": "/stylize?model=\(model.name)&style=\(info.id)"])
-        if let stored = learning?.store.style(info.id), model === learning?.model {
+        if let stored = store.style(info.id), stored.model == model.name {
             detail.settings = stored.settings
             detail.createdAt = stored.createdAt
             detail.trainingSeconds = stored.trainingSeconds
@@ -64,8 +84,7 @@ extension AtelierService {
 
     func styleImage(_ route: RouteRequest, respond: @escaping (HTTPResponse) -> Void) throws {
         let (model, info) = try findStyle(route)
-        guard let learning, model === learning.model, learning.store.style(info.id) != nil,
-              let png = FileManager.default.contents(atPath: learning.store.imageURL(info.id).path) else {
+        guard store.style(info.id)?.model == model.name, let png = FileManager.default.contents(atPath: store.imageURL(info.id).path) else {
             throw APIError.notFound("style \(info.id) of \(model.name) is built in; only learned styles keep their image", code: "no_style_image")
         }
         respond(.bytes(contentType: "image/png", body: [UInt8](png)))
@@ -73,10 +92,14 @@ extension AtelierService {
 
     func deleteStyle(_ route: RouteRequest, respond: @escaping (HTTPResponse) -> Void) throws {
         let (model, info) = try findStyle(route)
-        guard let learning, model === learning.model else {
+        guard let stored = store.style(info.id), stored.model == model.name else {
             throw APIError(status: 403, code: "builtin_style", message: "style \(info.id) is built into \(model.name) and cannot be deleted")
         }
-        try learning.delete(info.id)
+        if registration.models[stored.model] != nil {
+            try registration.delete(info.id)
+        } else if let learning, model === learning.model {
+            try learning.delete(info.id)
+        }
         respond(HTTPResponse(status: 204))
     }
 
@@ -87,8 +110,8 @@ extension AtelierService {
         if let name = route.query["model"] {
             guard let m = registry.model(named: name) else { throw APIError.notFound("model '\(name)' does not exist; GET /models lists them", code: "unknown_model") }
             model = m
-        } else if let learning, id >= StyleStore.firstID {
-            model = learning.model
+        } else if let stored = store.style(id), let m = registry.model(named: stored.model) {
+            model = m
         } else {
             model = registry.model(named: nil)!
         }

@@ -109,8 +109,8 @@ extension AtelierService {
     }
 
     /// The named model (which must take paintings when the request sends some); without a name,
-    /// the arbitrary-style model for paintings, the model of a learned style (ids from
-    /// `StyleStore.firstID`, unique across models) when only such styles are named, else the default.
+    /// the arbitrary-style model for paintings, the model of the stored styles when only such
+    /// styles are named, else the default.
     func model(for request: StylizeRequest) throws -> StyleModel {
         let name: String?
         if let given = request.model {
@@ -121,8 +121,8 @@ extension AtelierService {
                                message: "style_image needs the AdaIN decoder (adain-decoder.safetensors in \(config.modelsDirectory.path)); none is installed")
             }
             name = arbitrary
-        } else if let learning, !request.styleIDs.isEmpty, request.styleIDs.allSatisfy({ $0 >= StyleStore.firstID }) {
-            return learning.model
+        } else if let stored = storedStylesModel(request.styleIDs) {
+            name = stored
         } else {
             name = nil
         }
@@ -139,6 +139,14 @@ extension AtelierService {
             throw APIError.badRequest("alpha is the content–style trade-off of " + (arbitrary.isEmpty ? "adain" : arbitrary.joined(separator: " and "))
                                       + "; model '\(model.name)' has strength= instead")
         }
+        return model
+    }
+
+    /// The model of the stored styles `ids` name (ids from `StyleStore.firstID` are unique across
+    /// models), when they all are stored styles of one model.
+    func storedStylesModel(_ ids: [Int]) -> String? {
+        let models = Set(ids.map { store.style($0)?.model })
+        guard !ids.isEmpty, models.count == 1, let model = models.first ?? nil else { return nil }
         return model
     }
 

@@ -30,12 +30,13 @@ final class StyleLearning: @unchecked Sendable {
     static let photoSide = 320        // shorter side of the training photos (`atelier train --photo-side`, as the shipped bank)
     static let maxNameLength = 64
 
-    init(model: StyleBankModel, jobs: JobManager, config: ServiceConfig) throws {
+    /// `store`: the service's stored styles; this restores the StyleBank ones.
+    init(model: StyleBankModel, store: StyleStore, jobs: JobManager, config: ServiceConfig) throws {
         self.model = model
         self.jobs = jobs
         self.config = config
-        store = try StyleStore(directory: config.dataDirectory.appendingPathComponent("styles"))
-        for style in store.all { restore(style) }
+        self.store = store
+        for style in store.all where style.model == model.name { restore(style) }
     }
 
     /// Puts a stored style back after a start: ready banks are installed, interrupted ones queued again.
@@ -105,7 +106,8 @@ final class StyleLearning: @unchecked Sendable {
 
     private func submit(_ id: Int) throws -> JobRecord {
         guard let style = store.style(id) else { throw ServiceError("style \(id) is not stored") }
-        let job = try jobs.submit(kind: "train-style", iterations: style.settings.iterations, styleID: id,
+        guard let settings = style.settings else { throw ServiceError("style \(id) has no training settings") }
+        let job = try jobs.submit(kind: "train-style", iterations: settings.iterations, styleID: id,
                                   onCancelWhileQueued: { [weak self] in self?.forget(id) }) { [weak self] context in
             guard let self else { throw JobCancelled(reason: .shutdown) }
             try self.runJob(id, context: context)
@@ -144,7 +146,7 @@ final class StyleLearning: @unchecked Sendable {
         guard let style = store.style(id) else { throw JobCancelled(reason: .user) }   // deleted while queued
         let started = Date()
         do {
-            let deadline = style.settings.seconds.map { started.addingTimeInterval(Double($0)) }
+            let deadline = style.settings?.seconds.map { started.addingTimeInterval(Double($0)) }
             let result = try Parallel.withThreadLimit(config.trainingThreads) { try learnBank(style, context: context, deadline: deadline) }
             try lock.withLock {
                 guard store.style(id) != nil else { throw JobCancelled(reason: .user) }   // deleted as it finished
@@ -184,7 +186,7 @@ final class StyleLearning: @unchecked Sendable {
     /// Trains the style's bank for its settings' steps, or until `deadline` once a step is done.
     private func learnBank(_ style: StoredStyle, context: JobContext, deadline: Date?) throws
         -> (weights: [String: Tensor], loss: Double?, iterations: Int) {
-        let settings = style.settings
+        guard let settings = style.settings else { throw ServiceError("style \(style.id) has no training settings") }
         let tc = Self.trainingConfig(settings, lossWeights: model.lossWeights, seed: UInt64(style.id))
         let styleImage = ImageTensor.tensor(from: Self.trainingImage(try store.image(style.id), styleSize: model.styleSize))
         let loss = try loadPerceptualLoss()

@@ -3,14 +3,18 @@ import ImageIO
 import Models
 import Tensor
 
-/// A style a user taught the service (`POST /styles`), as the store keeps it.
+/// A style a user taught the service (`POST /styles`), as the store keeps it: learned by a
+/// training job (StyleBank) or registered at once from its painting (AdaIN).
 struct StoredStyle: Codable, Equatable {
     let id: Int
     var name: String
+    /// The model it belongs to; records written before other models had stored styles are StyleBank's.
+    var model: String = "stylebank"
     var status: StyleInfo.Status
     var error: String?
     var jobID: String?
-    var settings: TrainingSettings
+    /// How it is trained; nil for a registered style (no training).
+    var settings: TrainingSettings?
     let createdAt: Date
     var trainingSeconds: Double?
     var finalLoss: Double?
@@ -18,18 +22,37 @@ struct StoredStyle: Codable, Equatable {
     var trainedIterations: Int?
 
     enum CodingKeys: String, CodingKey {
-        case id, name, status, error, settings
+        case id, name, model, status, error, settings
         case jobID = "job_id", createdAt = "created_at", trainingSeconds = "training_seconds", finalLoss = "final_loss"
         case trainedIterations = "trained_iterations"
     }
 
-    var info: StyleInfo { StyleInfo(id: id, name: name, model: "stylebank", status: status, jobID: jobID, error: error) }
+    init(id: Int, name: String, model: String, status: StyleInfo.Status, settings: TrainingSettings?, createdAt: Date) {
+        (self.id, self.name, self.model, self.status, self.settings, self.createdAt) = (id, name, model, status, settings, createdAt)
+    }
+
+    init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(Int.self, forKey: .id)
+        name = try c.decode(String.self, forKey: .name)
+        model = try c.decodeIfPresent(String.self, forKey: .model) ?? "stylebank"
+        status = try c.decode(StyleInfo.Status.self, forKey: .status)
+        error = try c.decodeIfPresent(String.self, forKey: .error)
+        jobID = try c.decodeIfPresent(String.self, forKey: .jobID)
+        settings = try c.decodeIfPresent(TrainingSettings.self, forKey: .settings)
+        createdAt = try c.decode(Date.self, forKey: .createdAt)
+        trainingSeconds = try c.decodeIfPresent(Double.self, forKey: .trainingSeconds)
+        finalLoss = try c.decodeIfPresent(Double.self, forKey: .finalLoss)
+        trainedIterations = try c.decodeIfPresent(Int.self, forKey: .trainedIterations)
+    }
+
+    var info: StyleInfo { StyleInfo(id: id, name: name, model: model, status: status, jobID: jobID, error: error) }
 }
 
 /// The learned styles on disk, in `<data>/styles/`:
 ///   index.json               every style's record and the next id to hand out
 ///   <id>.png                 the style image, as it is trained on
-///   <id>.safetensors         the learned bank (F16), once ready
+///   <id>.safetensors         the learned bank (F16), once ready; for a registered style its data (AdaIN's μ/σ)
 ///   <id>.checkpoint.safetensors  bank + Adam state while training (for resuming)
 ///
 /// Every file is written atomically (write, fsync, rename; `AtomicFile`), data files before the
@@ -74,10 +97,18 @@ final class StyleStore: @unchecked Sendable {
 
     /// Stores a new style image and its record (status training) under a fresh id.
     func add(name: String, image: RGBImage, settings: TrainingSettings) throws -> StoredStyle {
+        try add(name: name, model: "stylebank", image: image, settings: settings)
+    }
+
+    /// Stores a new style image and its record under a fresh id: `training` with settings, else
+    /// `ready` with `data` (a registered style's tensors, written before the record names them).
+    func add(name: String, model: String, image: RGBImage, settings: TrainingSettings? = nil,
+             data: (tensors: [String: Tensor], metadata: [String: String])? = nil) throws -> StoredStyle {
         try lock.withLock {
             let id = nextID
             try AtomicFile.write(Data(ImageCodec.encodePNG(image)), to: imageURL(id))
-            let style = StoredStyle(id: id, name: name, status: .training, settings: settings, createdAt: Date())
+            if let data { try SafeTensors.write(data.tensors, to: bankURL(id), metadata: data.metadata.merging(["style": String(id)]) { a, _ in a }) }
+            let style = StoredStyle(id: id, name: name, model: model, status: data == nil ? .training : .ready, settings: settings, createdAt: Date())
             entries[id] = style
             nextID += 1
             try saveIndex()
@@ -115,6 +146,9 @@ final class StyleStore: @unchecked Sendable {
         try SafeTensors.write(weights, to: bankURL(id), dtype: .f16,
                               metadata: ["style": String(id), "architecture": StyleBankArchitecture.version, "autoencoder": autoencoder])
     }
+
+    /// A registered style's tensors and metadata.
+    func data(_ id: Int) throws -> (tensors: [String: Tensor], metadata: [String: String]) { try SafeTensors.load(bankURL(id)) }
 
     /// The bank's weights and the auto-encoder fingerprint it was learned against (nil if unrecorded).
     func bank(_ id: Int) throws -> (weights: [String: Tensor], autoencoder: String?) {

@@ -1,0 +1,57 @@
+import Foundation
+import ImageIO
+import Models
+import Tensor
+
+/// Stored styles of the models that make a style from a painting at once (`RegistrableStyleModel`:
+/// AdaIN): `POST /styles?model=adain` keeps the painting and what the model takes from it, and
+/// the style is ready; after a restart every such style is installed again from the store.
+final class StyleRegistration: @unchecked Sendable {
+    let models: [String: RegistrableStyleModel]
+    let store: StyleStore
+    let config: ServiceConfig
+
+    init(models: [RegistrableStyleModel], store: StyleStore, config: ServiceConfig) {
+        self.models = Dictionary(uniqueKeysWithValues: models.map { ($0.name, $0) })
+        self.store = store
+        self.config = config
+        for style in store.all {
+            guard let model = self.models[style.model] else { continue }
+            do { try model.install(style.id, name: style.name, data: store.data(style.id).tensors) } catch {
+                try? store.update(style.id) { $0.status = .failed; $0.error = "its data could not be loaded: \(error)" }
+            }
+        }
+    }
+
+    /// Registers `image` as a new ready style of `model` (scaled to `styleSize` for the model's
+    /// statistics; stored at up to `StyleLearning.storedImageSide`).
+    func add(model name: String, name requested: String?, image: RGBImage, bytes: [UInt8], styleSize: Int) throws -> StoredStyle {
+        guard let model = models[name] else { throw ServiceError("model \(name) does not register styles") }
+        guard min(image.width, image.height) >= AtelierService.minPaintingSide else {
+            throw APIError.unprocessable("the style image is \(image.width)×\(image.height); both sides need at least \(AtelierService.minPaintingSide) pixels",
+                                         code: "image_too_small")
+        }
+        let styleName = try StyleLearning.validName(requested)
+        guard store.count < config.maxLearnedStyles else {
+            throw APIError(status: 409, code: "style_limit",
+                           message: "\(config.maxLearnedStyles) stored styles are kept already; DELETE /styles/{id} one first")
+        }
+        let data = model.registrationData(for: AtelierService.painting(image, bytes: bytes, styleSize: styleSize))
+        var style = try store.add(name: styleName ?? "", model: name, image: StyleLearning.storedImage(image),
+                                  data: (data, ["model": name, "style_size": String(styleSize)]))
+        if styleName == nil {
+            try store.update(style.id) { $0.name = "style-\(style.id)" }
+            style.name = "style-\(style.id)"
+        }
+        try model.install(style.id, name: style.name, data: data)
+        return style
+    }
+
+    func delete(_ id: Int) throws {
+        guard let style = store.style(id), let model = models[style.model] else {
+            throw APIError.notFound("style \(id) does not exist", code: "unknown_style")
+        }
+        model.remove(id)
+        try store.remove(id)
+    }
+}

@@ -1,0 +1,40 @@
+import Models
+import Tensor
+
+/// How near a stylized image is to a painting in style and to its photo in content, on our VGG16,
+/// as the arbitrary-style literature measures it (Huang & Belongie §7; METHODS.md):
+///   style distance   = mean over relu1_1…relu4_1 of (RMS(μ_out − μ_painting) + RMS(σ_out − σ_painting)) / s_l
+///   content loss     = MSE(relu4_1(out), relu4_1(photo)) / s₄²
+/// with s_l a fixed scale per layer (the mean activation on photos, as training's layer scales),
+/// so every layer counts about equally.
+public struct ArbitraryStyleEvaluation {
+    public let vgg: PerceptualLoss
+    public let layerScales: [String: Float]
+
+    public init(vgg: PerceptualLoss, layerScales: [String: Float]) {
+        precondition(AdaINArchitecture.styleLayers.allSatisfy { (layerScales[$0] ?? 0) > 0 }, "a scale for every style layer")
+        (self.vgg, self.layerScales) = (vgg, layerScales)
+    }
+
+    /// μ and σ of an image's features at relu1_1 … relu4_1.
+    public func statistics(_ image: Tensor) -> [String: ChannelMoments] {
+        vgg.forward(image, layers: Set(AdaINArchitecture.styleLayers)).features.mapValues { channelMoments($0) }
+    }
+
+    public func styleDistance(_ a: [String: ChannelMoments], _ b: [String: ChannelMoments]) -> Float {
+        func rms(_ x: [Float], _ y: [Float]) -> Float {
+            (zip(x, y).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) } / Double(x.count)).squareRoot().float
+        }
+        let layers = AdaINArchitecture.styleLayers
+        return layers.reduce(0) { sum, l in sum + (rms(a[l]!.mean, b[l]!.mean) + rms(a[l]!.std, b[l]!.std)) / layerScales[l]! } / Float(layers.count)
+    }
+
+    public func contentLoss(_ output: Tensor, photo: Tensor) -> Float {
+        let l = AdaINArchitecture.encoderLayer
+        let f = { (x: Tensor) in self.vgg.forward(x, layers: [l]).features[l]! }
+        let s = layerScales[l]!
+        return mseLoss(f(output), f(photo)).value / (s * s)
+    }
+}
+
+private extension Double { var float: Float { Float(self) } }
