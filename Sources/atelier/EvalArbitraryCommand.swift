@@ -7,7 +7,8 @@ import Training
 
 /// `atelier eval-arbitrary --content DIR --paintings DIR [--size 384] [--model adain[,magenta]] [--alpha 1]`:
 /// every photo × painting through each arbitrary-style model, scored by `ArbitraryStyleEvaluation`
-/// at `size` (photos' and paintings' shorter side): the style distance to its own painting,
+/// at `size` (photos' and paintings' shorter side; each model scales the painting to its own
+/// default style size for stylizing, as the service does): the style distance to its own painting,
 /// whether it is nearer its own than every other painting, and the content loss to its photo.
 /// The layer scales are the AdaIN decoder file's, so scores compare across snapshots.
 enum EvalArbitraryCommand {
@@ -41,7 +42,7 @@ enum EvalArbitraryCommand {
             for file in photoFiles {
                 let photo = ImageFolder.shorterSide(try ServiceSetup.readImage(file.path, maxPixels: config.maxInputPixels), size)
                 for (j, painting) in paintings.enumerated() {
-                    let out = try stylizer.run(photo, model: name, paintings: [painting], alpha: alpha, styleSize: size, maxSide: max(photo.width, photo.height))
+                    let out = try stylizer.run(photo, model: name, paintings: [painting], alpha: alpha, maxSide: max(photo.width, photo.height))
                     let stats = evaluation.statistics(ImageTensor.tensor(from: out))
                     let own = evaluation.styleDistance(stats, paintingStats[j])
                     let other = paintingStats.indices.filter { $0 != j }.map { evaluation.styleDistance(stats, paintingStats[$0]) }.min()!

@@ -14,7 +14,7 @@ enum StylizeCommand {
         let start = Date()
         let result = try OfflineStylizer(registry: registry, config: config).run(
             input, model: a.options["model"], style: a.options["style"] ?? "0", paintings: paintings, alpha: try a.float("alpha") ?? 1,
-            styleSize: try a.int("style-size") ?? AtelierService.defaultStyleSize, strength: try a.float("strength") ?? 1,
+            styleSize: try a.int("style-size"), strength: try a.float("strength") ?? 1,
             preserveColor: a.flags.contains("preserve-color"), maxSide: try a.int("max-size"))
         try ServiceSetup.writeImage(result, to: a.positional[1], quality: try a.int("quality") ?? 92)
         print(String(format: "%@: %d×%d in %.2f s", a.positional[1], result.width, result.height, Date().timeIntervalSince(start)))
@@ -64,7 +64,7 @@ extension ContactSheetCommand {
         let registry = try ModelRegistry.load(from: config.modelsDirectory, defaultModel: config.defaultModel)
         let names = a.options["model"].map { $0.split(separator: ",").map(String.init) } ?? [registry.defaultArbitraryModel ?? "adain"]
         let tile = try a.int("tile") ?? 256, alpha = try a.float("alpha") ?? 1
-        let styleSize = try a.int("style-size") ?? AtelierService.defaultStyleSize
+        let styleSize = try a.int("style-size")
         let paintings = try paths.map(ServiceSetup.readPainting)
         let stylizer = OfflineStylizer(registry: registry, config: config)
         let blank = RGBImage(width: 1, height: 1, pixels: [255, 255, 255])

@@ -176,3 +176,32 @@ final class ArbitraryStyleEndpointTests: XCTestCase {
         return ModelRegistry(models: base.models.values.filter { !$0.isArbitrary } + [adain], defaultModel: base.defaultModel)
     }
 }
+
+/// `model=magenta`: Magenta's pretrained arbitrary network, imported by `make weights`.
+final class MagentaEndpointTests: XCTestCase {
+    var fixture: ServiceFixture!
+    override func setUpWithError() throws { fixture = try ServiceFixture() }
+    override func tearDown() { fixture = nil }
+
+    func testPaintingsAndRegisteredStylesWithMagenta() throws {
+        XCTAssertNotNil(ServiceFixture.registry.models["magenta"], "make weights imports magenta-predict/-transform")
+        let photo = ServiceFixture.png(width: 50, height: 38)
+        let r = try fixture.client.multipart("/stylize?model=magenta&format=png", files: [
+            ("image", "p.png", "image/png", photo), ("style_image", "s.png", "image/png", ArbitraryStyleEndpointTests.painting())])
+        XCTAssertEqual(r.status, 200, String(decoding: r.body, as: UTF8.self))
+        XCTAssertEqual(r.headers["x-model"], "magenta")
+        let out = try ImageCodec.decode(r.body)
+        XCTAssertEqual([out.width, out.height], [50, 38])
+        let half = try fixture.client.multipart("/stylize?model=magenta&format=png&alpha=0.3", files: [
+            ("image", "p.png", "image/png", photo), ("style_image", "s.png", "image/png", ArbitraryStyleEndpointTests.painting())])
+        XCTAssertEqual(half.status, 200)
+        XCTAssertNotEqual(half.body, r.body)
+
+        let created = try fixture.client.multipart("/styles?model=magenta", files: [("image", "s.png", "image/png", ArbitraryStyleEndpointTests.painting())])
+        XCTAssertEqual(created.status, 201, String(decoding: created.body, as: UTF8.self))
+        let id = try XCTUnwrap((created.json?["style"] as? [String: Any])?["id"] as? Int)
+        let byID = try fixture.client.multipart("/stylize?format=png&style=\(id)", files: [("image", "p.png", "image/png", photo)])
+        XCTAssertEqual(byID.headers["x-model"], "magenta")
+        XCTAssertEqual(byID.body, r.body, "the stored embedding is the painting's")
+    }
+}

@@ -23,6 +23,8 @@ public struct ONNXModel {
 
     public var nodes: [Node] = []
     public var initializers: [String: Initializer] = [:]
+    /// The graph's input and output names, in order (inputs may include initializers in old files).
+    public var graphInputs: [String] = [], graphOutputs: [String] = []
 
     public init(contentsOf url: URL) throws {
         guard let data = FileManager.default.contents(atPath: url.path) else { throw ModelError("cannot read \(url.path)") }
@@ -41,11 +43,20 @@ public struct ONNXModel {
                 switch gField {
                 case 1: nodes.append(try Self.node(b))                                 // GraphProto.node
                 case 5: let t = try Self.initializer(b); initializers[t.name] = t      // GraphProto.initializer
+                case 11: graphInputs.append(try Self.valueName(b))                      // GraphProto.input
+                case 12: graphOutputs.append(try Self.valueName(b))                     // GraphProto.output
                 default: break
                 }
             }
         }
         guard sawGraph else { throw ModelError("not an ONNX model: no graph") }
+    }
+
+    /// ValueInfoProto.name.
+    private static func valueName(_ bytes: ArraySlice<UInt8>) throws -> String {
+        var r = ProtobufReader(bytes)
+        while let (field, value) = try r.next() { if field == 1 { return try ProtobufReader.string(value) } }
+        return ""
     }
 
     private static func node(_ bytes: ArraySlice<UInt8>) throws -> Node {

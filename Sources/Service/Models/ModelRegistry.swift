@@ -36,6 +36,9 @@ public final class ModelRegistry: @unchecked Sendable {
         Loader(name: "adain", files: ["vgg16.safetensors", "adain-decoder.safetensors"], required: false) {
             try AdaINModel(vggFile: $0("vgg16.safetensors"), decoderFile: $0("adain-decoder.safetensors"))
         },
+        Loader(name: "magenta", files: ["magenta-predict.safetensors", "magenta-transform.safetensors"], required: false) {
+            try MagentaModel(predictFile: $0("magenta-predict.safetensors"), transformFile: $0("magenta-transform.safetensors"))
+        },
     ]
 
     /// Loads every model whose weight files are present in `directory` (`make weights` installs

@@ -33,6 +33,8 @@ public protocol StyleModel: AnyObject, Sendable {
     var parameterCount: Int { get }
     /// Whether it takes paintings with the request (`style_image`) and `alpha`.
     var isArbitrary: Bool { get }
+    /// The shorter side a painting is scaled to when the request names no `style_size`.
+    var defaultStyleSize: Int { get }
     /// Its style-statistics cache's hits, misses and entries, for a model that keeps one.
     var statisticsCache: (hits: Int, misses: Int, entries: Int)? { get }
     /// `image`: [1, 3, H, W] RGB in 0…1, any H and W of at least 16. Returns the stylized image,
@@ -56,6 +58,7 @@ public struct RegionStyles {
 
 extension StyleModel {
     public var isArbitrary: Bool { false }
+    public var defaultStyleSize: Int { 512 }
     public var statisticsCache: (hits: Int, misses: Int, entries: Int)? { nil }
 
     /// Region-wise styling for any model: stylize once per region's style and blend the outputs
@@ -81,7 +84,7 @@ extension StyleModel {
 /// an id, and the style is `ready` at once (`POST /styles?model=adain`).
 public protocol RegistrableStyleModel: StyleModel {
     /// The tensors to store for a painting (already scaled to its style size), which `install` takes back.
-    func registrationData(for painting: StylePainting) -> [String: Tensor]
+    func registrationData(for painting: StylePainting) throws -> [String: Tensor]
     /// Serves a stored style under `id`; throws when `data` is not this model's.
     func install(_ id: Int, name: String, data: [String: Tensor]) throws
     func remove(_ id: Int)

@@ -34,7 +34,8 @@ extension AtelierService {
             for name in ["preset", "iterations", "size", "seconds"] where parameters[name] != nil {
                 throw APIError.badRequest("\(name) sets how a style is trained; model \(modelName) makes its styles at once, without training")
             }
-            let styleSize = try parameters.int("style_size", in: StylizeRequest.styleSizes, what: "an integer (pixels)") ?? Self.defaultStyleSize
+            let styleSize = try parameters.int("style_size", in: StylizeRequest.styleSizes, what: "an integer (pixels)")
+                ?? registration.models[modelName]!.defaultStyleSize
             let input = try upload.image("image", maxPixels: config.maxInputPixels)
             let image = try Self.decode(input.bytes, field: "image", maxPixels: config.maxInputPixels)
             let style = try registration.add(model: modelName, name: parameters["name"], image: image, bytes: input.bytes, styleSize: styleSize)

@@ -33,7 +33,7 @@ extension AtelierService {
             }
         }
         let format = request.format ?? Self.outputFormat(accept: route.http.headers["Accept"], input: input.format)
-        let styleSize = request.styleSize ?? Self.defaultStyleSize
+        let styleSize = request.styleSize ?? model.defaultStyleSize
         var options = StylizeOptions(model: model, spec: StyleSpec(.catalogue([:]), alpha: request.alpha ?? 1),
                                      maxSide: request.maxSide ?? config.defaultMaxSide)
         options.strength = request.strength
@@ -75,8 +75,8 @@ extension AtelierService {
         }
     }
 
-    /// Paintings are scaled to this shorter side unless `style_size` says otherwise (the AdaIN
-    /// paper's test-time style size); it sets the size of the painting's marks in the result.
+    /// AdaIN's paintings are scaled to this shorter side unless `style_size` says otherwise (the
+    /// paper's test-time style size; `StyleModel.defaultStyleSize`); it sets the size of the marks.
     public static let defaultStyleSize = 512
     /// The style encoder pools three times; smaller paintings carry no usable statistics.
     static let minPaintingSide = 32

@@ -14,7 +14,7 @@ public struct OfflineStylizer {
     /// With `paintings` (and no `model`, the arbitrary-style model), `style` is ignored: the
     /// paintings, equally weighted, scaled to `styleSize`, with `alpha`.
     public func run(_ image: RGBImage, model modelName: String? = nil, style: String = "0", paintings: [(image: RGBImage, bytes: [UInt8])] = [],
-                    alpha: Float = 1, styleSize: Int = AtelierService.defaultStyleSize, strength: Float = 1,
+                    alpha: Float = 1, styleSize: Int? = nil, strength: Float = 1,
                     preserveColor: Bool = false, maxSide: Int? = nil) throws -> RGBImage {
         let name = modelName ?? (paintings.isEmpty ? nil : registry.defaultArbitraryModel)
         guard let model = registry.model(named: name) else {
@@ -26,7 +26,7 @@ public struct OfflineStylizer {
             spec = StyleSpec(.catalogue(try StyleBlend(parsing: style, validIDs: Set(model.styles.map(\.id))).weights), alpha: alpha)
         } else {
             let w = 1 / Float(paintings.count)
-            spec = StyleSpec(.paintings(paintings.map { (AtelierService.painting($0.image, bytes: $0.bytes, styleSize: styleSize), w) }), alpha: alpha)
+            spec = StyleSpec(.paintings(paintings.map { (AtelierService.painting($0.image, bytes: $0.bytes, styleSize: styleSize ?? model.defaultStyleSize), w) }), alpha: alpha)
         }
         let options = StylizeOptions(model: model, spec: spec, strength: strength,
                                      preserveColor: preserveColor, maxSide: maxSide ?? config.defaultMaxSide)

@@ -36,7 +36,7 @@ final class StyleRegistration: @unchecked Sendable {
             throw APIError(status: 409, code: "style_limit",
                            message: "\(config.maxLearnedStyles) stored styles are kept already; DELETE /styles/{id} one first")
         }
-        let data = model.registrationData(for: AtelierService.painting(image, bytes: bytes, styleSize: styleSize))
+        let data = try model.registrationData(for: AtelierService.painting(image, bytes: bytes, styleSize: styleSize))
         var style = try store.add(name: styleName ?? "", model: name, image: StyleLearning.storedImage(image),
                                   data: (data, ["model": name, "style_size": String(styleSize)]))
         if styleName == nil {
