@@ -21,7 +21,7 @@ public func depthwiseConv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride s
                     let k = wt.baseAddress! + ch * kh * kw
                     for oy in 0..<ho {
                         let row = yp + oy * wo
-                        row.update(repeating: b[ch], count: wo)
+                        row.update(repeating: 0, count: wo)
                         for dy in 0..<kh {
                             let inRow = xp + (oy * s + dy) * w
                             for dx in 0..<kw {
@@ -33,6 +33,7 @@ public func depthwiseConv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride s
                                 }
                             }
                         }
+                        for ox in 0..<wo { row[ox] += b[ch] }
                     }
                 }
             }
@@ -49,10 +50,11 @@ public func depthwiseConv2dReference(_ x: Tensor, weight: Tensor, bias: Tensor?,
     let xv = x.scalars, wv = weight.scalars, bv = bias?.scalars
     var out = [Float](repeating: 0, count: n * c * ho * wo)
     for img in 0..<n { for ch in 0..<c { for oy in 0..<ho { for ox in 0..<wo {
-        var acc = bv?[ch] ?? 0
+        var acc: Float = 0
         for dy in 0..<kh { for dx in 0..<kw {
             acc += wv[(ch * kh + dy) * kw + dx] * xv[((img * c + ch) * h + oy * s + dy) * w + ox * s + dx]
         } }
+        acc += bv?[ch] ?? 0
         out[((img * c + ch) * ho + oy) * wo + ox] = acc
     } } } }
     return Tensor(shape: [n, c, ho, wo], values: out)
