@@ -24,7 +24,7 @@ BIN=${1:-.build/release/atelier}
 MODELS=${2:-data/models}
 REPEATS=${REPEATS:-11}
 ROUNDS=${ROUNDS:-3}
-PHOTO=${BENCH_PHOTO:-/work/shared/data/content/Aurea-Luna.jpg}
+PHOTO=${BENCH_PHOTO:-../shared/data/content/Aurea-Luna.jpg}
 DIR=${BENCH_DIR:-.cache/bench}
 WHEELS=${ATELIER_WHEEL_CACHE:-.cache/wheels}
 mkdir -p "$DIR" "$WHEELS"

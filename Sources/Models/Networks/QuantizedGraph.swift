@@ -55,18 +55,35 @@ public struct QuantizedGraph: Codable, Sendable {
 
     public static let format = "atelier-quantized-graph-v1"
 
+    /// Values each op reads (weights included).
+    static func operands(_ op: Op) -> [String] {
+        switch op {
+        case let .conv(input, _, weight, bias, _, _, _): return [input, weight] + (bias.map { [$0] } ?? [])
+        case let .clip(input, _, _, _), let .relu(input, _), let .sigmoid(input, _), let .sqrt(input, _), let .reciprocal(input, _),
+             let .globalAveragePool(input, _), let .reflectPad(input, _, _), let .upsample(input, _, _), let .reshape(input, _, _),
+             let .transpose(input, _, _), let .fakeQuant(input, _, _, _):
+            return [input]
+        case let .add(a, b, _), let .sub(a, b, _), let .mul(a, b, _): return [a, b]
+        }
+    }
+
     /// Runs the graph on `feeds` (by input name) with `weights`; returns the outputs by name.
+    /// An intermediate value is dropped after the last op that reads it, so memory holds only
+    /// the values still needed (a 1024² photo's 32-channel maps would otherwise all stay).
     public func run(_ feeds: [String: Tensor], weights: [String: Tensor]) throws -> [String: Tensor] {
         var values = weights
         for name in inputs {
             guard let t = feeds[name] else { throw ModelError("graph input \(name) not given") }
             values[name] = t
         }
+        var lastUse: [String: Int] = [:]
+        for (i, op) in ops.enumerated() { for name in Self.operands(op) where weights[name] == nil { lastUse[name] = i } }
+        let kept = Set(outputs)
         func get(_ name: String) throws -> Tensor {
             guard let t = values[name] else { throw ModelError("graph value \(name) is not computed before its use") }
             return t
         }
-        for op in ops {
+        for (i, op) in ops.enumerated() {
             switch op {
             case let .conv(input, output, weight, bias, stride, pads, group):
                 var x = try get(input)
@@ -78,8 +95,8 @@ public struct QuantizedGraph: Codable, Sendable {
                     guard group == x.shape[1], w.shape[1] == 1 else { throw ModelError("grouped convolution \(group) is not depthwise") }
                     values[output] = depthwiseConv2d(x, weight: w, bias: b, stride: stride)
                 }
-            case let .clip(input, output, lo, hi): values[output] = Self.map(try get(input)) { min(max($0, lo), hi) }
-            case let .relu(input, output): values[output] = Self.map(try get(input)) { max($0, 0) }
+            case let .clip(input, output, lo, hi): values[output] = Self.clip(try get(input), lo, hi)
+            case let .relu(input, output): values[output] = Self.clip(try get(input), 0, .infinity)
             case let .sigmoid(input, output): values[output] = Self.map(try get(input)) { 1 / (1 + Foundation.exp(-$0)) }
             case let .sqrt(input, output): values[output] = Self.map(try get(input)) { $0.squareRoot() }
             case let .reciprocal(input, output): values[output] = Self.map(try get(input)) { 1 / $0 }
@@ -93,12 +110,50 @@ public struct QuantizedGraph: Codable, Sendable {
                 values[output] = factor == 1 ? x : upsampleNearest(x, factor: factor)
             case let .reshape(input, output, shape): values[output] = try Self.reshape(try get(input), shape)
             case let .transpose(input, output, permutation): values[output] = Self.transpose(try get(input), permutation)
-            case let .fakeQuant(input, output, scale, zeroPoint):
-                values[output] = Self.map(try get(input)) { Self.fakeQuant($0, scale: scale, zeroPoint: zeroPoint) }
+            case let .fakeQuant(input, output, scale, zeroPoint): values[output] = Self.fakeQuant(try get(input), scale: scale, zeroPoint: zeroPoint)
             }
+            for name in Self.operands(op) where lastUse[name] == i && !kept.contains(name) { values[name] = nil }
         }
         var out: [String: Tensor] = [:]
         for name in outputs { out[name] = try get(name) }
+        return out
+    }
+
+    /// `fakeQuant` over a tensor, sixteen lanes at a time.
+    static func fakeQuant(_ x: Tensor, scale: Float, zeroPoint: Float) -> Tensor {
+        typealias V = SIMD16<Float>
+        var out = Tensor(uninitialized: x.shape)
+        let (vs, vz, lo, hi) = (V(repeating: scale), V(repeating: zeroPoint), V(repeating: -128), V(repeating: 127))
+        out.withUnsafeMutableBufferPointer { d in
+            x.withUnsafeBufferPointer { src in
+                var i = 0
+                while i + 16 <= d.count {
+                    var q = (UnsafeRawPointer(src.baseAddress! + i).loadUnaligned(as: V.self) / vs).rounded(.toNearestOrEven) + vz
+                    q = q.replacing(with: vz, where: q .!= q)   // NaN
+                    q = q.clamped(lowerBound: lo, upperBound: hi)
+                    UnsafeMutableRawPointer(d.baseAddress! + i).storeBytes(of: (q - vz) * vs, as: V.self)
+                    i += 16
+                }
+                while i < d.count { d[i] = fakeQuant(src[i], scale: scale, zeroPoint: zeroPoint); i += 1 }
+            }
+        }
+        return out
+    }
+
+    static func clip(_ x: Tensor, _ lo: Float, _ hi: Float) -> Tensor {
+        typealias V = SIMD16<Float>
+        var out = Tensor(uninitialized: x.shape)
+        out.withUnsafeMutableBufferPointer { d in
+            x.withUnsafeBufferPointer { src in
+                var i = 0
+                while i + 16 <= d.count {
+                    let v = UnsafeRawPointer(src.baseAddress! + i).loadUnaligned(as: V.self)
+                    UnsafeMutableRawPointer(d.baseAddress! + i).storeBytes(of: v.clamped(lowerBound: V(repeating: lo), upperBound: V(repeating: hi)), as: V.self)
+                    i += 16
+                }
+                while i < d.count { d[i] = min(max(src[i], lo), hi); i += 1 }
+            }
+        }
         return out
     }
 
@@ -118,21 +173,26 @@ public struct QuantizedGraph: Codable, Sendable {
     /// a ∘ b where the shapes are equal, or one side is [N, C, 1, 1] (or one value) for the other's [N, C, H, W].
     static func broadcast(_ a: Tensor, _ b: Tensor, _ f: (Float, Float) -> Float) throws -> Tensor {
         if a.shape == b.shape {
-            var out = a
-            b.withUnsafeBufferPointer { bv in out.withUnsafeMutableBufferPointer { o in for i in 0..<o.count { o[i] = f(o[i], bv[i]) } } }
+            var out = Tensor(uninitialized: a.shape)
+            out.withUnsafeMutableBufferPointer { o in
+                a.withUnsafeBufferPointer { av in b.withUnsafeBufferPointer { bv in for i in 0..<o.count { o[i] = f(av[i], bv[i]) } } }
+            }
             return out
         }
-        let big = a.count >= b.count ? a : b, small = a.count >= b.count ? b : a
+        let bigFirst = a.count >= b.count
+        let big = bigFirst ? a : b, small = bigFirst ? b : a
         let plane = big.rank == 4 ? big.shape[2] * big.shape[3] : big.count
         guard small.count == 1 || (big.rank == 4 && small.count == big.shape[0] * big.shape[1] && small.count * plane == big.count) else {
             throw ModelError("cannot broadcast \(a.shape) with \(b.shape)")
         }
-        let sv = small.scalars, bigFirst = a.count >= b.count
-        var out = big
+        let sv = small.scalars
+        var out = Tensor(uninitialized: big.shape)
         out.withUnsafeMutableBufferPointer { o in
-            for i in 0..<o.count {
-                let s = sv.count == 1 ? sv[0] : sv[i / plane]
-                o[i] = bigFirst ? f(o[i], s) : f(s, o[i])
+            big.withUnsafeBufferPointer { bv in
+                for p in 0..<(big.count / plane) {
+                    let s = sv.count == 1 ? sv[0] : sv[p], base = p * plane
+                    if bigFirst { for i in base..<(base + plane) { o[i] = f(bv[i], s) } } else { for i in base..<(base + plane) { o[i] = f(s, bv[i]) } }
+                }
             }
         }
         return out
@@ -161,6 +221,9 @@ public struct QuantizedGraph: Codable, Sendable {
     static func reflectPad(_ x: Tensor, pads: [Int]) throws -> Tensor {
         guard x.rank == 4, pads.count == 8 else { throw ModelError("reflect pad needs a rank-4 tensor and 8 pads, got \(x.shape), \(pads)") }
         let begin = Array(pads[0..<4]), end = Array(pads[4..<8])
+        if begin[0] == 0, begin[1] == 0, end[0] == 0, end[1] == 0, begin[2] < x.shape[2], end[2] < x.shape[2], begin[3] < x.shape[3], end[3] < x.shape[3] {
+            return pad2d(x, top: begin[2], bottom: end[2], left: begin[3], right: end[3], mode: .reflect)   // NCHW: the fast path
+        }
         for d in 0..<4 where begin[d] >= x.shape[d] || end[d] >= x.shape[d] {
             if begin[d] > 0 || end[d] > 0 { throw ModelError("reflect padding \(begin[d]),\(end[d]) of an axis of \(x.shape[d])") }
         }
