@@ -122,3 +122,21 @@ final class AdaINTrainerTests: XCTestCase {
         XCTAssertEqual(c.learningRate(at: 20_000), 5e-5, accuracy: 1e-9)
     }
 }
+
+/// Striped AdaIN (for very large photos) is the whole-image computation, stripe cuts and all.
+final class AdaINStripedTests: XCTestCase {
+    func testStripedEncodingAndDecodingEqualTheWholeImage() throws {
+        let network = try AdaINNetwork(vggWeights: SafeTensors.load(TrainingFixtures.modelsDirectory.appendingPathComponent("vgg16.safetensors")).tensors,
+                                       decoderWeights: AdaINArchitecture.initialWeights(seed: 5))
+        let photo = TrainingFixtures.image([1, 3, 144, 40], seed: 8)
+        let whole = network.encode(photo)
+        let striped = network.encodeStriped(photo, stripePixels: 40 * 24)   // 24-row stripes: six cuts
+        XCTAssertEqual(striped.shape, whole.shape)
+        let maxFeature = whole.scalars.map(abs).max()!
+        for (a, b) in zip(striped.scalars, whole.scalars) { XCTAssertEqual(a, b, accuracy: 1e-5 * maxFeature) }
+        let y = network.decode(whole), ys = network.decodeStriped(whole, stripePixels: 5 * 64 * 3)   // 3 feature rows a stripe: six cuts
+        XCTAssertEqual(ys.shape, y.shape)
+        for (a, b) in zip(ys.scalars, y.scalars) { XCTAssertEqual(a, b, accuracy: 1e-4) }
+        XCTAssertEqual(concatenateRows([sliceRows(photo, 0..<50), sliceRows(photo, 50..<144)]).scalars, photo.scalars)
+    }
+}

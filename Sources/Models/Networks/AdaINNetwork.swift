@@ -77,10 +77,56 @@ public struct AdaINNetwork {
 
     /// `alpha` interpolates the decoder's input between the photo's own features (0) and the
     /// AdaIN target (1), the paper's content–style trade-off (eq. 14). Output clamped to 0…1.
-    public func stylize(_ content: Tensor, style: ChannelMoments, alpha: Float = 1) -> Tensor {
-        let f = encode(content)
-        var t = adaptiveInstanceNorm(f, style: style)
-        if alpha < 1 { t = add(scale(t, by: alpha), scale(f, by: 1 - alpha)) }
-        return clampUnit(decode(t))
+    /// H and W must be multiples of 8. Images over `stripePixels` are encoded and decoded in
+    /// horizontal stripes (`encodeStriped`, `decodeStriped`): the same image, in bounded memory.
+    public func stylize(_ content: Tensor, style: ChannelMoments, alpha: Float = 1, stripePixels: Int = 1 << 19) -> Tensor {
+        // One 512-channel map at a time where it can be (half a GiB each for a 4096² photo).
+        var t = encodeStriped(content, stripePixels: stripePixels)
+        t = alpha < 1 ? add(scale(adaptiveInstanceNorm(t, style: style), by: alpha), scale(t, by: 1 - alpha))
+                      : adaptiveInstanceNorm(t, style: style)
+        return decodeStriped(t, stripePixels: stripePixels, clamped: true)
+    }
+
+    /// Rows of context a stripe needs beyond the rows it keeps, in image pixels: relu4_1 of
+    /// VGG16 sees 33 px either side (8 convolutions and 3 poolings); the zero padding at a
+    /// stripe's cut spoils no more than that, so rows further inside are exactly the whole image's.
+    static let encoderHalo = 40
+    /// The decoder's reach on the feature grid (8 reflect-padded 3×3 convolutions across three
+    /// ×2 upsamplings: under 4 feature rows); 6 keep a margin.
+    static let decoderHalo = 6
+
+    /// `encode` over horizontal stripes of at most about `stripePixels` input pixels each, each
+    /// run with `encoderHalo` rows of context on both sides and cropped back: relu4_1 equal to
+    /// `encode(image)`, with the peak memory of one stripe (relu1_1 of a whole 4096² photo alone
+    /// is 4 GiB).
+    public func encodeStriped(_ image: Tensor, stripePixels: Int) -> Tensor {
+        let (h, w) = (image.shape[2], image.shape[3]), d = AdaINArchitecture.downsampling
+        precondition(h % d == 0 && w % d == 0, "AdaIN input \(h)×\(w) is not a multiple of \(d)")
+        let rows = max(d, stripePixels / max(w, 1) / d * d)   // kept image rows per stripe, a multiple of 8
+        if rows >= h { return encode(image) }
+        var parts: [Tensor] = []
+        for r0 in stride(from: 0, to: h, by: rows) {
+            let r1 = min(h, r0 + rows)
+            let a = max(0, r0 - Self.encoderHalo), b = min(h, r1 + Self.encoderHalo)   // halo rows are multiples of 8 too
+            let f = encode(sliceRows(image, a..<b))
+            parts.append(sliceRows(f, ((r0 - a) / d)..<((r1 - a) / d)))
+        }
+        return concatenateRows(parts)
+    }
+
+    /// `decode` over stripes of feature rows with `decoderHalo` rows of context, cropped back
+    /// (and clamped to 0…1 stripe by stripe when `clamped`).
+    public func decodeStriped(_ features: Tensor, stripePixels: Int, clamped: Bool = false) -> Tensor {
+        let (h, w) = (features.shape[2], features.shape[3]), d = AdaINArchitecture.downsampling
+        let rows = max(1, stripePixels / max(w * d * d, 1))   // kept feature rows per stripe
+        if rows >= h { return clamped ? clampUnit(decode(features)) : decode(features) }
+        var parts: [Tensor] = []
+        for r0 in stride(from: 0, to: h, by: rows) {
+            let r1 = min(h, r0 + rows)
+            let a = max(0, r0 - Self.decoderHalo), b = min(h, r1 + Self.decoderHalo)
+            let y = sliceRows(decode(sliceRows(features, a..<b)), ((r0 - a) * d)..<((r1 - a) * d))
+            parts.append(clamped ? clampUnit(y) : y)
+        }
+        return concatenateRows(parts)
     }
 }

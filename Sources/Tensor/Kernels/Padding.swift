@@ -62,3 +62,25 @@ public func sliceRows(_ x: Tensor, _ range: Range<Int>) -> Tensor {
     }
     return out
 }
+
+/// [N, C, H₁ + H₂ + …, W] from [N, C, Hᵢ, W] parts stacked top to bottom (the inverse of `sliceRows`).
+public func concatenateRows(_ parts: [Tensor]) -> Tensor {
+    precondition(!parts.isEmpty && parts.allSatisfy { $0.rank == 4 && $0.shape[0] == parts[0].shape[0] && $0.shape[1] == parts[0].shape[1] && $0.shape[3] == parts[0].shape[3] },
+                 "concatenate rows: parts of other batch, channels or width")
+    let (n, c, w) = (parts[0].shape[0], parts[0].shape[1], parts[0].shape[3])
+    let h = parts.reduce(0) { $0 + $1.shape[2] }
+    var out = Tensor(uninitialized: [n, c, h, w])
+    out.withUnsafeMutableBufferPointer { dst in
+        var row = 0
+        for part in parts {
+            let ph = part.shape[2]
+            part.withUnsafeBufferPointer { src in
+                for plane in 0..<(n * c) {
+                    (dst.baseAddress! + (plane * h + row) * w).update(from: src.baseAddress! + plane * ph * w, count: ph * w)
+                }
+            }
+            row += ph
+        }
+    }
+    return out
+}
