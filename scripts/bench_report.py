@@ -106,7 +106,11 @@ def main():
 
     nets = []
     for key, name, shape in [("multistyle26_256", "multistyle26", "256²"), ("multistyle26_512", "multistyle26", "512²"),
-                             ("multistyle26_1024", "multistyle26", "1024²"), ("vgg16_relu4_3_256", "VGG16 conv → relu4_3", "256²")]:
+                             ("multistyle26_1024", "multistyle26", "1024²"), ("vgg16_relu4_3_256", "VGG16 conv → relu4_3", "256²"),
+                             ("magenta_predict_256", "magenta style predictor", "256²"), ("magenta_transform_256", "magenta transformer", "256²"),
+                             ("magenta_transform_512", "magenta transformer", "512²"), ("magenta_transform_1024", "magenta transformer", "1024²")]:
+        if not all(key in r for r in ours + peer):
+            continue
         o, q = best(ours, key), best(peer, key)
         nets.append({"key": key, "network": name, "input": shape, "ours_s": o, "onnxruntime_s": q, "ratio": o / q,
                      "ours_rounds": [r[key] for r in ours], "onnxruntime_rounds": [r[key] for r in peer]})

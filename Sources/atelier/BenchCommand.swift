@@ -1,6 +1,7 @@
 import Foundation
 import Models
 import Tensor
+import Training
 
 /// `atelier bench`: times our kernels and networks. `make bench` runs it beside onnxruntime
 /// (scripts/bench_peer.py) on the same networks and inputs and prints the ratios.
@@ -31,6 +32,45 @@ enum BenchCommand {
         results["vgg16_relu4_3_256"] = tv
         print(String(format: "vgg16 to relu4_3 256²: %8.1f ms", tv * 1000))
 
+        // Magenta's arbitrary style transfer (int8 graphs run in float with their roundings), when imported.
+        let magentaFiles = ["magenta-predict.safetensors", "magenta-transform.safetensors"].map { config.modelsDirectory.appendingPathComponent($0) }
+        if magentaFiles.allSatisfy({ FileManager.default.fileExists(atPath: $0.path) }) {
+            let magenta = try MagentaNetwork(predictFile: magentaFiles[0], transformFile: magentaFiles[1])
+            let painting = Tensor(shape: [1, 3, 256, 256], repeating: 0.5)
+            var embedding: [Float] = []
+            let tp = median(repeats) { embedding = (try? magenta.embedding(painting)) ?? [] }
+            results["magenta_predict_256"] = tp
+            print(String(format: "magenta predict 256²: %8.1f ms", tp * 1000))
+            for size in sizes {
+                let x = Tensor(shape: [1, 3, size, size], repeating: 0.5)
+                let t = median(repeats) { _ = try? magenta.stylize(x, embedding: embedding) }
+                results["magenta_transform_\(size)"] = t
+                print(String(format: "magenta transform %4d²: %8.1f ms", size, t * 1000))
+            }
+        }
+
+        // AdaIN (ours alone: no peer runs our decoder) at 512², by part, when its decoder is installed.
+        let decoderFile = config.modelsDirectory.appendingPathComponent(AdaINExport.fileName)
+        if FileManager.default.fileExists(atPath: decoderFile.path) {
+            let adain = try AdaINNetwork(vggWeights: SafeTensors.load(config.modelsDirectory.appendingPathComponent("vgg16.safetensors")).tensors,
+                                         decoderWeights: AdaINExport.read(decoderFile).weights)
+            let photo = Tensor(shape: [1, 3, 512, 512], repeating: 0.5), painting = Tensor(shape: [1, 3, 512, 512], repeating: 0.4)
+            let style = adain.styleMoments(painting)
+            var features = adain.encode(photo)
+            let te = median(repeats) { features = adain.encode(photo) }
+            let ts = median(repeats) { _ = adain.styleMoments(painting) }
+            let target = adaptiveInstanceNorm(features, style: style)
+            let td = median(repeats) { _ = adain.decode(target) }
+            let cached = median(repeats) { _ = adain.stylize(photo, style: style) }
+            results["adain_512_content_encoding"] = te
+            results["adain_512_style_encoding"] = ts
+            results["adain_512_decoding"] = td
+            results["adain_512_cached_style"] = cached
+            results["adain_512_new_style"] = cached + ts
+            print(String(format: "adain 512²: content encoding %.1f ms, style encoding %.1f ms, decoding %.1f ms; cached style %.1f ms, new style %.1f ms",
+                         te * 1000, ts * 1000, td * 1000, cached * 1000, (cached + ts) * 1000))
+        }
+
         // The convolutions the networks run, as the GEMM shapes they amount to:
         // M = Cout, N = output pixels, K = Cin·k·k. The peer times OpenBLAS sgemm on the same M, N, K.
         for (cin, cout, kernel, oh, ow, label) in [(32, 32, 3, 64, 64, "multistyle 3×3 32→32"), (3, 32, 9, 64, 64, "multistyle 9×9 3→32"),
@@ -48,7 +88,8 @@ enum BenchCommand {
             // How the numbers were taken, so a peer (scripts/bench_peer.py) can repeat exactly this.
             results["meta"] = ["kernels": "\(GEMM.variant)", "threads": Parallel.maxThreads, "repeats": repeats,
                                "warmup": 1, "statistic": "median", "gemm_shapes": gemmShapes,
-                               "multistyle_input": "1x3xSxS filled with 0.5, style 3", "vgg_input": "1x3x256x256 filled with 10"]
+                               "multistyle_input": "1x3xSxS filled with 0.5, style 3", "vgg_input": "1x3x256x256 filled with 10",
+                               "magenta_input": "painting 1x3x256x256 filled with 0.5 (predict), photo 1x3xSxS filled with 0.5 with its embedding (transform)"]
             let data = try JSONSerialization.data(withJSONObject: results, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         }
