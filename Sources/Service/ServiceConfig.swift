@@ -22,6 +22,10 @@ public struct ServiceConfig: Sendable {
     /// Model used when a request names none: the StyleBank we train and ship (README: "Which
     /// model is the default, and why"); a models folder without it falls back to the first model.
     public var defaultModel: String = "stylebank"
+    /// Model a request with a painting (`style_image`) and no `model` goes to. Magenta's pretrained
+    /// network until our AdaIN decoder, still in training (docs/training.md), scores as well on
+    /// `atelier eval-arbitrary`; `ATELIER_DEFAULT_ARBITRARY_MODEL=adain` picks ours.
+    public var defaultArbitraryModel: String = "magenta"
 
 
     // Learning new styles (`POST /styles`)

@@ -19,7 +19,8 @@ enum EvalArbitraryCommand {
             throw CLIError("usage: atelier eval-arbitrary --content DIR --paintings DIR [--size 384] [--model adain[,magenta]] [--alpha 1]")
         }
         let config = ServiceSetup.config(a)
-        let registry = try ModelRegistry.load(from: config.modelsDirectory, defaultModel: config.defaultModel)
+        let registry = try ModelRegistry.load(from: config.modelsDirectory, defaultModel: config.defaultModel,
+                                                 defaultArbitraryModel: config.defaultArbitraryModel)
         let names = a.options["model"].map { $0.split(separator: ",").map(String.init) } ?? registry.models.values.filter(\.isArbitrary).map(\.name).sorted()
         let size = try a.int("size") ?? 384, alpha = try a.float("alpha") ?? 1, limit = try a.int("max-images") ?? .max
         let decoder = try AdaINExport.read(config.modelsDirectory.appendingPathComponent(AdaINExport.fileName))

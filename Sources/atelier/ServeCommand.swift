@@ -15,7 +15,8 @@ enum ServeCommand {
         if let j = try a.int("concurrent-jobs") ?? env["ATELIER_CONCURRENT_JOBS"].flatMap(Int.init) { config.concurrentJobs = max(1, j) }
         try FileManager.default.createDirectory(at: config.dataDirectory, withIntermediateDirectories: true)
 
-        let registry = try ModelRegistry.load(from: config.modelsDirectory, defaultModel: config.defaultModel)
+        let registry = try ModelRegistry.load(from: config.modelsDirectory, defaultModel: config.defaultModel,
+                                                 defaultArbitraryModel: config.defaultArbitraryModel)
         let service = try AtelierService(config: config, registry: registry)
 
         var serverConfig = ServerConfig(host: a.options["host"] ?? env["ATELIER_HOST"] ?? "0.0.0.0",

@@ -14,6 +14,7 @@ enum ServiceSetup {
         if let t = environment["ATELIER_THREADS"].flatMap(Int.init), t > 0 { Parallel.maxThreads = t }
         if let m = environment["ATELIER_MAX_PIXELS"].flatMap(Int.init), m > 0 { config.maxInputPixels = m }
         if let m = a.options["default-model"] ?? environment["ATELIER_DEFAULT_MODEL"] { config.defaultModel = m }
+        if let m = environment["ATELIER_DEFAULT_ARBITRARY_MODEL"] { config.defaultArbitraryModel = m }
         if let p = a.options["training-photos"] ?? environment["ATELIER_TRAINING_PHOTOS"] {
             config.trainingPhotosDirectory = URL(fileURLWithPath: p)
         }

@@ -8,7 +8,8 @@ enum StylizeCommand {
         try a.checkKnown(["style", "style-image", "alpha", "style-size", "model", "strength", "preserve-color", "max-size", "quality", "data", "models"])
         guard a.positional.count == 2 else { throw CLIError("usage: atelier stylize IN OUT [--style 3 | --style-image PAINTING[,PAINTING…] [--alpha 1]] …") }
         let config = ServiceSetup.config(a)
-        let registry = try ModelRegistry.load(from: config.modelsDirectory, defaultModel: config.defaultModel)
+        let registry = try ModelRegistry.load(from: config.modelsDirectory, defaultModel: config.defaultModel,
+                                                 defaultArbitraryModel: config.defaultArbitraryModel)
         let input = try ServiceSetup.readImage(a.positional[0], maxPixels: config.maxInputPixels)
         let paintings = try (a.options["style-image"]?.split(separator: ",").map(String.init) ?? []).map(ServiceSetup.readPainting)
         let start = Date()
@@ -31,7 +32,8 @@ enum ContactSheetCommand {
         }
         if let list = a.options["paintings"] { return try paintingSheet(a, paintings: list.split(separator: ",").map(String.init)) }
         let config = ServiceSetup.config(a)
-        let registry = try ModelRegistry.load(from: config.modelsDirectory, defaultModel: config.defaultModel)
+        let registry = try ModelRegistry.load(from: config.modelsDirectory, defaultModel: config.defaultModel,
+                                                 defaultArbitraryModel: config.defaultArbitraryModel)
         let names = a.options["model"].map { $0.split(separator: ",").map(String.init) } ?? [registry.defaultModel]
         let models = try names.map { name -> StyleModel in
             guard let model = registry.model(named: name) else { throw CLIError("unknown model \(name)") }
@@ -61,7 +63,8 @@ extension ContactSheetCommand {
     /// followed by it in each painting's style.
     static func paintingSheet(_ a: Arguments, paintings paths: [String]) throws {
         let config = ServiceSetup.config(a)
-        let registry = try ModelRegistry.load(from: config.modelsDirectory, defaultModel: config.defaultModel)
+        let registry = try ModelRegistry.load(from: config.modelsDirectory, defaultModel: config.defaultModel,
+                                                 defaultArbitraryModel: config.defaultArbitraryModel)
         let names = a.options["model"].map { $0.split(separator: ",").map(String.init) } ?? [registry.defaultArbitraryModel ?? "adain"]
         let tile = try a.int("tile") ?? 256, alpha = try a.float("alpha") ?? 1
         let styleSize = try a.int("style-size")

@@ -196,6 +196,10 @@ final class MagentaEndpointTests: XCTestCase {
             ("image", "p.png", "image/png", photo), ("style_image", "s.png", "image/png", ArbitraryStyleEndpointTests.painting())])
         XCTAssertEqual(half.status, 200)
         XCTAssertNotEqual(half.body, r.body)
+        // Without model=, a painting goes to the default arbitrary-style model: magenta.
+        let unnamed = try fixture.client.multipart("/stylize?format=png", files: [
+            ("image", "p.png", "image/png", photo), ("style_image", "s.png", "image/png", ArbitraryStyleEndpointTests.painting())])
+        XCTAssertEqual(unnamed.headers["x-model"], "magenta")
 
         let created = try fixture.client.multipart("/styles?model=magenta", files: [("image", "s.png", "image/png", ArbitraryStyleEndpointTests.painting())])
         XCTAssertEqual(created.status, 201, String(decoding: created.body, as: UTF8.self))

@@ -9,7 +9,7 @@ public final class ModelRegistry: @unchecked Sendable {
     /// The model a request with a painting (`style_image`) and no `model` goes to.
     public let defaultArbitraryModel: String?
 
-    public init(models: [StyleModel], defaultModel: String, defaultArbitraryModel: String = "adain") {
+    public init(models: [StyleModel], defaultModel: String, defaultArbitraryModel: String = "magenta") {
         self.models = Dictionary(uniqueKeysWithValues: models.map { ($0.name, $0) })
         self.defaultModel = models.contains { $0.name == defaultModel } ? defaultModel : (models.first?.name ?? defaultModel)
         self.defaultArbitraryModel = models.first { $0.name == defaultArbitraryModel }?.name ?? models.first { $0.isArbitrary }?.name
@@ -43,7 +43,8 @@ public final class ModelRegistry: @unchecked Sendable {
 
     /// Loads every model whose weight files are present in `directory` (`make weights` installs
     /// the converted and the committed ones).
-    public static func load(from directory: URL, defaultModel: String, loaders: [Loader] = loaders) throws -> ModelRegistry {
+    public static func load(from directory: URL, defaultModel: String, defaultArbitraryModel: String = "magenta",
+                            loaders: [Loader] = loaders) throws -> ModelRegistry {
         let file = { (name: String) in directory.appendingPathComponent(name) }
         var models: [StyleModel] = []
         for loader in loaders {
@@ -56,7 +57,7 @@ public final class ModelRegistry: @unchecked Sendable {
             }
             models.append(try loader.load(file))
         }
-        return ModelRegistry(models: models, defaultModel: defaultModel)
+        return ModelRegistry(models: models, defaultModel: defaultModel, defaultArbitraryModel: defaultArbitraryModel)
     }
 
     public func model(named name: String?) -> StyleModel? { models[name ?? defaultModel] }

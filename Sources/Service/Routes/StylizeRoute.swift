@@ -118,7 +118,7 @@ extension AtelierService {
         } else if request.usesPaintings {
             guard let arbitrary = registry.defaultArbitraryModel else {
                 throw APIError(status: 503, code: "model_unavailable",
-                               message: "style_image needs the AdaIN decoder (adain-decoder.safetensors in \(config.modelsDirectory.path)); none is installed")
+                               message: "style_image needs a model that takes paintings (magenta-*.safetensors or adain-decoder.safetensors in \(config.modelsDirectory.path), from `make weights`); none is installed")
             }
             name = arbitrary
         } else if let stored = storedStylesModel(request.styleIDs) {
