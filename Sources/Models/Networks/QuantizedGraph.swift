@@ -95,8 +95,8 @@ public struct QuantizedGraph: Codable, Sendable {
                     guard group == x.shape[1], w.shape[1] == 1 else { throw ModelError("grouped convolution \(group) is not depthwise") }
                     values[output] = depthwiseConv2d(x, weight: w, bias: b, stride: stride)
                 }
-            case let .clip(input, output, lo, hi): values[output] = Self.clip(try get(input), lo, hi)
-            case let .relu(input, output): values[output] = Self.clip(try get(input), 0, .infinity)
+            case let .clip(input, output, lo, hi): values[output] = clipped(try get(input), lo, hi)
+            case let .relu(input, output): values[output] = clipped(try get(input), 0, .infinity)
             case let .sigmoid(input, output): values[output] = Self.map(try get(input)) { 1 / (1 + Foundation.exp(-$0)) }
             case let .sqrt(input, output): values[output] = Self.map(try get(input)) { $0.squareRoot() }
             case let .reciprocal(input, output): values[output] = Self.map(try get(input)) { 1 / $0 }
@@ -110,7 +110,7 @@ public struct QuantizedGraph: Codable, Sendable {
                 values[output] = factor == 1 ? x : upsampleNearest(x, factor: factor)
             case let .reshape(input, output, shape): values[output] = try Self.reshape(try get(input), shape)
             case let .transpose(input, output, permutation): values[output] = Self.transpose(try get(input), permutation)
-            case let .fakeQuant(input, output, scale, zeroPoint): values[output] = Self.fakeQuant(try get(input), scale: scale, zeroPoint: zeroPoint)
+            case let .fakeQuant(input, output, scale, zeroPoint): values[output] = fakeQuantize(try get(input), scale: scale, zeroPoint: zeroPoint)
             }
             for name in Self.operands(op) where lastUse[name] == i && !kept.contains(name) { values[name] = nil }
         }
@@ -119,49 +119,8 @@ public struct QuantizedGraph: Codable, Sendable {
         return out
     }
 
-    /// `fakeQuant` over a tensor, sixteen lanes at a time.
-    static func fakeQuant(_ x: Tensor, scale: Float, zeroPoint: Float) -> Tensor {
-        typealias V = SIMD16<Float>
-        var out = Tensor(uninitialized: x.shape)
-        let (vs, vz, lo, hi) = (V(repeating: scale), V(repeating: zeroPoint), V(repeating: -128), V(repeating: 127))
-        out.withUnsafeMutableBufferPointer { d in
-            x.withUnsafeBufferPointer { src in
-                var i = 0
-                while i + 16 <= d.count {
-                    var q = (UnsafeRawPointer(src.baseAddress! + i).loadUnaligned(as: V.self) / vs).rounded(.toNearestOrEven) + vz
-                    q = q.replacing(with: vz, where: q .!= q)   // NaN
-                    q = q.clamped(lowerBound: lo, upperBound: hi)
-                    UnsafeMutableRawPointer(d.baseAddress! + i).storeBytes(of: (q - vz) * vs, as: V.self)
-                    i += 16
-                }
-                while i < d.count { d[i] = fakeQuant(src[i], scale: scale, zeroPoint: zeroPoint); i += 1 }
-            }
-        }
-        return out
-    }
-
-    static func clip(_ x: Tensor, _ lo: Float, _ hi: Float) -> Tensor {
-        typealias V = SIMD16<Float>
-        var out = Tensor(uninitialized: x.shape)
-        out.withUnsafeMutableBufferPointer { d in
-            x.withUnsafeBufferPointer { src in
-                var i = 0
-                while i + 16 <= d.count {
-                    let v = UnsafeRawPointer(src.baseAddress! + i).loadUnaligned(as: V.self)
-                    UnsafeMutableRawPointer(d.baseAddress! + i).storeBytes(of: v.clamped(lowerBound: V(repeating: lo), upperBound: V(repeating: hi)), as: V.self)
-                    i += 16
-                }
-                while i < d.count { d[i] = min(max(src[i], lo), hi); i += 1 }
-            }
-        }
-        return out
-    }
-
-    @inline(__always)
     public static func fakeQuant(_ x: Float, scale: Float, zeroPoint: Float) -> Float {
-        let q = (x / scale).rounded(.toNearestOrEven) + zeroPoint   // ±inf stays infinite, and clamps below
-        let clamped = q.isNaN ? zeroPoint : min(max(q, -128), 127)
-        return (clamped - zeroPoint) * scale
+        fakeQuantizeReference(x, scale: scale, zeroPoint: zeroPoint)
     }
 
     static func map(_ x: Tensor, _ f: (Float) -> Float) -> Tensor {
