@@ -6,8 +6,14 @@ struct APIError: Error {
     let code: String
     let message: String
     var retryAfter: Int? = nil
+    /// For a 401: the `WWW-Authenticate` challenge.
+    var challenge: String? = nil
 
-    var response: HTTPResponse { .error(status: status, code: code, message: message, retryAfter: retryAfter) }
+    var response: HTTPResponse {
+        var r = HTTPResponse.error(status: status, code: code, message: message, retryAfter: retryAfter)
+        if let challenge { r.headers.set(name: "WWW-Authenticate", value: challenge) }
+        return r
+    }
 
     static func badRequest(_ message: String, code: String = "invalid_parameter") -> APIError {
         APIError(status: 400, code: code, message: message)

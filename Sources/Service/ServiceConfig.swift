@@ -26,6 +26,8 @@ public struct ServiceConfig: Sendable {
     /// network until our AdaIN decoder, still in training (docs/training.md), scores as well on
     /// `atelier eval-arbitrary`; `ATELIER_DEFAULT_ARBITRARY_MODEL=adain` picks ours.
     public var defaultArbitraryModel: String = "magenta"
+    /// Tokens for writes and, optionally, reads (`AccessPolicy`); none: everything open.
+    public var access = AccessPolicy()
 
 
     // Learning new styles (`POST /styles`)

@@ -13,6 +13,8 @@ enum ServeCommand {
         if let t = try a.int("training-threads") ?? env["ATELIER_TRAINING_THREADS"].flatMap(Int.init) { config.trainingThreads = max(1, t) }
         if let q = try a.int("job-queue") ?? env["ATELIER_JOB_QUEUE"].flatMap(Int.init) { config.jobQueueCapacity = q }
         if let j = try a.int("concurrent-jobs") ?? env["ATELIER_CONCURRENT_JOBS"].flatMap(Int.init) { config.concurrentJobs = max(1, j) }
+        config.access = AccessPolicy(writeToken: try AccessPolicy.token("ATELIER_API_TOKEN", environment: env),
+                                     readToken: try AccessPolicy.token("ATELIER_READ_TOKEN", environment: env))
         try FileManager.default.createDirectory(at: config.dataDirectory, withIntermediateDirectories: true)
 
         let registry = try ModelRegistry.load(from: config.modelsDirectory, defaultModel: config.defaultModel,
@@ -25,6 +27,7 @@ enum ServeCommand {
         let server = HTTPServer(config: serverConfig, handler: service.handle)
         let port = try server.start()
         server.installSignalHandlers(gracePeriod: 30)
+        print("atelier: \(config.access.summary)")
         print("atelier: serving on \(serverConfig.host):\(port) with models \(registry.models.keys.sorted()) (default \(registry.defaultModel)) from \(config.modelsDirectory.path)")
         server.waitUntilStopped()
         service.stop()

@@ -64,6 +64,9 @@ public final class AtelierService: @unchecked Sendable {
             return finish(APIError.notFound("no route \(request.path)", code: "not_found").response)
         }
         let method = request.method == "HEAD" ? "GET" : request.method
+        if let denied = config.access.check(method: method, path: request.path, authorization: request.headers["Authorization"]) {
+            return finish(denied.response)
+        }
         guard let handler = route.handlers[method] else {
             var response = APIError(status: 405, code: "method_not_allowed",
                                     message: "\(request.method) is not allowed on \(request.path)").response
