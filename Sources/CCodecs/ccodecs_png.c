@@ -116,7 +116,7 @@ ccodecs_status ccodecs_png_decode(const unsigned char *data, size_t size, uint64
     return read_png(data, size, 1, max_pixels, out, error);
 }
 
-ccodecs_status ccodecs_png_encode(const unsigned char *rgb, int width, int height,
+ccodecs_status ccodecs_png_encode(const unsigned char *rgb, int width, int height, int level, int filters,
                                   ccodecs_buffer *out, ccodecs_error *error) {
     ccodecs_reset_buffer(out, error);
     if (!rgb || width <= 0 || height <= 0) {
@@ -140,6 +140,8 @@ ccodecs_status ccodecs_png_encode(const unsigned char *rgb, int width, int heigh
     png_set_write_fn(png, out, write_to_buffer, flush_nothing);
     png_set_IHDR(png, info, (png_uint_32)width, (png_uint_32)height, 8, PNG_COLOR_TYPE_RGB,
                  PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    if (level >= 0 && level <= 9) png_set_compression_level(png, level);
+    if (filters & PNG_ALL_FILTERS) png_set_filter(png, PNG_FILTER_TYPE_BASE, filters & PNG_ALL_FILTERS);
     png_write_info(png, info);
     for (int y = 0; y < height; y++) png_write_row(png, rgb + (size_t)y * (size_t)width * 3);
     png_write_end(png, NULL);

@@ -38,11 +38,11 @@ public enum ImageCodec {
     }
 
     /// Lossless 8-bit RGB PNG.
-    public static func encodePNG(_ image: RGBImage) throws -> [UInt8] {
+    public static func encodePNG(_ image: RGBImage, options: PNGOptions = .default) throws -> [UInt8] {
         try requirePixels(image)
         return try image.pixels.withUnsafeBufferPointer { rgb in
             try CodecBridge.encode { buffer, error in
-                ccodecs_png_encode(rgb.baseAddress, Int32(image.width), Int32(image.height), buffer, error)
+                ccodecs_png_encode(rgb.baseAddress, Int32(image.width), Int32(image.height), options.level, options.filters.rawValue, buffer, error)
             }
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import ImageIO
 import Models
 import Tensor
 import Training
@@ -8,7 +9,7 @@ import Training
 enum BenchCommand {
     static func run(_ args: ArraySlice<String>) throws {
         let a = try Arguments(args, flagNames: ["json"])
-        try a.checkKnown(["models", "data", "repeats", "sizes", "json"])
+        try a.checkKnown(["models", "data", "repeats", "sizes", "json", "png-photo"])
         let config = ServiceSetup.config(a)
         let repeats = try a.int("repeats") ?? 5
         let sizes = (a.options["sizes"] ?? "256,512,1024").split(separator: ",").compactMap { Int($0) }
@@ -69,6 +70,26 @@ enum BenchCommand {
             results["adain_512_new_style"] = cached + ts
             print(String(format: "adain 512²: content encoding %.1f ms, style encoding %.1f ms, decoding %.1f ms; cached style %.1f ms, new style %.1f ms",
                          te * 1000, ts * 1000, td * 1000, cached * 1000, (cached + ts) * 1000))
+        }
+
+        // PNG encoding of a stylized photo at 512²: time and size by zlib level and row filters.
+        if let photoPath = a.options["png-photo"] {
+            let photo = ImageTensor.tensor(from: try ServiceSetup.readImage(photoPath, maxPixels: config.maxInputPixels).fitted(maxSide: 512))
+            let image = ImageTensor.image(from: multistyle(photo, styleWeights: weights))
+            var table: [[String: Any]] = []
+            for level: Int32 in [1, 2, 3, 6] {
+                for (name, filters) in [("none", PNGOptions.Filters.none), ("sub", .sub), ("up", .up), ("paeth", .paeth), ("all", .all)] as [(String, PNGOptions.Filters)] {
+                    let options = PNGOptions(level: level, filters: filters)
+                    var bytes = 0
+                    let t = median(repeats) { bytes = (try? ImageCodec.encodePNG(image, options: options).count) ?? 0 }
+                    table.append(["level": Int(level), "filters": name, "seconds": t, "bytes": bytes])
+                    print(String(format: "png %d×%d level %d filters %-5@: %6.1f ms, %7.1f KB", image.width, image.height, level, name, t * 1000, Double(bytes) / 1024))
+                }
+            }
+            let jpeg = median(repeats) { _ = try? ImageCodec.encodeJPEG(image, quality: 90) }
+            print(String(format: "jpeg %d×%d quality 90: %6.1f ms", image.width, image.height, jpeg * 1000))
+            results["png_512"] = table
+            results["jpeg_512_q90"] = jpeg
         }
 
         // The convolutions the networks run, as the GEMM shapes they amount to:

@@ -51,8 +51,10 @@ ccodecs_status ccodecs_png_probe(const unsigned char *data, size_t size,
 /// Fails with CCODECS_TOO_LARGE before allocating pixels when width * height > max_pixels.
 ccodecs_status ccodecs_png_decode(const unsigned char *data, size_t size, uint64_t max_pixels,
                                   ccodecs_image *out, ccodecs_error *error);
-/// Encodes 8-bit interleaved RGB.
-ccodecs_status ccodecs_png_encode(const unsigned char *rgb, int width, int height,
+/// Encodes 8-bit interleaved RGB. `level`: zlib level 0…9, or -1 for libpng's default (6);
+/// `filters`: PNG_FILTER_* flags (0x08 none, 0x10 sub, 0x20 up, 0x40 average, 0x80 Paeth;
+/// several: libpng picks one per row), or 0 for libpng's default (all of them).
+ccodecs_status ccodecs_png_encode(const unsigned char *rgb, int width, int height, int level, int filters,
                                   ccodecs_buffer *out, ccodecs_error *error);
 
 ccodecs_status ccodecs_jpeg_probe(const unsigned char *data, size_t size,
