@@ -26,6 +26,11 @@ public struct ServiceConfig: Sendable {
     /// network until our AdaIN decoder, still in training (docs/training.md), scores as well on
     /// `atelier eval-arbitrary`; `ATELIER_DEFAULT_ARBITRARY_MODEL=adain` picks ours.
     public var defaultArbitraryModel: String = "magenta"
+    /// Requests one client address may have in flight (past it: 429 + Retry-After), so one
+    /// script cannot hold every worker and queue slot.
+    public var maxRequestsPerClient = 8
+    /// Training jobs one client address may have queued or running.
+    public var maxJobsPerClient = 2
     /// Tokens for writes and, optionally, reads (`AccessPolicy`); none: everything open.
     public var access = AccessPolicy()
 

@@ -13,6 +13,8 @@ enum ServeCommand {
         if let t = try a.int("training-threads") ?? env["ATELIER_TRAINING_THREADS"].flatMap(Int.init) { config.trainingThreads = max(1, t) }
         if let q = try a.int("job-queue") ?? env["ATELIER_JOB_QUEUE"].flatMap(Int.init) { config.jobQueueCapacity = q }
         if let j = try a.int("concurrent-jobs") ?? env["ATELIER_CONCURRENT_JOBS"].flatMap(Int.init) { config.concurrentJobs = max(1, j) }
+        if let n = env["ATELIER_MAX_REQUESTS_PER_CLIENT"].flatMap(Int.init), n > 0 { config.maxRequestsPerClient = n }
+        if let n = env["ATELIER_MAX_JOBS_PER_CLIENT"].flatMap(Int.init), n > 0 { config.maxJobsPerClient = n }
         config.access = AccessPolicy(writeToken: try AccessPolicy.token("ATELIER_API_TOKEN", environment: env),
                                      readToken: try AccessPolicy.token("ATELIER_READ_TOKEN", environment: env))
         try FileManager.default.createDirectory(at: config.dataDirectory, withIntermediateDirectories: true)

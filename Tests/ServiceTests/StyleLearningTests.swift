@@ -240,8 +240,24 @@ final class StyleLearningTests: XCTestCase {
         XCTAssertEqual(try client.request("DELETE", "/jobs/\(jobID)").errorCode, "job_finished")
     }
 
+    /// One client may have `maxJobsPerClient` jobs queued or running; the next is 429 and leaves no style.
+    func testJobsPerClientAreBounded() throws {
+        let fixture = try makeFixture { $0.maxJobsPerClient = 1 }
+        let long = [("iterations", "20000"), ("size", "64")]
+        let first = try postStyle(fixture.client, fields: long)
+        XCTAssertEqual(first.status, 202)
+        let second = try postStyle(fixture.client, fields: long)
+        XCTAssertEqual(second.status, 429)
+        XCTAssertEqual(second.errorCode, "too_many_jobs")
+        XCTAssertEqual(second.headers["retry-after"], "60")
+        let styles = try XCTUnwrap(fixture.client.request("GET", "/styles").json?["styles"] as? [[String: Any]])
+        XCTAssertEqual(styles.filter { ($0["id"] as? Int ?? 0) >= StyleStore.firstID }.count, 1, "the refused style is not kept")
+        let jobID = try XCTUnwrap((first.json?["job"] as? [String: Any])?["id"] as? String)
+        XCTAssertEqual(try fixture.client.request("DELETE", "/jobs/\(jobID)").status, 202)
+    }
+
     func testFullJobQueueAnswers503() throws {
-        let fixture = try makeFixture { $0.jobQueueCapacity = 1 }
+        let fixture = try makeFixture { $0.jobQueueCapacity = 1; $0.maxJobsPerClient = 10 }
         let client = fixture.client
         let long = [("iterations", "20000"), ("size", "64")]
         let first = try postStyle(client, fields: long), second = try postStyle(client, fields: long)

@@ -15,12 +15,14 @@ public final class AtelierService: @unchecked Sendable {
     /// Styles made from a painting at once (AdaIN).
     let registration: StyleRegistration
     let metrics = Metrics()
+    let clients: ClientLimits
     private var router = Router()
 
     /// Opens the data folder (jobs.json, learned styles), resumes interrupted training and builds the routes.
     public init(config: ServiceConfig, registry: ModelRegistry) throws {
         self.config = config
         self.registry = registry
+        clients = ClientLimits(maxRequests: config.maxRequestsPerClient, maxJobs: config.maxJobsPerClient)
         pool = WorkerPool(workers: config.workers, capacity: config.queueCapacity)
         let jobs = try JobManager(file: config.dataDirectory.appendingPathComponent("jobs.json"),
                                   capacity: config.jobQueueCapacity, concurrentJobs: config.concurrentJobs)
@@ -55,17 +57,33 @@ public final class AtelierService: @unchecked Sendable {
     public func handle(_ request: HTTPRequest, respond: @escaping (HTTPResponse) -> Void) {
         let start = DispatchTime.now().uptimeNanoseconds
         let match = router.match(request.path)
-        let finish: (HTTPResponse) -> Void = { [metrics] response in
+        let recorded: (HTTPResponse) -> Void = { [metrics] response in
             metrics.recordRequest(route: match?.route.pattern ?? "other", status: response.status,
                                   seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
             respond(response)
         }
         guard let (route, parameters) = match else {
-            return finish(APIError.notFound("no route \(request.path)", code: "not_found").response)
+            return recorded(APIError.notFound("no route \(request.path)", code: "not_found").response)
         }
         let method = request.method == "HEAD" ? "GET" : request.method
         if let denied = config.access.check(method: method, path: request.path, authorization: request.headers["Authorization"]) {
-            return finish(denied.response)
+            return recorded(denied.response)
+        }
+        // Probes are never limited: a busy client must not make the service look dead.
+        let client = ClientLimits.client(of: request.remoteAddress)
+        let limited = !AccessPolicy.openPaths.contains(request.path)
+        if limited {
+            guard clients.enter(client) else {
+                return recorded(APIError(status: 429, code: "too_many_requests",
+                                       message: "this client has \(config.maxRequestsPerClient) requests in flight already; retry when one is answered",
+                                       retryAfter: 1).response)
+            }
+        }
+        let once = AnsweredOnce()
+        let finish: (HTTPResponse) -> Void = { [clients] response in
+            guard once.first() else { return }
+            if limited { clients.leave(client) }
+            recorded(response)
         }
         guard let handler = route.handlers[method] else {
             var response = APIError(status: 405, code: "method_not_allowed",
@@ -78,6 +96,13 @@ public final class AtelierService: @unchecked Sendable {
         } catch {
             finish(.error(status: 500, code: "internal_error", message: "\(error)"))
         }
+    }
+
+    /// True the first time only: a handler answers once, and the client's count must drop once.
+    final class AnsweredOnce: @unchecked Sendable {
+        private let lock = NSLock()
+        private var done = false
+        func first() -> Bool { lock.withLock { defer { done = true }; return !done } }
     }
 
     struct ModelEntry: Encodable {

@@ -62,7 +62,13 @@ extension AtelierService {
             throw APIError.badRequest("seconds must be at most \(Int(config.maxJobSeconds)), this service's limit for one job")
         }
         let image = try Self.decode(input.bytes, field: "image", maxPixels: config.maxInputPixels)
+        let client = ClientLimits.client(of: route.http.remoteAddress)
+        guard clients.mayStartJob(client, activeJobs: jobs.jobs.filter { !$0.isFinished }.map(\.id)) else {
+            throw APIError(status: 429, code: "too_many_jobs",
+                           message: "this client has \(config.maxJobsPerClient) training jobs queued or running; wait for one to finish", retryAfter: 60)
+        }
         let (style, job) = try learning.add(name: field("name"), image: image, settings: settings)
+        clients.recordJob(job.id, client: client)
         var response = HTTPResponse.json(status: 202, CreatedStyle(style: style.info, job: job), encoder: .api)
         response.headers.set(name: "Location", value: "/jobs/\(job.id)")
         respond(response)
