@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Summarize a StyleBank training log (`loss.tsv` from `atelier train stylebank`).
+"""Summarize a training log (`loss.tsv` from `atelier train stylebank` or `atelier train adain`;
+AdaIN's has no identity column, and its identity curve is left empty).
 
     scripts/loss_curve.py LOSS.tsv OUT.tsv [OUT.png] [--window 100]
 
@@ -13,9 +14,14 @@ import sys
 def windows(path, size):
     rows = {}
     with open(path) as f:
-        next(f)
+        header = next(f).rstrip("\n").split("\t")
         for line in f:
-            it, style, content, style_loss, tv, identity, _ = line.rstrip("\n").split("\t")
+            fields = line.rstrip("\n").split("\t")
+            if header == ["iteration", "content", "style", "seconds"]:   # atelier train adain
+                it, content, style_loss, _ = fields
+                style, tv, identity = "0", "0", "0"
+            else:
+                it, style, content, style_loss, tv, identity, _ = fields
             w = (int(it) - 1) // size
             r = rows.setdefault(w, {"content": [], "style": [], "identity": []})
             if style == "-":

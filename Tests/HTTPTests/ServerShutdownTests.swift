@@ -43,7 +43,7 @@ final class ServerShutdownTests: ServerTestCase {
         server.shutdown(gracePeriod: 0.2)
         server.waitUntilStopped()
         XCTAssertLessThan(Date().timeIntervalSince(start), 2)
-        XCTAssertTrue(client.receivesEOF())
+        XCTAssertTrue(client.isClosedByPeer())
     }
 
     func testShutdownBeforeStartAndTwice() {

@@ -114,6 +114,15 @@ final class TestClient {
         return recv(fd, &byte, 1, 0) == 0
     }
 
+    /// Whether the server closed the connection, gracefully (EOF) or by reset (a force-close of a
+    /// connection with unread input is a reset, which a loaded machine shows more often).
+    func isClosedByPeer() -> Bool {
+        guard buffer.isEmpty else { return false }
+        var byte: UInt8 = 0
+        let n = recv(fd, &byte, 1, 0)
+        return n == 0 || (n < 0 && errno == ECONNRESET)
+    }
+
     /// Any bytes arriving within the read timeout (already buffered ones included).
     func readAvailable() -> [UInt8] {
         _ = fill()

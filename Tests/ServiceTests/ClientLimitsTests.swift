@@ -42,3 +42,18 @@ final class ClientLimitsTests: XCTestCase {
         for _ in 0..<20 { XCTAssertEqual(try normal.client.request("GET", "/styles").status, 200, "answered requests leave the count") }
     }
 }
+
+/// Every route refuses a query parameter it does not take, by name.
+final class UnknownQueryParameterTests: XCTestCase {
+    func testRoutesNameTheParameterTheyDoNotTake() throws {
+        let fixture = try ServiceFixture()
+        for target in ["/styles?colour=red", "/models?verbose=1", "/jobs?all=1", "/styles/3?modle=stylebank", "/healthz?x=1"] {
+            let r = try fixture.client.request("GET", target)
+            XCTAssertEqual(r.status, 400, target)
+            XCTAssertEqual(r.errorCode, "unknown_parameter", target)
+            XCTAssertTrue(String(decoding: r.body, as: UTF8.self).contains(String(target.split(separator: "?")[1].split(separator: "=")[0])), target)
+        }
+        XCTAssertEqual(try fixture.client.request("GET", "/styles/3?model=multistyle26").status, 200)
+        XCTAssertEqual(try fixture.client.request("GET", "/styles").status, 200)
+    }
+}

@@ -32,12 +32,12 @@ public final class AtelierService: @unchecked Sendable {
         learning = try (registry.models["stylebank"] as? StyleBankModel).map { try StyleLearning(model: $0, store: store, jobs: jobs, config: config) }
         registration = StyleRegistration(models: registry.models.values.compactMap { $0 as? RegistrableStyleModel }, store: store, config: config)
 
-        router.add("POST", "/stylize") { [unowned self] in try stylize($0, respond: $1) }
+        router.add("POST", "/stylize", query: nil) { [unowned self] in try stylize($0, respond: $1) }
         router.add("GET", "/styles") { _, r in r(.json(["styles": registry.allStyles])) }
-        router.add("POST", "/styles") { [unowned self] in try createStyle($0, respond: $1) }
-        router.add("GET", "/styles/{id}") { [unowned self] in try styleDetail($0, respond: $1) }
-        router.add("DELETE", "/styles/{id}") { [unowned self] in try deleteStyle($0, respond: $1) }
-        router.add("GET", "/styles/{id}/image") { [unowned self] in try styleImage($0, respond: $1) }
+        router.add("POST", "/styles", query: nil) { [unowned self] in try createStyle($0, respond: $1) }
+        router.add("GET", "/styles/{id}", query: ["model"]) { [unowned self] in try styleDetail($0, respond: $1) }
+        router.add("DELETE", "/styles/{id}", query: ["model"]) { [unowned self] in try deleteStyle($0, respond: $1) }
+        router.add("GET", "/styles/{id}/image", query: ["model"]) { [unowned self] in try styleImage($0, respond: $1) }
         router.add("GET", "/jobs") { _, r in r(.json(["jobs": jobs.jobs], encoder: .api)) }
         router.add("GET", "/jobs/{id}") { [unowned self] in try job($0, respond: $1) }
         router.add("DELETE", "/jobs/{id}") { [unowned self] in try cancelJob($0, respond: $1) }
@@ -90,6 +90,10 @@ public final class AtelierService: @unchecked Sendable {
                                     message: "\(request.method) is not allowed on \(request.path)").response
             response.headers.set(name: "Allow", value: route.handlers.keys.sorted().joined(separator: ", "))
             return finish(response)
+        }
+        if let known = route.queryNames[method] ?? nil, let unknown = request.queryItems.first(where: { !known.contains($0.name) }) {
+            return finish(APIError.badRequest("\(method) \(route.pattern) takes no parameter '\(unknown.name)'"
+                                              + (known.isEmpty ? "" : "; it takes \(known.sorted().joined(separator: ", "))"), code: "unknown_parameter").response)
         }
         do { try handler(RouteRequest(http: request, parameters: parameters), finish) } catch let error as APIError {
             finish(error.response)

@@ -25,6 +25,9 @@ struct Router {
         let pattern: String
         let segments: [Substring]
         var handlers: [String: Handler] = [:]
+        /// The query parameters each method takes; a method absent here checks its own (the
+        /// routes that read multipart forms, through `RequestParameters`).
+        var queryNames: [String: Set<String>] = [:]
 
         func match(_ parts: [Substring]) -> [String: String]? {
             guard parts.count == segments.count else { return nil }
@@ -45,14 +48,15 @@ struct Router {
 
     private(set) var routes: [Route] = []
 
-    mutating func add(_ method: String, _ pattern: String, _ handler: @escaping Handler) {
-        if let i = routes.firstIndex(where: { $0.pattern == pattern }) {
-            routes[i].handlers[method] = handler
-        } else {
-            var route = Route(pattern: pattern, segments: pattern.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map { $0 })
-            route.handlers[method] = handler
-            routes.append(route)
-        }
+    /// `query`: the query parameters the handler takes (any other is a 400 naming it); nil: the
+    /// handler checks its parameters itself.
+    mutating func add(_ method: String, _ pattern: String, query: Set<String>? = [], _ handler: @escaping Handler) {
+        let i = routes.firstIndex(where: { $0.pattern == pattern }) ?? {
+            routes.append(Route(pattern: pattern, segments: pattern.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map { $0 }))
+            return routes.count - 1
+        }()
+        routes[i].handlers[method] = handler
+        routes[i].queryNames[method] = query
     }
 
     /// The best matching route and its parameters (most literal segments wins).
