@@ -6,7 +6,7 @@ import Tensor
 /// a 100-d style embedding from a painting, and a transformer network (conditional instance norm
 /// whose γ, β come from the embedding through 1×1 convolutions) paints the photo with it. Both
 /// run as `QuantizedGraph`s imported from the ONNX files (`make weights`).
-public struct MagentaNetwork: Sendable {
+public struct MagentaNetwork {
     public static let embeddingSize = 100
     /// The transformer downsamples twice: inputs are padded to a multiple of this.
     public static let sizeMultiple = 4
