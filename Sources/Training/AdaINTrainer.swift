@@ -76,7 +76,8 @@ public final class AdaINTrainer {
     public private(set) var parameters: [String: Tensor]
     public let config: AdaINTrainingConfig
     let loss: PerceptualLoss
-    var optimizer: Adam?
+    /// One group, the decoder.
+    var optimizers = OptimizerGroups(members: { _ in { AdaINArchitecture.parameterNames.contains($0) } })
     public private(set) var iteration = 0
     public var random: TrainingRandom
     /// When set, every step adds the wall time of its phases to it (`atelier profile`).
@@ -141,12 +142,7 @@ public final class AdaINTrainer {
     }
 
     func update(_ gradients: [String: Tensor]) {
-        var opt = optimizer ?? Adam(parameterShapes: Self.names.map { parameters[$0]!.shape })
-        opt.learningRate = config.learningRate(at: iteration)
-        var values = Self.names.map { parameters[$0]! }
-        opt.update(&values, gradients: Self.names.map { gradients[$0] ?? Tensor(zeros: parameters[$0]!.shape) })
-        for (n, v) in zip(Self.names, values) { parameters[n] = v }
-        optimizer = opt
+        optimizers.update("decoder", parameters: &parameters, gradients: gradients, learningRate: config.learningRate(at: iteration))
     }
 
     /// For gradient checks: evaluate the losses at other parameter values.
@@ -156,11 +152,11 @@ public final class AdaINTrainer {
 
     /// Parameters, Adam's moments, iteration and random state: everything to resume exactly.
     public func checkpoint() -> (tensors: [String: Tensor], metadata: [String: String]) {
-        var t = parameters.mapKeys { "param.\($0)" }
-        for (k, v) in optimizer?.state ?? [:] { t[k] = v }
-        return (t, ["iteration": String(iteration), "random": String(random.state),
-                    "architecture": AdaINArchitecture.version, "loss_weights": config.lossWeightsText,
-                    "layer_scales": config.layerScalesText])
+        let adam = optimizers.checkpoint
+        return (parameters.mapKeys { "param.\($0)" }.merging(adam.tensors) { a, _ in a },
+                adam.metadata.merging(["iteration": String(iteration), "random": String(random.state),
+                                       "architecture": AdaINArchitecture.version, "loss_weights": config.lossWeightsText,
+                                       "layer_scales": config.layerScalesText]) { a, _ in a })
     }
 
     public static func parameters(inCheckpoint tensors: [String: Tensor]) -> [String: Tensor] {
@@ -179,11 +175,27 @@ public final class AdaINTrainer {
             guard let v = saved[name], v.shape == parameters[name]!.shape else { throw TrainingError("checkpoint lacks \(name) \(parameters[name]!.shape)") }
             parameters[name] = v
         }
-        optimizer = tensors["adam.step"] == nil ? nil
-            : try Adam(state: tensors.filter { $0.key.hasPrefix("adam.") }, parameterShapes: Self.names.map { parameters[$0]!.shape })
+        let legacy = metadata["groups"] == nil && tensors["adam.step"] != nil
+        try optimizers.restore(tensors: legacy ? Self.groupedAdamState(legacy: tensors) : tensors,
+                               metadata: legacy ? metadata.merging(["groups": "decoder"]) { _, b in b } : metadata, parameters: parameters)
         iteration = it
         random = TrainingRandom(seed: 0)
         random.state = r
+    }
+
+    /// A checkpoint written before the optimizer groups kept the decoder's Adam state as it is
+    /// (`adam.step`, `adam.m.<k>`, `adam.v.<k>`) with k in `AdaINArchitecture.parameterNames`'
+    /// order; `OptimizerGroups` keeps it under `adam.decoder.` with k in name order.
+    static func groupedAdamState(legacy tensors: [String: Tensor]) -> [String: Tensor] {
+        let sorted = names.sorted()
+        return tensors.mapKeys { key in
+            guard key.hasPrefix("adam.") else { return key }
+            let parts = key.split(separator: ".")
+            if parts.count == 3, let k = Int(parts[2]), k < names.count, let j = sorted.firstIndex(of: names[k]) {
+                return "adam.decoder.adam.\(parts[1]).\(j)"
+            }
+            return "adam.decoder." + key
+        }
     }
 
     /// Continues from exported weights (no optimizer state) at their iteration.
@@ -192,7 +204,7 @@ public final class AdaINTrainer {
             guard let w = weights[name], w.shape == parameters[name]!.shape else { throw TrainingError("weights lack \(name)") }
             parameters[name] = w
         }
-        optimizer = nil
+        optimizers = OptimizerGroups(members: optimizers.members)
         self.iteration = iteration
         random = TrainingRandom(seed: config.seed &+ UInt64(iteration))
     }

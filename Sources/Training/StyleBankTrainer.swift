@@ -63,7 +63,7 @@ public final class StyleBankTrainer {
     public let styles: [Int]
     let loss: PerceptualLoss
     let styleTargets: [Int: [String: Tensor]]
-    var optimizers: [String: Adam] = [:]
+    var optimizers = OptimizerGroups(members: StyleBankTrainer.groupNames)
     public private(set) var iteration = 0
     public var random: TrainingRandom
     /// Groups that `step` may update (the auto-encoder is frozen when learning a new style alone).
@@ -111,12 +111,7 @@ public final class StyleBankTrainer {
 
     /// Applies gradients to one parameter group with that group's Adam.
     func update(group: String, gradients: [String: Tensor]) {
-        let names = parameters.keys.filter(Self.groupNames(group)).sorted()
-        var optimizer = optimizers[group] ?? Adam(parameterShapes: names.map { parameters[$0]!.shape }, learningRate: config.learningRate)
-        var values = names.map { parameters[$0]! }
-        optimizer.update(&values, gradients: names.map { gradients[$0] ?? Tensor(zeros: parameters[$0]!.shape) })
-        for (n, v) in zip(names, values) { parameters[n] = v }
-        optimizers[group] = optimizer
+        optimizers.update(group, parameters: &parameters, gradients: gradients, learningRate: config.learningRate)
     }
 
     /// Loss and parameter gradients of the stylizing branch D(K_s(E(x))) for a content batch.
@@ -219,11 +214,11 @@ public final class StyleBankTrainer {
 
     /// Parameters, optimizer moments, iteration and random state: everything to resume exactly.
     public func checkpoint() -> (tensors: [String: Tensor], metadata: [String: String]) {
-        var t = parameters.mapKeys { "param.\($0)" }
-        for (group, opt) in optimizers { for (k, v) in opt.state { t["adam.\(group).\(k)"] = v } }
+        let adam = optimizers.checkpoint
+        var t = parameters.mapKeys { "param.\($0)" }.merging(adam.tensors) { a, _ in a }
         for (name, v) in average?.values ?? [:] { t["average.\(name)"] = v }
-        let meta = ["iteration": String(iteration), "random": String(random.state),
-                    "styles": styles.map(String.init).joined(separator: ","), "groups": optimizers.keys.sorted().joined(separator: ",")]
+        let meta = adam.metadata.merging(["iteration": String(iteration), "random": String(random.state),
+                                          "styles": styles.map(String.init).joined(separator: ",")]) { a, _ in a }
         return (t, meta)
     }
 
@@ -233,7 +228,7 @@ public final class StyleBankTrainer {
             guard let w = weights[name], w.shape == value.shape else { throw TrainingError("weights lack \(name) \(value.shape)") }
         }
         parameters = Dictionary(uniqueKeysWithValues: parameters.keys.map { ($0, weights[$0]!) })
-        optimizers = [:]
+        optimizers = OptimizerGroups(members: Self.groupNames)
         average = config.averageDecay.map { ExponentialAverage(decay: $0, of: parameters) }
         self.iteration = iteration
         random = TrainingRandom(seed: config.seed &+ UInt64(iteration))
@@ -255,12 +250,7 @@ public final class StyleBankTrainer {
             }
             parameters[key] = value
         }
-        optimizers = [:]
-        for group in (metadata["groups"] ?? "").split(separator: ",").map(String.init) {
-            let names = parameters.keys.filter(Self.groupNames(group)).sorted()
-            let state = tensors.filter { $0.key.hasPrefix("adam.\(group).") }.mapKeys { String($0.dropFirst("adam.\(group).".count)) }
-            optimizers[group] = try Adam(state: state, parameterShapes: names.map { parameters[$0]!.shape }, learningRate: config.learningRate)
-        }
+        try optimizers.restore(tensors: tensors, metadata: metadata, parameters: parameters)
         // The average resumes where it was; a checkpoint without one (or for other parameters) starts it here.
         average = config.averageDecay.map { decay in
             var a = ExponentialAverage(decay: decay, of: parameters)

@@ -105,6 +105,33 @@ final class AdaINTrainerTests: XCTestCase {
         }
     }
 
+    /// Checkpoints written before the optimizer groups (the decoder's Adam as "adam.<key>", no
+    /// `groups` metadata) resume exactly as well.
+    func testResumeFromALegacyCheckpoint() throws {
+        let (straight, photos, paintings) = try makeTrainer(seed: 6)
+        for _ in 0..<3 { straight.step(content: photos, styles: paintings) }
+        let (first, _, _) = try makeTrainer(seed: 6)
+        first.step(content: photos, styles: paintings)
+        var (tensors, metadata) = first.checkpoint()
+        XCTAssertEqual(metadata["groups"], "decoder")
+        // As the trainer wrote them then: Adam's own keys, moments indexed in parameterNames' order.
+        let sorted = AdaINArchitecture.parameterNames.sorted()
+        tensors = tensors.mapKeys { key in
+            guard key.hasPrefix("adam.decoder.") else { return key }
+            let parts = key.dropFirst("adam.decoder.".count).split(separator: ".")
+            guard parts.count == 3, let j = Int(parts[2]) else { return String(key.dropFirst("adam.decoder.".count)) }
+            return "adam.\(parts[1]).\(AdaINArchitecture.parameterNames.firstIndex(of: sorted[j])!)"
+        }
+        XCTAssertNotNil(tensors["adam.step"])
+        metadata["groups"] = nil
+        let (resumed, _, _) = try makeTrainer(seed: 99)
+        try resumed.restore(tensors: tensors, metadata: metadata)
+        XCTAssertEqual(resumed.optimizers.optimizers["decoder"]?.step, 1)
+        XCTAssertEqual(resumed.iteration, 1)
+        for _ in 0..<2 { resumed.step(content: photos, styles: paintings) }
+        for name in AdaINArchitecture.parameterNames { XCTAssertEqual(resumed.parameters[name]!.scalars, straight.parameters[name]!.scalars, name) }
+    }
+
     func testRestoreRefusesAnotherArchitecture() throws {
         let (trainer, _, _) = try makeTrainer()
         var c = trainer.checkpoint()
