@@ -84,23 +84,15 @@ enum TrainAdaINCommand {
                 """)
         }
 
-        var stop = false
-        let signals = [SIGINT, SIGTERM].map { sig -> DispatchSourceSignal in
-            signal(sig, SIG_IGN)
-            let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            s.setEventHandler { stop = true }
-            s.resume()
-            return s
-        }
-        defer { signals.forEach { $0.cancel() } }
-        while trainer.iteration < iterations && !stop {
+        let stop = StopRequest()
+        while trainer.iteration < iterations && !stop.requested {
             let start = Date()
             let losses = trainer.step(content: content, styles: styles)
             log.record(iteration: trainer.iteration, losses: losses, seconds: Date().timeIntervalSince(start), total: iterations)
             if trainer.iteration % checkpointEvery == 0 { try save() }
         }
         try save()
-        print(stop ? "stopped at iteration \(trainer.iteration); checkpoint saved" : "done: \(trainer.iteration) iterations")
+        print(stop.requested ? "stopped at iteration \(trainer.iteration); checkpoint saved" : "done: \(trainer.iteration) iterations")
     }
 }
 

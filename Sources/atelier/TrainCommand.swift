@@ -113,19 +113,11 @@ enum TrainCommand {
                 iteration: trainer.iteration, recent: recentLosses))
         }
 
-        var stop = false
-        let signals = [SIGINT, SIGTERM].map { sig -> DispatchSourceSignal in
-            signal(sig, SIG_IGN)
-            let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            s.setEventHandler { stop = true }
-            s.resume()
-            return s
-        }
-        defer { signals.forEach { $0.cancel() } }
+        let stop = StopRequest()
 
         var recentLosses: [String] = []
         let log = TrainingLog(total: iterations, every: logEvery, file: out.appendingPathComponent("loss.tsv"))
-        while trainer.iteration < iterations && !stop {
+        while trainer.iteration < iterations && !stop.requested {
             let start = Date()
             let (style, losses) = trainer.step(data)
             log.record(iteration: trainer.iteration, style: style, losses: losses, seconds: Date().timeIntervalSince(start))
@@ -133,7 +125,7 @@ enum TrainCommand {
             if trainer.iteration % checkpointEvery == 0 { try save() }
         }
         try save()
-        print(stop ? "stopped at iteration \(trainer.iteration); checkpoint saved" : "done: \(trainer.iteration) iterations")
+        print(stop.requested ? "stopped at iteration \(trainer.iteration); checkpoint saved" : "done: \(trainer.iteration) iterations")
     }
 
     /// `--residual-blocks E,D`: residual blocks after the encoder and before the decoder.
@@ -163,6 +155,28 @@ enum TrainCommand {
         - written: \(ISO8601DateFormatter().string(from: Date()))
         """
     }
+}
+
+/// Set by SIGINT or SIGTERM (which no longer end the process while it lives), so a training
+/// loop stops after its current step and saves its checkpoint.
+final class StopRequest: @unchecked Sendable {
+    private let lock = NSLock()
+    private var flag = false
+    private var sources: [DispatchSourceSignal] = []
+
+    init() {
+        sources = [SIGINT, SIGTERM].map { sig in
+            signal(sig, SIG_IGN)
+            let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            s.setEventHandler { [weak self] in self?.lock.withLock { self?.flag = true } }
+            s.resume()
+            return s
+        }
+    }
+
+    deinit { sources.forEach { $0.cancel() } }
+
+    var requested: Bool { lock.withLock { flag } }
 }
 
 /// Progress output: a redrawn bar on a terminal, plain lines otherwise; every step also goes to a TSV.
