@@ -37,7 +37,9 @@ iterations=$(grep -o '^- iterations: [0-9]*' "$RUN/adain-decoder.provenance.md" 
   echo "Snapshot of an AdaIN decoder training run taken $(date -u +%Y-%m-%dT%H:%MZ) at iteration $iterations, by"
   echo "\`scripts/snapshot_adain.sh\` (commit $(git rev-parse --short HEAD) of the code). See docs/training.md for the method and data."
   echo
-  sed -n '3,$p' "$RUN/adain-decoder.provenance.md"
+  # Folders by name only (docs/training.md says what they hold): no machine's paths in the repo.
+  sed -n '3,$p' "$RUN/adain-decoder.provenance.md" | sed -E 's#/[^ `]*/([^/ `]+)#\1#g'
+  echo "- the folders: \`adain-content\` holds ../shared/data/content and \`make photos\`' photographs; \`adain-styles\` the shared paintings but the held-out four, and the non-photo Debian wallpapers (docs/training.md)"
   if [ -f "$RUN/history.txt" ]; then echo; echo "## Changes along the way"; echo; cat "$RUN/history.txt"; fi
   echo
   echo "Held-out paintings (never trained on): $(ls "$PAINTINGS" | sed 's/\.[a-z]*$//' | paste -sd, - | sed 's/,/, /g')."
@@ -50,6 +52,6 @@ iterations=$(grep -o '^- iterations: [0-9]*' "$RUN/adain-decoder.provenance.md" 
   echo "Style distance: mean over relu1_1…relu4_1 of the RMS difference of channel means and of standard deviations,"
   echo "output vs painting at 384 px, each layer divided by its mean activation on photos; content loss: relu4_1 MSE to the photo, same scale."
   echo
-  cat "$tmp/eval.txt"
+  sed -E 's#/[^ `]*/([^/ `]+)#\1#g' "$tmp/eval.txt"
 } >"$OUT/eval.md"
 echo "snapshot of $RUN at iteration $iterations in $OUT (provenance, loss curve, eval) and docs/arbitrary-heldout.jpg"
