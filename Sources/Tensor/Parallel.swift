@@ -47,6 +47,12 @@ public enum Parallel {
     /// ran multistyle26 at 1024² in 394 ms instead of 282. The results differ by less than 1e-37.
     public static func flushDenormals() { atelier_flush_denormals() }
 
+    /// Runs `body(range)` for consecutive ranges of `0..<count`, `chunk` long (the last shorter),
+    /// spread over the workers: an element-wise pass over a whole tensor.
+    public static func forEachChunk(of count: Int, chunk: Int = 1 << 16, _ body: (Range<Int>) -> Void) {
+        forEach((count + chunk - 1) / chunk) { c in body((c * chunk)..<min(count, (c + 1) * chunk)) }
+    }
+
     /// Runs `body(task)` for every task in `0..<tasks`, spread over the workers.
     public static func forEach(_ tasks: Int, _ body: (Int) -> Void) {
         run(tasks: tasks) { worker, workers in

@@ -49,14 +49,6 @@ final class MagentaGoldenTests: XCTestCase {
         XCTAssertLessThanOrEqual(mean, 5e-3)
         XCTAssertLessThanOrEqual(diffs.max()!, 0.25)
     }
-
-    func testFakeQuantRoundsHalfToEvenAndSaturates() {
-        XCTAssertEqual(QuantizedGraph.fakeQuant(2.5, scale: 1, zeroPoint: 0), 2)
-        XCTAssertEqual(QuantizedGraph.fakeQuant(3.5, scale: 1, zeroPoint: 0), 4)
-        XCTAssertEqual(QuantizedGraph.fakeQuant(1000, scale: 1, zeroPoint: 0), 127)
-        XCTAssertEqual(QuantizedGraph.fakeQuant(.infinity, scale: 0.5, zeroPoint: -128), 127.5)
-        XCTAssertEqual(QuantizedGraph.fakeQuant(-1, scale: 1 / 255, zeroPoint: -128), 0)
-    }
 }
 
 /// The graph executor's shape ops against hand-computed values.

@@ -19,6 +19,8 @@ final class FakeQuantizeTests: XCTestCase {
         XCTAssertEqual(fakeQuantizeReference(2.5, scale: 1, zeroPoint: 0), 2)
         XCTAssertEqual(fakeQuantizeReference(3.5, scale: 1, zeroPoint: 0), 4)
         XCTAssertEqual(fakeQuantizeReference(.infinity, scale: 0.5, zeroPoint: -128), 127.5)
+        XCTAssertEqual(fakeQuantizeReference(1000, scale: 1, zeroPoint: 0), 127)
+        XCTAssertEqual(fakeQuantizeReference(-1, scale: 1 / 255, zeroPoint: -128), 0)
     }
 
     func testClip() {

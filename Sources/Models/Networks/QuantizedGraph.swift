@@ -97,13 +97,13 @@ public struct QuantizedGraph: Codable, Sendable {
                 }
             case let .clip(input, output, lo, hi): values[output] = clipped(try get(input), lo, hi)
             case let .relu(input, output): values[output] = clipped(try get(input), 0, .infinity)
-            case let .sigmoid(input, output): values[output] = Self.map(try get(input)) { 1 / (1 + Foundation.exp(-$0)) }
+            case let .sigmoid(input, output): values[output] = sigmoid(try get(input))
             case let .sqrt(input, output): values[output] = Self.map(try get(input)) { $0.squareRoot() }
             case let .reciprocal(input, output): values[output] = Self.map(try get(input)) { 1 / $0 }
             case let .add(a, b, output): values[output] = try Self.broadcast(try get(a), try get(b), +)
             case let .sub(a, b, output): values[output] = try Self.broadcast(try get(a), try get(b), -)
             case let .mul(a, b, output): values[output] = try Self.broadcast(try get(a), try get(b), *)
-            case let .globalAveragePool(input, output): values[output] = Self.globalAveragePool(try get(input))
+            case let .globalAveragePool(input, output): values[output] = globalAveragePool(try get(input))
             case let .reflectPad(input, output, pads): values[output] = try Self.reflectPad(try get(input), pads: pads)
             case let .upsample(input, output, factor):
                 let x = try get(input)
@@ -117,10 +117,6 @@ public struct QuantizedGraph: Codable, Sendable {
         var out: [String: Tensor] = [:]
         for name in outputs { out[name] = try get(name) }
         return out
-    }
-
-    public static func fakeQuant(_ x: Float, scale: Float, zeroPoint: Float) -> Float {
-        fakeQuantizeReference(x, scale: scale, zeroPoint: zeroPoint)
     }
 
     static func map(_ x: Tensor, _ f: (Float) -> Float) -> Tensor {
@@ -168,14 +164,6 @@ public struct QuantizedGraph: Codable, Sendable {
         return x.reshaped(s)
     }
 
-    static func globalAveragePool(_ x: Tensor) -> Tensor {
-        let (n, c, plane) = (x.shape[0], x.shape[1], x.shape[2] * x.shape[3])
-        let v = x.scalars
-        return Tensor(shape: [n, c, 1, 1], values: (0..<(n * c)).map { p in
-            Float(v[(p * plane)..<((p + 1) * plane)].reduce(0.0) { $0 + Double($1) } / Double(plane))
-        })
-    }
-
     /// Reflect padding of any two of the four axes (the others must have no padding).
     static func reflectPad(_ x: Tensor, pads: [Int]) throws -> Tensor {
         guard x.rank == 4, pads.count == 8 else { throw ModelError("reflect pad needs a rank-4 tensor and 8 pads, got \(x.shape), \(pads)") }
@@ -187,7 +175,7 @@ public struct QuantizedGraph: Codable, Sendable {
             if begin[d] > 0 || end[d] > 0 { throw ModelError("reflect padding \(begin[d]),\(end[d]) of an axis of \(x.shape[d])") }
         }
         let outShape = (0..<4).map { x.shape[$0] + begin[$0] + end[$0] }
-        let maps = (0..<4).map { d in (0..<outShape[d]).map { sourceIndexReflect($0 - begin[d], size: x.shape[d]) } }
+        let maps = (0..<4).map { d in (0..<outShape[d]).map { sourceIndex($0 - begin[d], size: x.shape[d], mode: .reflect) } }
         let v = x.scalars
         let (s1, s2, s3) = (x.shape[1] * x.shape[2] * x.shape[3], x.shape[2] * x.shape[3], x.shape[3])
         var out = [Float](repeating: 0, count: outShape.reduce(1, *))
@@ -196,10 +184,6 @@ public struct QuantizedGraph: Codable, Sendable {
             out[i] = v[a * s1 + b * s2 + c * s3 + d]; i += 1
         } } } }
         return Tensor(shape: outShape, values: out)
-    }
-
-    static func sourceIndexReflect(_ i: Int, size: Int) -> Int {
-        i < 0 ? -i : (i >= size ? 2 * (size - 1) - i : i)
     }
 
     public static func transpose(_ x: Tensor, _ perm: [Int]) -> Tensor {

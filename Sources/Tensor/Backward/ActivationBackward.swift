@@ -4,7 +4,6 @@ public func reluBackward(_ activation: Tensor, gradOutput gy: Tensor) -> Tensor 
     precondition(activation.shape == gy.shape, "relu backward: \(activation.shape) vs \(gy.shape)")
     typealias V = SIMD16<Float>
     var gx = Tensor(uninitialized: gy.shape)
-    let count = gx.count, chunk = 1 << 16
     gx.withUnsafeMutableBufferPointer { g in
         activation.withUnsafeBufferPointer { a in
             gy.withUnsafeBufferPointer { d in
@@ -12,9 +11,9 @@ public func reluBackward(_ activation: Tensor, gradOutput gy: Tensor) -> Tensor 
                 // A select in vectors: the mask is data (about half a layer's units are off, in no
                 // pattern), and the plain loop compiled to a branch on it that mispredicted often.
                 // (x > 0 is false for NaN, so a NaN activation passes no gradient, as before.)
-                Parallel.forEach((count + chunk - 1) / chunk) { c in
-                    var i = c * chunk
-                    let end = min(count, i + chunk)
+                Parallel.forEachChunk(of: g.count) { range in
+                    var i = range.lowerBound
+                    let end = range.upperBound
                     while i + 16 <= end {
                         let av = UnsafeRawPointer(ap + i).loadUnaligned(as: V.self)
                         let dv = UnsafeRawPointer(dp + i).loadUnaligned(as: V.self)

@@ -10,14 +10,13 @@
 public func fakeQuantize(_ x: Tensor, scale: Float, zeroPoint: Float) -> Tensor {
     typealias V = SIMD8<Float>
     var out = Tensor(uninitialized: x.shape)
-    let chunk = 1 << 16
     out.withUnsafeMutableBufferPointer { d in
         x.withUnsafeBufferPointer { src in
-            Parallel.forEach((d.count + chunk - 1) / chunk) { c in
+            Parallel.forEachChunk(of: d.count) { range in
                 let (vs, vz) = (V(repeating: scale), V(repeating: zeroPoint))
                 let (lo, hi, big, magic) = (V(repeating: -128), V(repeating: 127), V(repeating: 4_194_304), V(repeating: 12_582_912))
-                var i = c * chunk
-                let end = min(d.count, i + chunk)
+                var i = range.lowerBound
+                let end = range.upperBound
                 while i + 8 <= end {
                     var v = UnsafeRawPointer(src.baseAddress! + i).loadUnaligned(as: V.self) / vs
                     v = v.replacing(with: V(repeating: 0), where: v .!= v)      // NaN → 0
@@ -46,13 +45,12 @@ public func fakeQuantizeReference(_ x: Float, scale: Float, zeroPoint: Float) ->
 public func clipped(_ x: Tensor, _ lo: Float, _ hi: Float) -> Tensor {
     typealias V = SIMD8<Float>
     var out = Tensor(uninitialized: x.shape)
-    let chunk = 1 << 16
     out.withUnsafeMutableBufferPointer { d in
         x.withUnsafeBufferPointer { src in
-            Parallel.forEach((d.count + chunk - 1) / chunk) { c in
+            Parallel.forEachChunk(of: d.count) { range in
                 let (vl, vh) = (V(repeating: lo), V(repeating: hi))
-                var i = c * chunk
-                let end = min(d.count, i + chunk)
+                var i = range.lowerBound
+                let end = range.upperBound
                 while i + 8 <= end {
                     let v = UnsafeRawPointer(src.baseAddress! + i).loadUnaligned(as: V.self)
                     // (pointwiseMin/Max compiled to out-of-line generic calls; masks compile to compares.)

@@ -39,7 +39,7 @@ public func pad2d(_ x: Tensor, top: Int, bottom: Int, left: Int, right: Int, mod
 
 /// The source index for a padded coordinate `i` (may be out of 0..<size), or -1 for a zero.
 @inline(__always)
-func sourceIndex(_ i: Int, size: Int, mode: PaddingMode) -> Int {
+public func sourceIndex(_ i: Int, size: Int, mode: PaddingMode) -> Int {
     if i >= 0 && i < size { return i }
     switch mode {
     case .zero: return -1
