@@ -105,12 +105,7 @@ final class AdaINTrainingLog {
 
     init(every: Int, file: URL) {
         self.every = every
-        try? FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
-        if !FileManager.default.fileExists(atPath: file.path) {
-            _ = FileManager.default.createFile(atPath: file.path, contents: Data("iteration\tcontent\tstyle\tseconds\n".utf8))
-        }
-        handle = try? FileHandle(forWritingTo: file)
-        _ = try? handle?.seekToEnd()
+        handle = TrainingLog.appending(to: file, header: "iteration\tcontent\tstyle\tseconds")
     }
 
     func record(iteration: Int, losses: AdaINLosses, seconds: Double, total: Int) {

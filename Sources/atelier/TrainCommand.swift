@@ -190,12 +190,19 @@ final class TrainingLog {
     init(total: Int, every: Int, file: URL) {
         self.total = total
         self.every = max(1, every)
+        handle = Self.appending(to: file, header: "iteration\tstyle\tcontent\tstyle_loss\ttv\tidentity\tseconds")
+    }
+
+    /// A handle that appends to the TSV `file`, made (folder and header line) if it does not exist,
+    /// so a resumed run continues its log; nil if it cannot be opened (the run goes on unlogged).
+    static func appending(to file: URL, header: String) -> FileHandle? {
         try? FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
         if !FileManager.default.fileExists(atPath: file.path) {
-            _ = FileManager.default.createFile(atPath: file.path, contents: Data("iteration\tstyle\tcontent\tstyle_loss\ttv\tidentity\tseconds\n".utf8))
+            _ = FileManager.default.createFile(atPath: file.path, contents: Data((header + "\n").utf8))
         }
-        handle = try? FileHandle(forWritingTo: file)
+        let handle = try? FileHandle(forWritingTo: file)
         _ = try? handle?.seekToEnd()
+        return handle
     }
 
     func record(iteration: Int, style: Int?, losses: StepLosses, seconds: Double) {

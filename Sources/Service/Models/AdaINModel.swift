@@ -16,9 +16,8 @@ public final class AdaINModel: RegistrableStyleModel, @unchecked Sendable {
     public let iteration: Int
     public let statistics: StyleStatisticsCache<ChannelMoments>
     let network: AdaINNetwork
-    private let lock = NSLock()
-    /// Registered styles: their names and relu4_1 statistics.
-    private var registered: [Int: (name: String, moments: ChannelMoments)] = [:]
+    /// Registered styles: their relu4_1 statistics.
+    private let registered = RegisteredStyles<ChannelMoments>()
 
     public convenience init(vggFile: URL, decoderFile: URL, statistics: StyleStatisticsCache<ChannelMoments> = .init()) throws {
         let decoder = try AdaINExport.read(decoderFile)
@@ -37,15 +36,10 @@ public final class AdaINModel: RegistrableStyleModel, @unchecked Sendable {
         self.statistics = statistics
     }
 
-    public var statisticsCache: (hits: Int, misses: Int, entries: Int)? {
-        let c = statistics.counts
-        return (c.hits, c.misses, statistics.count)
-    }
+    public var statisticsCache: (hits: Int, misses: Int, entries: Int)? { statistics.summary }
 
     /// Stored AdaIN styles come with `POST /styles?model=adain`; none are built in.
-    public var styles: [StyleInfo] {
-        lock.withLock { registered.keys.sorted().map { StyleInfo(id: $0, name: registered[$0]!.name, model: name) } }
-    }
+    public var styles: [StyleInfo] { registered.infos(model: name) }
 
     public func registrationData(for painting: StylePainting) -> [String: Tensor] {
         let m = moments(painting)
@@ -58,10 +52,10 @@ public final class AdaINModel: RegistrableStyleModel, @unchecked Sendable {
               std.scalars.allSatisfy({ $0.isFinite && $0 > 0 }), mean.scalars.allSatisfy(\.isFinite) else {
             throw ServiceError("style \(id) holds no usable AdaIN statistics")
         }
-        lock.withLock { registered[id] = (name, ChannelMoments(mean: mean.scalars, std: std.scalars)) }
+        registered.set(id, name: name, value: ChannelMoments(mean: mean.scalars, std: std.scalars))
     }
 
-    public func remove(_ id: Int) { _ = lock.withLock { registered.removeValue(forKey: id) } }
+    public func remove(_ id: Int) { registered.remove(id) }
 
     /// relu4_1 μ/σ of a painting, from the cache when it has them.
     public func moments(_ painting: StylePainting) -> ChannelMoments {
@@ -76,11 +70,7 @@ public final class AdaINModel: RegistrableStyleModel, @unchecked Sendable {
         case .paintings(let parts):
             target = ChannelMoments.blend(parts.map { (moments($0.painting), $0.weight) })
         case .catalogue(let blend):
-            let table = lock.withLock { registered }
-            target = ChannelMoments.blend(try blend.keys.sorted().map { id in
-                guard let style = table[id] else { throw APIError.notFound("style \(id) does not exist", code: "unknown_style") }
-                return (style.moments, blend[id]!)
-            })
+            target = ChannelMoments.blend(try registered.weighted(blend).map { ($0.value, $0.weight) })
         }
         // Three poolings: the decoder gives back a multiple of 8; reflect-pad to one and crop.
         return runPadded(image, toMultipleOf: AdaINArchitecture.downsampling) { network.stylize($0, style: target, alpha: spec.alpha) }

@@ -31,11 +31,11 @@ public final class MultiStyle26Model: StyleModel, @unchecked Sendable {
 /// Runs `network` on `image` reflect-padded at the bottom and right to a multiple of `m` (for
 /// networks that halve the size and double it back), then crops the result to the image's size.
 /// Reflection keeps the borders free of dark seams.
-func runPadded(_ image: Tensor, toMultipleOf m: Int, _ network: (Tensor) -> Tensor) -> Tensor {
+func runPadded(_ image: Tensor, toMultipleOf m: Int, _ network: (Tensor) throws -> Tensor) rethrows -> Tensor {
     let (h, w) = (image.shape[2], image.shape[3])
     let ph = (m - h % m) % m, pw = (m - w % m) % m
-    if ph + pw == 0 { return network(image) }
-    return crop(network(pad2d(image, top: 0, bottom: ph, left: 0, right: pw, mode: .reflect)), height: h, width: w)
+    if ph + pw == 0 { return try network(image) }
+    return crop(try network(pad2d(image, top: 0, bottom: ph, left: 0, right: pw, mode: .reflect)), height: h, width: w)
 }
 
 /// The top-left H×W of every plane of an [N, C, H', W'] tensor.

@@ -53,16 +53,14 @@ public final class StyleBankModel: StyleModel, @unchecked Sendable {
 
     /// FNV-1a (64 bit) over the tensors' names, shapes and float bits, in name order.
     static func fingerprint(_ tensors: [String: Tensor]) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        func mix(_ byte: UInt8) { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        func mix32(_ word: UInt32) { for shift in stride(from: 0, to: 32, by: 8) { mix(UInt8(truncatingIfNeeded: word >> UInt32(shift))) } }
+        var hash = FNV1a()
         for name in tensors.keys.sorted() {
-            name.utf8.forEach(mix)
+            hash.mix(name.utf8)
             let t = tensors[name]!
-            t.shape.forEach { mix32(UInt32($0)) }
-            t.withUnsafeBufferPointer { for v in $0 { mix32(v.bitPattern) } }
+            t.shape.forEach { hash.mix32(UInt32($0)) }
+            t.withUnsafeBufferPointer { for v in $0 { hash.mix32(v.bitPattern) } }
         }
-        return String(hash, radix: 16)
+        return hash.hex
     }
 
     public var styles: [StyleInfo] { lock.withLock { table.values.sorted { $0.id < $1.id } } }

@@ -44,9 +44,7 @@ extension AtelierService {
             return respond(response)
         }
         guard modelName == "stylebank" else {
-            if registry.model(named: modelName) == nil {
-                throw APIError.notFound("model '\(modelName)' does not exist; GET /models lists them", code: "unknown_model")
-            }
+            _ = try existingModel(modelName)
             throw APIError.badRequest("model \(modelName) cannot learn new styles; use stylebank (trained) or adain (at once)", code: "model_cannot_learn")
         }
         guard let learning else {
@@ -113,15 +111,8 @@ extension AtelierService {
     /// The style `{id}` of `?model=` or, without it, of the model `/stylize` would use for it.
     private func findStyle(_ route: RouteRequest) throws -> (StyleModel, StyleInfo) {
         let id = try route.integer("id", what: "style")
-        let model: StyleModel
-        if let name = route.query["model"] {
-            guard let m = registry.model(named: name) else { throw APIError.notFound("model '\(name)' does not exist; GET /models lists them", code: "unknown_model") }
-            model = m
-        } else if let stored = store.style(id), let m = registry.model(named: stored.model) {
-            model = m
-        } else {
-            model = registry.model(named: nil)!
-        }
+        // A stored style's model when that model is loaded, else the default.
+        let model = try existingModel(route.query["model"] ?? storedStylesModel([id]).flatMap { registry.models[$0] == nil ? nil : $0 })
         guard let info = model.styles.first(where: { $0.id == id }) else {
             throw APIError.notFound("style \(id) does not exist in \(model.name)", code: "unknown_style")
         }

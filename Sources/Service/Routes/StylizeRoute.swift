@@ -101,11 +101,10 @@ extension AtelierService {
                       key: "\(contentHash(bytes))-\(bytes.count)@\(styleSize)")
     }
 
-    /// FNV-1a (64 bit) of the bytes, as hex.
     static func contentHash(_ bytes: [UInt8]) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in bytes { hash = (hash ^ UInt64(b)) &* 0x100_0000_01b3 }
-        return String(hash, radix: 16)
+        var hash = FNV1a()
+        hash.mix(bytes)
+        return hash.hex
     }
 
     /// The named model (which must take paintings when the request sends some); without a name,
@@ -126,9 +125,7 @@ extension AtelierService {
         } else {
             name = nil
         }
-        guard let model = registry.model(named: name) else {
-            throw APIError.notFound("model '\(name ?? "")' does not exist; GET /models lists them", code: "unknown_model")
-        }
+        let model = try existingModel(name)
         let arbitrary = registry.models.values.filter(\.isArbitrary).map(\.name).sorted()
         if request.usesPaintings && !model.isArbitrary {
             throw APIError.badRequest("model '\(model.name)' stylizes with its own styles only; style_image needs model="
@@ -138,6 +135,14 @@ extension AtelierService {
         if request.alpha != nil && !model.isArbitrary {
             throw APIError.badRequest("alpha is the content–style trade-off of " + (arbitrary.isEmpty ? "adain" : arbitrary.joined(separator: " and "))
                                       + "; model '\(model.name)' has strength= instead")
+        }
+        return model
+    }
+
+    /// The named model (nil: the default), or the 404 that says so.
+    func existingModel(_ name: String?) throws -> StyleModel {
+        guard let model = registry.model(named: name) else {
+            throw APIError.notFound("model '\(name ?? "")' does not exist; GET /models lists them", code: "unknown_model")
         }
         return model
     }

@@ -14,8 +14,8 @@ public final class StyleStatisticsCache<Value>: @unchecked Sendable {
 
     public init(maxEntries: Int = 256, maxBytes: Int = 64 << 20) { (self.maxEntries, self.maxBytes) = (maxEntries, maxBytes) }
 
-    public var count: Int { lock.withLock { entries.count } }
-    public var counts: (hits: Int, misses: Int) { lock.withLock { (hits, misses) } }
+    /// What `/metrics` shows of it.
+    public var summary: (hits: Int, misses: Int, entries: Int) { lock.withLock { (hits, misses, entries.count) } }
 
     /// The cached value for `key`, or `compute()`'s, stored with its size in bytes.
     public func value(_ key: String, bytes size: Int, compute: () throws -> Value) rethrows -> Value {
