@@ -16,10 +16,14 @@ public struct ArbitraryStyleEvaluation {
         (self.vgg, self.layerScales) = (vgg, layerScales)
     }
 
-    /// μ and σ of an image's features at relu1_1 … relu4_1.
-    public func statistics(_ image: Tensor) -> [String: ChannelMoments] {
-        vgg.forward(image, layers: Set(AdaINArchitecture.styleLayers)).features.mapValues { channelMoments($0) }
+    /// An image's features at relu1_1 … relu4_1 (relu4_1 is also the content layer): one VGG16
+    /// pass serves both measures.
+    public func features(_ image: Tensor) -> [String: Tensor] {
+        vgg.forward(image, layers: Set(AdaINArchitecture.styleLayers)).features
     }
+
+    /// μ and σ of features at relu1_1 … relu4_1.
+    public func statistics(_ features: [String: Tensor]) -> [String: ChannelMoments] { features.mapValues { channelMoments($0) } }
 
     public func styleDistance(_ a: [String: ChannelMoments], _ b: [String: ChannelMoments]) -> Float {
         func rms(_ x: [Float], _ y: [Float]) -> Float {
@@ -29,11 +33,10 @@ public struct ArbitraryStyleEvaluation {
         return layers.reduce(0) { sum, l in sum + (rms(a[l]!.mean, b[l]!.mean) + rms(a[l]!.std, b[l]!.std)) / layerScales[l]! } / Float(layers.count)
     }
 
-    public func contentLoss(_ output: Tensor, photo: Tensor) -> Float {
-        let l = AdaINArchitecture.encoderLayer
-        let f = { (x: Tensor) in self.vgg.forward(x, layers: [l]).features[l]! }
-        let s = layerScales[l]!
-        return mseLoss(f(output), f(photo)).value / (s * s)
+    /// From `features` of the output and of the photo.
+    public func contentLoss(_ output: [String: Tensor], photo: [String: Tensor]) -> Float {
+        let l = AdaINArchitecture.encoderLayer, s = layerScales[l]!
+        return mseLoss(output[l]!, photo[l]!).value / (s * s)
     }
 }
 

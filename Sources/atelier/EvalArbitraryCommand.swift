@@ -32,7 +32,7 @@ enum EvalArbitraryCommand {
         let paintingFiles = Array(ImageFolder.imageFiles(in: URL(fileURLWithPath: paintingsDir)).prefix(limit))
         guard !photoFiles.isEmpty, paintingFiles.count >= 2 else { throw CLIError("need photos and at least two paintings") }
         let paintings = try paintingFiles.map { try ServiceSetup.readPainting($0.path) }
-        let paintingStats = paintings.map { evaluation.statistics(ImageTensor.tensor(from: ImageFolder.shorterSide($0.image, size))) }
+        let paintingStats = paintings.map { evaluation.statistics(evaluation.features(ImageTensor.tensor(from: ImageFolder.shorterSide($0.image, size)))) }
         let stylizer = OfflineStylizer(registry: registry, config: config)
 
         print("| model | photo | painting | style distance (own) | nearest other | nearer own | content loss (relu4_1) |")
@@ -42,12 +42,14 @@ enum EvalArbitraryCommand {
             var distances: [Float] = [], contents: [Float] = [], nearer = 0
             for file in photoFiles {
                 let photo = ImageFolder.shorterSide(try ServiceSetup.readImage(file.path, maxPixels: config.maxInputPixels), size)
+                let photoFeatures = evaluation.features(ImageTensor.tensor(from: photo))
                 for (j, painting) in paintings.enumerated() {
                     let out = try stylizer.run(photo, model: name, paintings: [painting], alpha: alpha, maxSide: max(photo.width, photo.height))
-                    let stats = evaluation.statistics(ImageTensor.tensor(from: out))
+                    let outFeatures = evaluation.features(ImageTensor.tensor(from: out))
+                    let stats = evaluation.statistics(outFeatures)
                     let own = evaluation.styleDistance(stats, paintingStats[j])
                     let other = paintingStats.indices.filter { $0 != j }.map { evaluation.styleDistance(stats, paintingStats[$0]) }.min()!
-                    let content = evaluation.contentLoss(ImageTensor.tensor(from: out), photo: ImageTensor.tensor(from: photo))
+                    let content = evaluation.contentLoss(outFeatures, photo: photoFeatures)
                     distances.append(own); contents.append(content)
                     if own < other { nearer += 1 }
                     print(String(format: "| %@ | %@ | %@ | %.4f | %.4f | %@ | %.4f |", name, file.lastPathComponent, paintingFiles[j].lastPathComponent,

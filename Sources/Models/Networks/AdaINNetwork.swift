@@ -102,30 +102,32 @@ public struct AdaINNetwork {
     public func encodeStriped(_ image: Tensor, stripePixels: Int) -> Tensor {
         let (h, w) = (image.shape[2], image.shape[3]), d = AdaINArchitecture.downsampling
         precondition(h % d == 0 && w % d == 0, "AdaIN input \(h)×\(w) is not a multiple of \(d)")
-        let rows = max(d, stripePixels / max(w, 1) / d * d)   // kept image rows per stripe, a multiple of 8
-        if rows >= h { return encode(image) }
-        var parts: [Tensor] = []
-        for r0 in stride(from: 0, to: h, by: rows) {
-            let r1 = min(h, r0 + rows)
-            let a = max(0, r0 - Self.encoderHalo), b = min(h, r1 + Self.encoderHalo)   // halo rows are multiples of 8 too
-            let f = encode(sliceRows(image, a..<b))
-            parts.append(sliceRows(f, ((r0 - a) / d)..<((r1 - a) / d)))
-        }
-        return concatenateRows(parts)
+        // Kept rows per stripe, and the halo, multiples of 8: stripes start on the pooling grid.
+        let rows = max(d, stripePixels / max(w, 1) / d * d)
+        return Self.overStripes(image, rows: rows, halo: Self.encoderHalo, outputRow: { $0 / d }, encode)
     }
 
     /// `decode` over stripes of feature rows with `decoderHalo` rows of context, cropped back
     /// (and clamped to 0…1 stripe by stripe when `clamped`).
     public func decodeStriped(_ features: Tensor, stripePixels: Int, clamped: Bool = false) -> Tensor {
-        let (h, w) = (features.shape[2], features.shape[3]), d = AdaINArchitecture.downsampling
+        let w = features.shape[3], d = AdaINArchitecture.downsampling
         let rows = max(1, stripePixels / max(w * d * d, 1))   // kept feature rows per stripe
-        if rows >= h { return clamped ? clampUnit(decode(features)) : decode(features) }
+        return Self.overStripes(features, rows: rows, halo: Self.decoderHalo, outputRow: { $0 * d }) { stripe in
+            clamped ? clampUnit(decode(stripe)) : decode(stripe)
+        }
+    }
+
+    /// `f` over horizontal stripes of `rows` rows of `x` (the last one shorter), each given `halo`
+    /// rows of context on both sides; the context is cropped off each output (`outputRow` maps an
+    /// input row to its output row) and the stripes stacked again. One stripe when it fits.
+    static func overStripes(_ x: Tensor, rows: Int, halo: Int, outputRow: (Int) -> Int, _ f: (Tensor) -> Tensor) -> Tensor {
+        let h = x.shape[2]
+        if rows >= h { return f(x) }
         var parts: [Tensor] = []
         for r0 in stride(from: 0, to: h, by: rows) {
             let r1 = min(h, r0 + rows)
-            let a = max(0, r0 - Self.decoderHalo), b = min(h, r1 + Self.decoderHalo)
-            let y = sliceRows(decode(sliceRows(features, a..<b)), ((r0 - a) * d)..<((r1 - a) * d))
-            parts.append(clamped ? clampUnit(y) : y)
+            let a = max(0, r0 - halo), b = min(h, r1 + halo)
+            parts.append(sliceRows(f(sliceRows(x, a..<b)), outputRow(r0 - a)..<outputRow(r1 - a)))
         }
         return concatenateRows(parts)
     }
