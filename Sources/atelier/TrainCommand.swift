@@ -9,8 +9,9 @@ import Training
 enum TrainCommand {
     static func run(_ args: ArraySlice<String>) throws {
         if args.first == "adain" { return try TrainAdaINCommand.run(args.dropFirst()) }
+        if args.first == "munit" { return try TrainMUNITCommand.run(args.dropFirst()) }
         guard args.first == "stylebank" else {
-            throw CLIError("usage: atelier train stylebank --content DIR --styles DIR [--out DIR] …\n       \(TrainAdaINCommand.usage)")
+            throw CLIError("usage: atelier train stylebank --content DIR --styles DIR [--out DIR] …\n       \(TrainAdaINCommand.usage)\n       \(TrainMUNITCommand.usage)")
         }
         let a = try Arguments(args.dropFirst(), flagNames: ["fresh"])
         try a.checkKnown(["content", "styles", "out", "size", "batch", "iterations", "checkpoint-every", "lr", "style-weight",
