@@ -18,6 +18,8 @@ public struct MUNITTrainingConfig: Sendable {
     public var styleWeight: Float = 1
     public var contentWeight: Float = 1
     public var seed: UInt64 = 1
+    /// Crops flatter than this (standard deviation, 0…1 pixels) are redrawn (`ImageFolder.batch`).
+    public var minimumCropDeviation: Float = 0.02
     public init() {}
 
     public func learningRate(at iteration: Int) -> Float {
@@ -161,6 +163,9 @@ public final class MUNITTrainer {
 
     // MARK: - Steps
 
+    /// Updates skipped because a gradient was not finite (a safeguard; the log reports the count).
+    public private(set) var skippedUpdates = 0
+
     /// One discriminator update then one generator update on the batch (images 0…1).
     @discardableResult
     public func step(photos xa: Tensor, paintings xb: Tensor) -> MUNITLosses {
@@ -180,13 +185,18 @@ public final class MUNITTrainer {
     @discardableResult
     public func step(photos: ImageFolder, paintings: ImageFolder) -> MUNITLosses {
         let (xa, xb) = clock.time("crop") {
-            (photos.batch(config.batchSize, size: config.cropSize, rng: &random), paintings.batch(config.batchSize, size: config.cropSize, rng: &random))
+            (photos.batch(config.batchSize, size: config.cropSize, minimumDeviation: config.minimumCropDeviation, rng: &random),
+             paintings.batch(config.batchSize, size: config.cropSize, minimumDeviation: config.minimumCropDeviation, rng: &random))
         }
         return step(photos: xa, paintings: xb)
     }
 
     /// Adam on one group with L2 weight decay (added to the gradient, as PyTorch's Adam does).
     func update(_ group: String, _ gradients: [String: Tensor]) {
+        guard gradients.values.allSatisfy({ $0.scalars.allSatisfy(\.isFinite) }) else {
+            skippedUpdates += 1
+            return
+        }
         var g = gradients
         if config.weightDecay > 0 {
             for (name, value) in g { g[name] = add(value, scale(parameters[name]!, by: config.weightDecay)) }

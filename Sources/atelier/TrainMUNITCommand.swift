@@ -79,7 +79,8 @@ enum TrainMUNITCommand {
         while trainer.iteration < iterations && !stop.requested {
             let start = Date()
             let losses = trainer.step(photos: photos, paintings: paintings)
-            log.record(iteration: trainer.iteration, losses: losses, seconds: Date().timeIntervalSince(start), total: iterations)
+            log.record(iteration: trainer.iteration, losses: losses, seconds: Date().timeIntervalSince(start), total: iterations,
+                       skippedUpdates: trainer.skippedUpdates)
             if trainer.iteration % checkpointEvery == 0 { try save() }
         }
         try save()
@@ -99,7 +100,7 @@ final class MUNITTrainingLog {
         handle = TrainingLog.appending(to: file, header: "iteration\tdiscriminator\tadversarial\timage\tstyle\tcontent\tseconds")
     }
 
-    func record(iteration: Int, losses l: MUNITLosses, seconds: Double, total: Int) {
+    func record(iteration: Int, losses l: MUNITLosses, seconds: Double, total: Int, skippedUpdates: Int) {
         handle?.write(Data(String(format: "%d\t%g\t%g\t%g\t%g\t%g\t%.2f\n", iteration, l.discriminator, l.adversarial, l.image, l.style,
                                   l.content, seconds).utf8))
         window.append((l, seconds))
@@ -113,6 +114,7 @@ final class MUNITTrainingLog {
         let perStep = window.map(\.1).reduce(0, +) / Double(window.count)
         let line = String(format: "it %d/%d  %@  %.2f s/it  eta %@", iteration, total, mean.description, perStep,
                           TrainingLog.duration(Double(total - iteration) * perStep))
+            + (skippedUpdates > 0 ? "  (\(skippedUpdates) updates skipped: gradient not finite)" : "")
         recent = Array((recent + [line]).suffix(5))
         print(line)
         fflush(stdout)
