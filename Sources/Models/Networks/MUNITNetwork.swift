@@ -185,6 +185,8 @@ public struct MUNITGenerator {
         self.parameters = parameters
     }
 
+    public var parameterCount: Int { (content + style + mlp + decoder).parameterShapes.reduce(0) { $0 + $1.shape.reduce(1, *) } }
+
     public func encodeContent(_ image: Tensor) -> Tensor { content(MUNITImages.toSigned(image), parameters) }
 
     /// The style code, [N, styleDimension].
