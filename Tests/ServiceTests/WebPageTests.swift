@@ -21,8 +21,8 @@ final class WebPageTests: XCTestCase {
             XCTAssertTrue(html.contains(element), "the page lacks \(element)")
         }
         // The presets are written from TrainingSettings, so the page cannot drift from them.
-        XCTAssertTrue(html.contains(#"<option value="quick">quick: 100 steps, at most 1 min 30 s</option>"#))
-        XCTAssertTrue(html.contains(#"<option value="standard" selected>standard: 400 steps, at most 4 min 30 s</option>"#))
+        XCTAssertTrue(html.contains(#"<option value="quick">quick: 100 steps, ≤ 1 min 30 s</option>"#))
+        XCTAssertTrue(html.contains(#"<option value="standard" selected>standard: 400 steps, ≤ 4 min 30 s</option>"#))
         XCTAssertFalse(html.contains("/*STYLE*/") || html.contains("/*SCRIPT*/"), "style sheet and script are inlined")
         XCTAssertTrue(html.contains("fetch(path") && html.contains(":focus-visible"))
 

@@ -17,60 +17,66 @@ extension WebPage {
     </header>
     <noscript><p class="notice">This page needs JavaScript. The HTTP API works without it: see the README.</p></noscript>
     <main>
-      <form id="stylize-form" class="panel" novalidate>
-        <section aria-labelledby="photo-heading">
-          <h2 id="photo-heading">1. Photo</h2>
-          <div id="drop" class="drop">
-            <label for="photo">Drop a photo here, or choose one <span class="hint">(PNG or JPEG)</span></label>
-            <input id="photo" name="photo" type="file" accept="image/png,image/jpeg">
-          </div>
-        </section>
+      <form id="stylize-form" class="workspace" novalidate>
+        <div class="panel">
+          <section aria-labelledby="photo-heading">
+            <h2 id="photo-heading">1. Photo</h2>
+            <div id="drop" class="drop">
+              <label for="photo">Drop a photo here, or choose one <span class="hint">(PNG or JPEG)</span></label>
+              <input id="photo" name="photo" type="file" accept="image/png,image/jpeg">
+            </div>
+          </section>
 
-        <section aria-labelledby="style-heading">
-          <h2 id="style-heading">2. Style</h2>
-          <div id="styles-error" class="error" role="alert" hidden></div>
-          <div id="styles" class="style-groups" aria-busy="true"><p class="hint">Loading the styles…</p></div>
-        </section>
+          <section aria-labelledby="style-heading">
+            <h2 id="style-heading">2. Style</h2>
+            <div id="styles-error" class="error" role="alert" hidden></div>
+            <div id="styles" class="style-groups" aria-busy="true"><p class="hint">Loading the styles…</p></div>
+          </section>
+        </div>
 
-        <section aria-labelledby="settings-heading">
-          <h2 id="settings-heading">3. Settings</h2>
-          <div class="field">
-            <label for="strength">Strength <output id="strength-value" for="strength">100%</output></label>
-            <input id="strength" type="range" min="0" max="1" step="0.05" value="1">
-          </div>
-          <div class="field check">
-            <input id="preserve-color" type="checkbox">
-            <label for="preserve-color">Keep the photo's colours</label>
-          </div>
-          <div class="field">
-            <label for="max-size">Size (longer side)</label>
-            <select id="max-size">
-              <option value="512">512 px (fastest)</option>
-              <option value="1024" selected>1024 px</option>
-              <option value="2048">2048 px (slowest)</option>
-            </select>
-          </div>
-          <div id="stylize-error" class="error" role="alert" hidden></div>
-          <button id="stylize" type="submit" class="primary">Stylize</button>
-        </section>
+        <div id="result-panel" class="panel">
+          <section aria-labelledby="settings-heading">
+            <h2 id="settings-heading">3. Settings</h2>
+            <div class="settings">
+              <div class="field">
+                <label for="strength">Strength <output id="strength-value" for="strength">100%</output></label>
+                <input id="strength" type="range" min="0" max="1" step="0.05" value="1">
+              </div>
+              <div class="field">
+                <label for="max-size">Size (longer side)</label>
+                <select id="max-size">
+                  <option value="512">512 px (fastest)</option>
+                  <option value="1024" selected>1024 px</option>
+                  <option value="2048">2048 px (slowest)</option>
+                </select>
+              </div>
+              <div class="field check">
+                <input id="preserve-color" type="checkbox">
+                <label for="preserve-color">Keep the photo's colours</label>
+              </div>
+            </div>
+            <div id="stylize-error" class="error" role="alert" hidden></div>
+            <button id="stylize" type="submit" class="primary">Stylize</button>
+          </section>
+
+          <section aria-labelledby="result-heading">
+            <h2 id="result-heading">Result</h2>
+            <div class="pair">
+              <figure>
+                <div class="frame"><img id="original" alt="The photo you chose" hidden><span class="placeholder" id="original-placeholder">No photo yet</span></div>
+                <figcaption>Original <span id="photo-name"></span></figcaption>
+              </figure>
+              <figure>
+                <div class="frame" id="result-frame"><img id="result" alt="The photo in the chosen style" hidden><span class="placeholder" id="result-placeholder">The stylized photo appears here</span></div>
+                <figcaption>Stylized <a id="download" class="button" hidden>Download</a></figcaption>
+              </figure>
+            </div>
+            <p id="stylize-status" class="status" aria-live="polite"></p>
+          </section>
+        </div>
       </form>
 
-      <section id="result-panel" class="panel" aria-labelledby="result-heading">
-        <h2 id="result-heading">Result</h2>
-        <div class="pair">
-          <figure>
-            <div class="frame"><img id="original" alt="The photo you chose" hidden><span class="placeholder" id="original-placeholder">No photo yet</span></div>
-            <figcaption>Original <span id="photo-name"></span></figcaption>
-          </figure>
-          <figure>
-            <div class="frame" id="result-frame"><img id="result" alt="The photo in the chosen style" hidden><span class="placeholder" id="result-placeholder">The stylized photo appears here</span></div>
-            <figcaption>Stylized <a id="download" class="button" hidden>Download</a></figcaption>
-          </figure>
-        </div>
-        <p id="stylize-status" class="status" aria-live="polite"></p>
-      </section>
-
-      <section id="learn-panel" class="panel wide" aria-labelledby="learn-heading">
+      <section id="learn-panel" class="panel" aria-labelledby="learn-heading">
         <h2 id="learn-heading">Learn a style from a painting</h2>
         <form id="learn-form" class="learn" novalidate>
           <div class="field">
@@ -83,7 +89,7 @@ extension WebPage {
           </div>
           <div class="field">
             <label for="learn-model">How</label>
-            <select id="learn-model"><option value="stylebank">Train a new StyleBank style</option></select>
+            <select id="learn-model"><option value="stylebank">Train a StyleBank style (minutes)</option></select>
           </div>
           <div class="field" id="preset-field">
             <label for="preset">Training preset</label>
@@ -121,7 +127,7 @@ extension WebPage {
     static var presetOptions: String {
         TrainingSettings.Preset.allCases.map { preset in
             let settings = TrainingSettings.preset(preset)
-            let length = settings.seconds.map { "at most " + duration($0) } ?? "no time limit"
+            let length = settings.seconds.map { "≤ " + duration($0) } ?? "no time limit"
             let selected = preset == .standard ? " selected" : ""
             return "<option value=\"\(preset.rawValue)\"\(selected)>\(preset.rawValue): \(settings.iterations) steps, \(length)</option>"
         }.joined()

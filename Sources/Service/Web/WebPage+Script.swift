@@ -84,7 +84,7 @@ extension WebPage {
     // --- the styles ------------------------------------------------------------------------
     const modelTitles = {
       stylebank: "StyleBank",
-      multistyle26: "Multistyle (26 styles)",
+      multistyle26: "Multistyle",
       adain: "Your paintings (AdaIN)",
       magenta: "Your paintings (Magenta)",
     };
@@ -128,14 +128,26 @@ extension WebPage {
       for (const model of models) {
         const own = styles.filter((s) => s.model === model.name);
         if (!own.length) continue;
-        const fieldset = document.createElement("fieldset");
-        const legend = document.createElement("legend");
-        legend.textContent = (modelTitles[model.name] || model.name) + (model.default ? " \u00b7 default" : "");
+        const title = (modelTitles[model.name] || model.name) + (model.default ? " \u00b7 default" : "");
         const grid = document.createElement("div");
         grid.className = "style-grid";
         for (const style of own) grid.append(styleOption(style));
-        fieldset.append(legend, grid);
-        container.append(fieldset);
+        const fieldset = document.createElement("fieldset");
+        // The default model's styles are open; the others fold away unless the chosen style is there.
+        if (model.default || own.some((s) => s.model + ":" + s.id === keep)) {
+          const legend = document.createElement("legend");
+          legend.textContent = title;
+          fieldset.append(legend, grid);
+          container.append(fieldset);
+        } else {
+          const details = document.createElement("details");
+          const summary = document.createElement("summary");
+          summary.textContent = title + " (" + own.length + " styles)";
+          fieldset.setAttribute("aria-label", title);
+          fieldset.append(grid);
+          details.append(summary, fieldset);
+          container.append(details);
+        }
       }
       const target = (keep && container.querySelector(`input[value="${keep}"]:not(:disabled)`)) || container.querySelector("input:not(:disabled)");
       if (target) target.checked = true;
@@ -226,9 +238,9 @@ extension WebPage {
 
     // --- learning a style ------------------------------------------------------------------
     const learnTitles = {
-      stylebank: "Train a new StyleBank style (minutes)",
-      adain: "AdaIN: ready at once, from the painting's statistics",
-      magenta: "Magenta: ready at once, from the painting's embedding",
+      stylebank: "Train a StyleBank style (minutes)",
+      adain: "AdaIN: ready at once",
+      magenta: "Magenta: ready at once",
     };
 
     function fillLearnModels(models) {

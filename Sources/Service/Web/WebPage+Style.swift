@@ -16,25 +16,26 @@ extension WebPage {
     .top h1 { margin: 0; font-size: 1.8rem; letter-spacing: .02em; }
     .top p { margin: 0 0 8px; color: var(--muted); }
     h2 { font-size: 1.15rem; margin: 0 0 8px; }
-    main { display: grid; gap: 16px; grid-template-columns: minmax(0, 1fr); }
+    main, .workspace { display: grid; gap: 16px; grid-template-columns: minmax(0, 1fr); }
     @media (min-width: 900px) {
-      main { grid-template-columns: minmax(0, 5fr) minmax(0, 6fr); align-items: start; }
+      .workspace { grid-template-columns: minmax(0, 5fr) minmax(0, 6fr); align-items: start; }
       #result-panel { position: sticky; top: 16px; }
-      .wide { grid-column: 1 / -1; }
+      .settings { display: grid; gap: 0 16px; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); }
+      .settings .check { grid-column: 1 / -1; }
     }
     .panel { background: var(--card); border: 1px solid var(--line); border-radius: 10px; padding: 16px; }
     .panel > section + section { margin-top: 20px; }
     .hint { color: var(--muted); font-size: .9em; font-weight: normal; }
     .notice { max-width: 1200px; margin: 8px auto; padding: 8px 16px; background: var(--bad-bg); }
 
-    .drop { border: 2px dashed var(--line); border-radius: 10px; padding: 16px; display: grid; gap: 8px; }
+    .drop { border: 2px dashed var(--line); border-radius: 10px; padding: 16px; display: grid; gap: 8px; grid-template-columns: minmax(0, 1fr); }
     .drop.over { border-color: var(--accent); background: #fbefe7; }
 
-    .field { display: grid; gap: 4px; margin: 0 0 12px; }
+    .field { display: grid; gap: 4px; margin: 0 0 12px; grid-template-columns: minmax(0, 1fr); }
     .field.check { display: flex; align-items: center; gap: 8px; }
     .field.check input { width: 22px; height: 22px; margin: 0; }
     label { font-weight: 600; }
-    input[type=file] { max-width: 100%; font: inherit; }
+    input[type=file] { width: 100%; font: inherit; min-height: 44px; }
     input[type=text], input[type=password], select {
       font: inherit; min-height: 44px; padding: 6px 10px; border: 1px solid var(--line); border-radius: 6px; background: #fff; width: 100%;
     }
@@ -50,7 +51,9 @@ extension WebPage {
     :focus-visible { outline: 3px solid var(--focus); outline-offset: 2px; }
 
     .style-groups fieldset { border: 0; padding: 0; margin: 0 0 12px; min-width: 0; }
-    .style-groups legend { font-weight: 600; padding: 0; margin-bottom: 6px; }
+    .style-groups legend, .style-groups summary { font-weight: 600; padding: 0; margin-bottom: 6px; }
+    .style-groups summary { cursor: pointer; min-height: 32px; }
+    .style-groups details { margin: 0 0 12px; }
     .style-grid { display: grid; gap: 8px; grid-template-columns: repeat(auto-fill, minmax(84px, 1fr)); }
     .style { position: relative; display: grid; gap: 2px; padding: 4px; border: 2px solid transparent; border-radius: 8px; cursor: pointer; font-weight: normal; }
     .style input { position: absolute; opacity: 0; width: 1px; height: 1px; }
