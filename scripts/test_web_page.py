@@ -7,8 +7,10 @@ that a bad upload brings the API's own error message, stylizes a photo with a st
 the previews (strength set with the arrow keys, submitted with Enter) and checks the result has
 the photo's aspect ratio and a download link, takes a screenshot at phone width (no sideways
 scrolling there), and learns a style with the quick preset, following the progress bar to 100%
-and the new style into the picker, where a desktop-width screenshot shows it all. The server is stopped at the end,
-whatever happens. Everything is bounded by --timeout seconds.
+and the new style into the picker, where a desktop-width screenshot shows it all. Then, against
+a second server with ATELIER_API_TOKEN and ATELIER_READ_TOKEN set, it uses the page's token field
+for reads (previews included) and for a write. The servers are stopped at the end, whatever
+happens. Everything is bounded by --timeout seconds.
 
     scripts/test_web_page.py [--binary .build/release/atelier] [--models data/models]
         [--photos data/test-photos] [--screenshots DIR] [--logs DIR] [--timeout 180]
@@ -38,6 +40,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 PHONE = (390, 844)      # a common phone's CSS viewport
+READ_TOKEN, API_TOKEN = "read-secret", "write-secret"
 DESKTOP = (1280, 900)
 
 
@@ -64,7 +67,7 @@ class Deadline:
 class Server:
     """`atelier serve` on a free loopback port, its output in a log file."""
 
-    def __init__(self, binary, models, photos, log_path):
+    def __init__(self, binary, models, photos, log_path, environment=None):
         self.data = tempfile.mkdtemp(prefix="atelier-web-test-")
         self.log = open(log_path, "w")
         with socket.socket() as probe:          # a port nobody holds now
@@ -73,7 +76,7 @@ class Server:
         self.process = subprocess.Popen(
             [binary, "serve", "--host", "127.0.0.1", "--port", str(self.port), "--data", self.data,
              "--models", models, "--training-photos", photos],
-            stdout=self.log, stderr=subprocess.STDOUT)
+            stdout=self.log, stderr=subprocess.STDOUT, env={**os.environ, **(environment or {})})
 
     def url(self, deadline):
         """The base URL once /readyz answers (the models are loaded before the port opens)."""
@@ -254,6 +257,43 @@ def run(args, deadline, server, driver, shots):
     screenshot(driver, os.path.join(shots, "web-page.png"), *DESKTOP)
 
 
+def run_with_tokens(args, deadline, server, driver):
+    """With both tokens set: the page loads, says the styles need a token, loads them (previews
+    fetched with it) once the read token is typed, refuses a write with it, and registers a
+    painting (magenta, ready at once) with the API token."""
+    base = server.url(deadline)
+    js = driver.execute_script
+    driver.get(base + "/")
+    styles_error = driver.find_element(By.ID, "styles-error")
+    wait(driver, deadline, "the styles' 401", lambda d: styles_error.is_displayed() and "Authorization: Bearer" in styles_error.text)
+    token = driver.find_element(By.ID, "token")
+    token.send_keys(READ_TOKEN, Keys.TAB)          # the change event reloads the styles
+    first = wait(driver, deadline, "the styles with the read token",
+                 lambda d: d.find_elements(By.CSS_SELECTOR, "#styles .style img"))[0]
+    check(not styles_error.is_displayed(), "the styles' error is gone")
+    wait(driver, deadline, "a preview fetched with the token", lambda d: js("return arguments[0].naturalWidth", first) == 128)
+
+    learn_models = [o.get_attribute("value") for o in Select(driver.find_element(By.ID, "learn-model")).options]
+    if "magenta" not in learn_models:
+        print(f"web page: no magenta model in {args.models}; token write check skipped")
+        return
+    driver.find_element(By.ID, "painting").send_keys(os.path.abspath(args.painting))
+    Select(driver.find_element(By.ID, "learn-model")).select_by_value("magenta")
+    driver.find_element(By.ID, "style-name").send_keys("with-token")
+    driver.find_element(By.ID, "learn").click()
+    learn_error = driver.find_element(By.ID, "learn-error")
+    wait(driver, deadline, "the write's 401", lambda d: learn_error.is_displayed() and "not valid for changing state" in learn_error.text)
+    token.clear()
+    token.send_keys(API_TOKEN)
+    driver.find_element(By.ID, "learn").click()
+    progress = driver.find_element(By.ID, "progress")
+    wait(driver, deadline, "the registered style", lambda d: progress.get_attribute("value") == "100")
+    check(not learn_error.is_displayed(), f"no error with the API token: {learn_error.text}")
+    learned = wait(driver, deadline, "the registered style selected",
+                   lambda d: d.find_elements(By.CSS_SELECTOR, '#styles input[value^="magenta:"]:checked'))[0]
+    print(f"web page: with tokens, read and registered {learned.get_attribute('value')}")
+
+
 def main():
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -280,12 +320,16 @@ def main():
     # SIGTERM (a CI timeout) unwinds like an exception, so the finally below stops the server.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("web page: terminated"))
     deadline = Deadline(args.timeout)
-    log = os.path.join(args.logs, "server.log")
-    server = Server(args.binary, args.models, args.photos, log)
+    servers = []
     driver = None
     try:
         driver = browser(args.chromium, args.chromedriver)
-        run(args, deadline, server, driver, args.screenshots)
+        servers.append(Server(args.binary, args.models, args.photos, os.path.join(args.logs, "server.log")))
+        run(args, deadline, servers[-1], driver, args.screenshots)
+        servers.append(Server(args.binary, args.models, args.photos, os.path.join(args.logs, "server-tokens.log"),
+                              {"ATELIER_API_TOKEN": API_TOKEN, "ATELIER_READ_TOKEN": READ_TOKEN}))
+        emulate(driver, *DESKTOP)
+        run_with_tokens(args, deadline, servers[-1], driver)
         print(f"web page: passed (screenshots in {args.screenshots})")
         return 0
     except Exception as failure:   # a Failure, or Selenium's own (an element missing, a dead browser)
@@ -298,7 +342,8 @@ def main():
     finally:
         if driver:
             driver.quit()
-        server.stop()
+        for server in servers:
+            server.stop()
 
 
 if __name__ == "__main__":
