@@ -108,7 +108,7 @@ extension WebPage {
             <progress id="progress" max="100" value="0"></progress>
             <span id="progress-text" aria-live="polite">0%</span>
           </div>
-          <button id="cancel-job" type="button">Cancel training</button>
+          <button id="cancel-job" type="button" hidden>Cancel training</button>
         </div>
       </section>
     </main>

@@ -38,7 +38,7 @@ extension WebPage {
 
     function showError(boxID, error) {
       const box = $(boxID);
-      box.textContent = error.message + (error.status === 401 ? " Enter the token in \u201cAPI token\u201d below." : "");
+      box.textContent = error.message + (error.status === 401 ? " Enter it in the \u201cAPI token\u201d field." : "");
       box.hidden = false;
     }
     function clearError(boxID) { $(boxID).hidden = true; $(boxID).textContent = ""; }
@@ -80,6 +80,8 @@ extension WebPage {
       e.preventDefault();
       if (e.dataTransfer.files.length) usePhoto(e.dataTransfer.files[0]);
     });
+    // A file dropped beside the zone would make the browser leave the page to show it.
+    for (const name of ["dragover", "drop"]) window.addEventListener(name, (e) => e.preventDefault());
 
     // --- the styles ------------------------------------------------------------------------
     const modelTitles = {
@@ -100,7 +102,9 @@ extension WebPage {
       if (!$("token").value.trim()) { img.src = url; return; }
       try {
         const blob = await (await api(url)).blob();
-        img.src = URL.createObjectURL(blob);
+        const objectURL = URL.createObjectURL(blob);
+        img.addEventListener("load", () => URL.revokeObjectURL(objectURL), { once: true });
+        img.src = objectURL;
       } catch (_) { img.classList.add("swatch"); }
     }
 
