@@ -136,7 +136,9 @@ final class MUNITEndpointTests: XCTestCase {
         XCTAssertEqual(try post("?format=png&style=\(other)").body, try post("?model=munit&format=png", paintings: [ArbitraryStyleEndpointTests.painting()]).body)
         let blend = try post("?format=png&style=\(id):0.5,\(other):0.5")
         XCTAssertEqual(blend.status, 200)
-        XCTAssertEqual(try fixture.client.request("GET", "/styles/\(id)/image").errorCode, "no_style_image")
+        // A seed style has no painting: its image is the model's preview of it.
+        let preview = try fixture.client.request("GET", "/styles/\(id)/image")
+        XCTAssertEqual(preview.headers["content-type"], "image/png", String(decoding: preview.body, as: UTF8.self))
         XCTAssertEqual(try fixture.client.request("POST", "/styles?model=magenta&seed=7").errorCode, "model_takes_no_seed")
         XCTAssertEqual(try fixture.client.request("POST", "/styles?seed=7").errorCode, "model_takes_no_seed")
         XCTAssertEqual(try fixture.client.multipart("/styles?model=munit&seed=7", files: [("image", "p.png", "image/png", photo)]).errorCode, "conflicting_styles")

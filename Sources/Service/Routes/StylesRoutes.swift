@@ -99,15 +99,28 @@ extension AtelierService {
         respond(.json(detail, encoder: .api))
     }
 
+    /// A learned style's painting as stored; for a built-in style or one drawn from a seed, a
+    /// preview made by the model (`StyleSwatches`), on the worker pool since it runs the network.
     func styleImage(_ route: RouteRequest, respond: @escaping (HTTPResponse) -> Void) throws {
         let (model, info) = try findStyle(route)
-        guard store.style(info.id)?.model == model.name else {
-            throw APIError.notFound("style \(info.id) of \(model.name) is built in; only learned styles keep their image", code: "no_style_image")
+        if store.style(info.id)?.model == model.name, let png = FileManager.default.contents(atPath: store.imageURL(info.id).path) {
+            return respond(.bytes(contentType: "image/png", body: [UInt8](png)))
         }
-        guard let png = FileManager.default.contents(atPath: store.imageURL(info.id).path) else {
-            throw APIError.notFound("style \(info.id) was drawn from a seed; it has no image", code: "no_style_image")
+        // A built-in style, or a stored one with no painting (a MUNIT code drawn from a seed): a preview.
+        let accepted = pool.submit { [swatches] in
+            do {
+                var headers = HTTPHeaders()
+                headers.set(name: "Cache-Control", value: "max-age=3600")   // fixed until the weights change
+                respond(.bytes(contentType: "image/png", body: try swatches.png(model: model, id: info.id), headers: headers))
+            } catch let e as APIError {
+                respond(e.response)
+            } catch {
+                respond(.error(status: 500, code: "internal_error", message: "preview of style \(info.id) failed: \(error)"))
+            }
         }
-        respond(.bytes(contentType: "image/png", body: [UInt8](png)))
+        guard accepted else {
+            throw APIError(status: 503, code: "queue_full", message: "all \(pool.capacity) queue slots are taken; retry shortly", retryAfter: 2)
+        }
     }
 
     func deleteStyle(_ route: RouteRequest, respond: @escaping (HTTPResponse) -> Void) throws {
