@@ -126,7 +126,7 @@ extension AtelierService {
     }
 
     /// A decoded painting scaled to `styleSize` (shorter side), keyed by its bytes and that size.
-    static func painting(_ image: RGBImage, bytes: [UInt8], styleSize: Int) -> StylePainting {
+    public static func painting(_ image: RGBImage, bytes: [UInt8], styleSize: Int) -> StylePainting {
         StylePainting(image: ImageTensor.tensor(from: ImageFolder.shorterSide(image, styleSize)),
                       key: "\(contentHash(bytes))-\(bytes.count)@\(styleSize)")
     }
