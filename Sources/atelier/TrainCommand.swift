@@ -82,7 +82,7 @@ enum TrainCommand {
             print("resumed from \(checkpointURL.path) at iteration \(trainer.iteration) (\(trainer.architecture))")
         } else if let initPath = a.options["init"] {
             // Exported weights (F16, no optimizer state): continue training from them with fresh
-            // Adam moments, e.g. from the committed resume point of an earlier session. With more
+            // Adam moments, e.g. from a committed snapshot. With more
             // --residual-blocks than the file has, the new blocks start as the identity.
             let saved = try StyleBankExport.read(URL(fileURLWithPath: initPath))
             let names = saved.styles.map(\.name)
