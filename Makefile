@@ -34,12 +34,13 @@ test-photos:
 	scripts/fetch_test_photos.sh $(DATA)/test-photos
 
 ## test: everything CI runs (.ci/run calls this): XCTest, the OpenAPI document, then the live release
-## server fuzzed against it (scripts/test_contract.py)
+## server fuzzed against it (scripts/test_contract.py) and put under load and slow clients (scripts/test_chaos.py)
 test: weights
 	$(SWIFT) build --build-tests
 	ATELIER_MODELS=$(abspath $(MODELS)) $(SWIFT) test --skip-build --disable-swift-testing
 	scripts/validate_openapi.sh
 	scripts/test_contract.py $(BIN) $(MODELS)
+	scripts/test_chaos.py $(BIN) $(MODELS)
 
 ## bench: our core vs onnxruntime, our GEMM vs OpenBLAS, HTTP latency and throughput, peak RSS;
 ## prints the table and rewrites BENCHMARKS.md (scripts/bench.sh; raw numbers in .cache/bench)
