@@ -33,14 +33,14 @@ from collections import Counter
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "scripts", "testing"))
 from live_server import LiveServer  # noqa: E402
-from synthetic_png import gradient_png, png_rgb  # noqa: E402
+from synthetic_png import gradient_png, noise_png  # noqa: E402
 
 LIMITS = {
     "ATELIER_WORKERS": "1",
     "ATELIER_QUEUE": "2",
     "ATELIER_MAX_REQUESTS_PER_CLIENT": "4",   # every client here is 127.0.0.1: one over worker + queue
     "ATELIER_MAX_CONNECTIONS": "64",
-    "ATELIER_HEADER_TIMEOUT": "5",   # the idle-connection case checks within it
+    "ATELIER_HEADER_TIMEOUT": "6",   # the idle-connection case checks within it
     "ATELIER_BODY_TIMEOUT": "3",
     "ATELIER_IDLE_TIMEOUT": "30",
     "ATELIER_SEND_TIMEOUT": "3",
@@ -224,10 +224,13 @@ def case_idle_connections(server):
     try:
         for _ in range(IDLE_CONNECTIONS):
             sockets.append(raw_connection(server, timeout=1))
-        # Within the header timeout, so the served ones are still open: what the others got is
-        # waiting to be read by then.
-        time.sleep(0.5)
-        answered = set(select.select(sockets, [], [], 0.5)[0])
+        # Within the header timeout, so the served ones are still open: wait until all but `limit`
+        # have their answer (or close) waiting, for at most 3 s on a slow machine.
+        answered, deadline = set(), time.monotonic() + 3
+        while len(sockets) - len(answered) > limit and time.monotonic() < deadline:
+            answered |= set(select.select([s for s in sockets if s not in answered], [], [], 0.2)[0])
+        time.sleep(0.2)   # then a moment more, in case more than `limit` are still being served
+        answered |= set(select.select([s for s in sockets if s not in answered], [], [], 0)[0])
         outcomes = Counter()
         for s in sockets:
             if s not in answered:
@@ -269,14 +272,15 @@ def case_idle_connections(server):
 
 def case_unread_response(server):
     send_timeout = float(LIMITS["ATELIER_SEND_TIMEOUT"])
-    # Noise does not compress: the PNG answer is several MiB, far beyond the socket buffers.
-    noise = png_rgb(1024, 1024, lambda x, y: ((x * 7919 + y * 104729) % 251, (x * 31 + y * 17) % 253, (x ^ y) % 255))
+    # Noise barely compresses: the PNG answer is several times the kernel's socket buffers (up
+    # to 4 MiB on Linux), so most of it has to wait in the server for the client to read.
+    noise = noise_png(2048, 2048)
     baseline = open_descriptors(server)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)   # before connecting: a small window
     sock.connect(("127.0.0.1", server.port))
     try:
-        head = (f"POST /stylize?model=multistyle26&style=3&max_size=1024&format=png HTTP/1.1\r\nHost: t\r\n"
+        head = (f"POST /stylize?model=multistyle26&style=3&max_size=2048&format=png HTTP/1.1\r\nHost: t\r\n"
                 f"Content-Type: image/png\r\nContent-Length: {len(noise)}\r\nConnection: close\r\n\r\n").encode()
         sock.sendall(head + noise)
         started = time.monotonic()
@@ -297,19 +301,24 @@ def case_unread_response(server):
         released_after = time.monotonic() - started
         dropped = open_descriptors(server) <= baseline
         sock.settimeout(2)
-        received = 0
+        received = b""
         try:
             while True:
                 chunk = sock.recv(1 << 20)
                 if not chunk:
                     break
-                received += len(chunk)
+                received += chunk
         except (socket.timeout, ConnectionResetError):
             pass
-        print(f"  unread {len(noise) >> 10} KiB upload's answer: another client served after {served_after:.1f} s; "
+        head_end = received.find(b"\r\n\r\n")
+        length = next((int(line.split(b":")[1]) for line in received[:head_end].split(b"\r\n")
+                       if line.lower().startswith(b"content-length:")), 0)
+        got = len(received) - head_end - 4 if head_end >= 0 else 0
+        print(f"  the answer to a {len(noise) >> 20} MiB upload left unread: another client served after {served_after:.1f} s; "
               f"{held} descriptor(s) held, released after {released_after:.1f} s (send timeout {send_timeout:.0f} s): {dropped}; "
-              f"the client could still read {received >> 10} KiB")
+              f"the client could still read {got >> 10} of its {length >> 10} KiB")
         check(dropped, f"the unread response still holds its connection {released_after:.0f} s later")
+        check(0 < length and got < length, "the whole answer fitted in the socket buffers: the case tested nothing")
     finally:
         sock.close()
     check(server.healthy(), "/healthz does not answer after the unread response")

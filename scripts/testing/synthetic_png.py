@@ -1,5 +1,6 @@
 """Small valid PNG images made with the standard library, for tests that need decodable uploads."""
 
+import random
 import struct
 import zlib
 
@@ -35,3 +36,12 @@ def blocks_png(width: int, height: int, block: int = 16) -> bytes:
     """Flat colour blocks: decodes like any photo but compresses to a few hundred bytes, which
     keeps the requests that carry it (and their reproductions in test logs) short."""
     return png_rgb(width, height, lambda x, y: ((x // block) * 60 % 256, (y // block) * 60 % 256, 128))
+
+
+def noise_png(width: int, height: int, seed: int = 0) -> bytes:
+    """Random pixels, which no compression shrinks: a large upload, and a large answer."""
+    noise = random.Random(seed).randbytes(width * height * 3)
+    stride = width * 3
+    rows = b"".join(b"\0" + noise[y * stride:(y + 1) * stride] for y in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", zlib.compress(rows, 1)) + _chunk(b"IEND", b"")
