@@ -25,6 +25,7 @@ import re
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections import Counter
 
@@ -109,7 +110,8 @@ def main() -> int:
                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
             output, status = run.stdout, run.returncode
         except subprocess.TimeoutExpired as expired:
-            output = (expired.stdout or b"").decode(errors="replace") if isinstance(expired.stdout, bytes) else (expired.stdout or "")
+            partial = expired.stdout or b""   # bytes even with text=True
+            output = partial.decode(errors="replace") if isinstance(partial, bytes) else partial
             output += f"\ncontract: FAILED: Schemathesis did not finish within {time_limit:.0f} s"
             status = 1
         seconds = time.monotonic() - started
