@@ -9,7 +9,7 @@ HOST       ?= 0.0.0.0
 SWIFT_FLAGS ?=
 BIN        := .build/release/atelier
 
-.PHONY: run serve deps build weights photos test-photos test bench clean
+.PHONY: run serve deps build weights photos test-photos test web-page-test bench clean
 
 ## run: install what is missing, build release, fetch and convert weights, fetch training photos, serve on $(PORT)
 run: weights photos
@@ -33,14 +33,22 @@ photos:
 test-photos:
 	scripts/fetch_test_photos.sh $(DATA)/test-photos
 
-## test: everything CI runs (.ci/run calls this): XCTest, the OpenAPI document, then the live release
-## server fuzzed against it (scripts/test_contract.py) and put under load and slow clients (scripts/test_chaos.py)
-test: weights
+## test: everything CI runs (.ci/run calls this): XCTest, the OpenAPI check, the web page in headless
+## Chromium, then the live release server fuzzed against openapi.yaml (scripts/test_contract.py) and
+## put under load and slow clients (scripts/test_chaos.py)
+test: weights test-photos
 	$(SWIFT) build --build-tests
 	ATELIER_MODELS=$(abspath $(MODELS)) $(SWIFT) test --skip-build --disable-swift-testing
 	scripts/validate_openapi.sh
+	@scripts/install_browser_test_deps.sh
+	scripts/test_web_page.py --binary $(BIN) --models $(MODELS) --photos $(DATA)/test-photos
 	scripts/test_contract.py $(BIN) $(MODELS)
 	scripts/test_chaos.py $(BIN) $(MODELS)
+
+## web-page-test: the browser test alone, screenshots into docs/ (docs/web-page.png, docs/web-page-phone.png)
+web-page-test: weights test-photos
+	@scripts/install_browser_test_deps.sh
+	scripts/test_web_page.py --binary $(BIN) --models $(MODELS) --photos $(DATA)/test-photos --screenshots docs
 
 ## bench: our core vs onnxruntime, our GEMM vs OpenBLAS, HTTP latency and throughput, peak RSS;
 ## prints the table and rewrites BENCHMARKS.md (scripts/bench.sh; raw numbers in .cache/bench)

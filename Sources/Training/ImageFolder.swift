@@ -43,6 +43,26 @@ public struct ImageFolder {
                              height: max(side, Int((Double(image.height) * scale).rounded())))
     }
 
+    /// `batch`, but each crop redrawn (up to 10 times) while its standard deviation over all its
+    /// values is below `minimumDeviation`: a flat crop (a wallpaper's plain background) makes
+    /// every instance-normalized plane constant, and the gradient through a stack of them grows
+    /// by 1/√ε per layer until it overflows.
+    public func batch(_ count: Int, size: Int, minimumDeviation: Float, rng: inout TrainingRandom) -> Tensor {
+        var crops: [Float] = []
+        for _ in 0..<count {
+            var crop = batch(1, size: size, rng: &rng)
+            for _ in 0..<10 where Self.deviation(crop) < minimumDeviation { crop = batch(1, size: size, rng: &rng) }
+            crops += crop.scalars
+        }
+        return Tensor(shape: [count, 3, size, size], values: crops)
+    }
+
+    static func deviation(_ x: Tensor) -> Float {
+        let v = x.scalars
+        let mean = v.reduce(0.0) { $0 + Double($1) } / Double(max(v.count, 1))
+        return Float((v.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) } / Double(max(v.count, 1))).squareRoot())
+    }
+
     /// A batch of random size×size crops with random horizontal flips, as [N, 3, size, size] in 0…1.
     public func batch(_ count: Int, size: Int, rng: inout TrainingRandom) -> Tensor {
         var out = Tensor(uninitialized: [count, 3, size, size])

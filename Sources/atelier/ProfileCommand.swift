@@ -10,7 +10,7 @@ import Training
 /// that a training step computes (at `--size` crops, e.g. 128); the VGG loss runs `vgg16`'s shapes.
 /// `stylebank-learn` and `stylebank-train` time the phases of the trainer's own steps, learning a
 /// new style (`POST /styles`, e.g. at 128) or training the whole bank (e.g. at 256); `losses` the
-/// perceptual loss terms of one step.
+/// perceptual loss terms of one step; `munit-train` the phases of a MUNIT training step (e.g. at 128).
 enum ProfileCommand {
     static func run(_ args: ArraySlice<String>) throws {
         let a = try Arguments(args, flagNames: [])
@@ -25,7 +25,8 @@ enum ProfileCommand {
         case "stylebank-learn": try stylebankSteps(config: config, size: size, repeats: repeats, learn: true)
         case "stylebank-train": try stylebankSteps(config: config, size: size, repeats: repeats, learn: false)
         case "losses": try perceptualLosses(config: config, size: size, repeats: repeats)
-        case let other: throw CLIError("unknown network \(other): multistyle26, vgg16, stylebank-backward, stylebank-learn, stylebank-train or losses")
+        case "munit-train": try munitSteps(size: size, repeats: repeats)
+        case let other: throw CLIError("unknown network \(other): multistyle26, vgg16, stylebank-backward, stylebank-learn, stylebank-train, losses or munit-train")
         }
     }
 
@@ -186,6 +187,25 @@ enum ProfileCommand {
         let whole = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 / Double(steps)
         let rows: [Row] = clock.phases.map { ($0.name, "×\($0.count)", $0.seconds / Double(steps), 0) }
         report(rows, title: "\(learn ? "new-style" : "training") steps at \(size)², per step", timing: "mean of \(steps) consecutive steps (×n: runs in them)")
+        print(String(format: "whole step: %.1f ms (phases %.1f ms)", whole * 1000, rows.reduce(0) { $0 + $1.seconds } * 1000))
+    }
+
+    /// The phases of MUNIT training steps (the default architecture, batch 1, `size`² crops).
+    static func munitSteps(size: Int, repeats: Int) throws {
+        var tc = MUNITTrainingConfig()
+        tc.cropSize = size
+        let trainer = try MUNITTrainer(config: tc)
+        var rng = SplitMix64(seed: 1)
+        let (xa, xb) = (noise([1, 3, size, size], &rng), noise([1, 3, size, size], &rng))
+        trainer.step(photos: xa, paintings: xb)   // warm-up: Adam state, buffers
+        let clock = PhaseClock()
+        trainer.clock = clock
+        let steps = max(repeats, 2)
+        let start = DispatchTime.now().uptimeNanoseconds
+        for _ in 0..<steps { trainer.step(photos: xa, paintings: xb) }
+        let whole = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 / Double(steps)
+        let rows: [Row] = clock.phases.map { ($0.name, "×\($0.count)", $0.seconds / Double(steps), 0) }
+        report(rows, title: "MUNIT training steps at \(size)², per step", timing: "mean of \(steps) consecutive steps (×n: runs in them)")
         print(String(format: "whole step: %.1f ms (phases %.1f ms)", whole * 1000, rows.reduce(0) { $0 + $1.seconds } * 1000))
     }
 

@@ -9,8 +9,9 @@ import Training
 enum TrainCommand {
     static func run(_ args: ArraySlice<String>) throws {
         if args.first == "adain" { return try TrainAdaINCommand.run(args.dropFirst()) }
+        if args.first == "munit" { return try TrainMUNITCommand.run(args.dropFirst()) }
         guard args.first == "stylebank" else {
-            throw CLIError("usage: atelier train stylebank --content DIR --styles DIR [--out DIR] …\n       \(TrainAdaINCommand.usage)")
+            throw CLIError("usage: atelier train stylebank --content DIR --styles DIR [--out DIR] …\n       \(TrainAdaINCommand.usage)\n       \(TrainMUNITCommand.usage)")
         }
         let a = try Arguments(args.dropFirst(), flagNames: ["fresh"])
         try a.checkKnown(["content", "styles", "out", "size", "batch", "iterations", "checkpoint-every", "lr", "style-weight",
@@ -81,7 +82,7 @@ enum TrainCommand {
             print("resumed from \(checkpointURL.path) at iteration \(trainer.iteration) (\(trainer.architecture))")
         } else if let initPath = a.options["init"] {
             // Exported weights (F16, no optimizer state): continue training from them with fresh
-            // Adam moments, e.g. from the committed resume point of an earlier session. With more
+            // Adam moments, e.g. from a committed snapshot. With more
             // --residual-blocks than the file has, the new blocks start as the identity.
             let saved = try StyleBankExport.read(URL(fileURLWithPath: initPath))
             let names = saved.styles.map(\.name)

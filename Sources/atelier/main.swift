@@ -22,6 +22,7 @@ usage: atelier <command> [options]
   eval-stylebank WEIGHTS --content DIR --styles DIR [--size 256] [--style-size N]
                    training losses on every photo × style, to compare snapshots (content, style, identity)
   eval-arbitrary   --content DIR --paintings DIR [--size 384] [--model adain[,magenta]] [--alpha 1]
+  eval-munit       --photos DIR --paintings DIR [--weights FILE] [--seeds 8] [--size 256] [--sheet OUT.jpg]
                    every photo × painting through the arbitrary-style models: style distance to its own painting
                    and to the others (VGG16 μ/σ, relu1_1…relu4_1), content loss at relu4_1
   import-weights multistyle26|vgg16 MODEL.onnx OUT.safetensors
@@ -52,6 +53,7 @@ let commands: [String: (ArraySlice<String>) throws -> Void] = [
     "inspect-stylebank": InspectCommand.run,
     "eval-stylebank": EvalCommand.run,
     "eval-arbitrary": EvalArbitraryCommand.run,
+    "eval-munit": EvalMUNITCommand.run,
 ]
 
 Parallel.flushDenormals()   // the main thread runs the single-threaded steps of the commands

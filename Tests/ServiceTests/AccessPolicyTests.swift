@@ -35,6 +35,7 @@ final class AccessPolicyTests: XCTestCase {
         XCTAssertEqual(p.check(method: "DELETE", path: "/styles/1000", authorization: "Bearer r")?.code, "invalid_token", "the read token writes nothing")
         XCTAssertNil(p.check(method: "GET", path: "/healthz", authorization: nil))
         XCTAssertNil(p.check(method: "GET", path: "/readyz", authorization: nil))
+        XCTAssertNil(p.check(method: "GET", path: "/", authorization: nil), "the web page holds no data; its API calls carry the token")
     }
 
     func testConstantTimeEqualityAndTokenFiles() throws {

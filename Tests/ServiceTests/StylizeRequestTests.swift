@@ -90,4 +90,30 @@ final class StylizeRequestTests: XCTestCase {
             XCTAssertEqual(code { try self.request(query: [(name, value)], mask: name == "feather") }, "invalid_parameter", "\(name)=\(value)")
         }
     }
+
+    /// MUNIT's parameters: seeds and samples draw codes; layout and direction; what conflicts.
+    func testSeedsSamplesLayoutAndDirection() throws {
+        let r = try request(query: [("seed", "42"), ("samples", "4"), ("layout", "grid"), ("direction", "b2a")])
+        XCTAssertEqual(r.styles, .drawn(seed: 42))
+        XCTAssertEqual([r.samples], [4])
+        XCTAssertEqual(r.layout, .grid)
+        XCTAssertEqual(r.reverse, true)
+        XCTAssertTrue(r.usesCodes)
+        XCTAssertEqual(try request(fields: ["seed": ["42"], "samples": ["4"], "layout": ["grid"], "direction": ["b2a"]]), r)
+        XCTAssertEqual(try request(query: [("samples", "3")]).styles, .drawn(seed: nil))
+        XCTAssertEqual(try request(query: [("direction", "a2b")]).reverse, false)
+        XCTAssertTrue(try request(query: [("direction", "a2b")]).usesCodes, "an explicit direction still needs a model that has one")
+        XCTAssertFalse(try request().usesCodes)
+        XCTAssertFalse(try request().namesStyle)
+        XCTAssertTrue(try request(query: [("style", "0")]).namesStyle)
+
+        XCTAssertEqual(code { try self.request(query: [("seed", "1"), ("style", "3")]) }, "conflicting_styles")
+        XCTAssertEqual(code { try self.request(query: [("seed", "1")], paintings: 1) }, "conflicting_styles")
+        XCTAssertEqual(code { try self.request(query: [("samples", "2"), ("styles", "1,2")], mask: true) }, "conflicting_styles")
+        XCTAssertEqual(code { try self.request(query: [("seed", "1")], mask: true) }, "invalid_parameter")
+        XCTAssertEqual(code { try self.request(query: [("layout", "grid")]) }, "invalid_parameter")
+        for bad in [("seed", "-1"), ("seed", "9007199254740992"), ("samples", "0"), ("samples", "17"), ("direction", "sideways")] {
+            XCTAssertEqual(code { try self.request(query: [bad]) }, "invalid_parameter", "\(bad)")
+        }
+    }
 }

@@ -12,6 +12,18 @@ final class LossTests: XCTestCase {
         check.check("mse", at: a, gradient: gradient, tolerance: 1e-3) { Double(mseLoss($0, b).value) }
     }
 
+    /// |a − b| has a kink at 0; random a and b are far from equal at the checked coordinates.
+    func testMeanAbsoluteError() {
+        var rng = SeededValues(seed: 33)
+        var check = GradientCheck(seed: 34)
+        let a = rng.tensor([2, 3, 4, 5]), b = rng.tensor([2, 3, 4, 5])
+        let (value, gradient) = l1Loss(a, b)
+        let direct = zip(a.scalars, b.scalars).map { abs(Double($0 - $1)) }.reduce(0, +) / Double(a.count)
+        XCTAssertEqual(Double(value), direct, accuracy: 1e-6)
+        check.check("l1", at: a, gradient: gradient, tolerance: 1e-3) { Double(l1Loss($0, b).value) }
+        XCTAssertEqual(l1Loss(a, a).gradient.scalars, [Float](repeating: 0, count: a.count))
+    }
+
     func testTotalVariation() {
         var rng = SeededValues(seed: 33)
         var check = GradientCheck(seed: 34)

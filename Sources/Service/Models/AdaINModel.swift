@@ -71,6 +71,7 @@ public final class AdaINModel: RegistrableStyleModel, @unchecked Sendable {
             target = ChannelMoments.blend(parts.map { (moments($0.painting), $0.weight) })
         case .catalogue(let blend):
             target = ChannelMoments.blend(try registered.weighted(blend).map { ($0.value, $0.weight) })
+        case .seed: throw StyleSpec.unsupported(spec.source, by: self)
         }
         // Three poolings: the decoder gives back a multiple of 8; reflect-pad to one and crop.
         return runPadded(image, toMultipleOf: AdaINArchitecture.downsampling) { network.stylize($0, style: target, alpha: spec.alpha) }

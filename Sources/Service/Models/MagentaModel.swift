@@ -45,6 +45,7 @@ public final class MagentaModel: RegistrableStyleModel, @unchecked Sendable {
         case .paintings(let paintings): parts = try paintings.map { (try embedding($0.painting), $0.weight) }
         case .catalogue(let blend):
             parts = try registered.weighted(blend).map { ($0.value, $0.weight) }
+        case .seed: throw StyleSpec.unsupported(spec.source, by: self)
         }
         if spec.alpha < 1 {
             // The photo's own embedding, from the photo scaled as a painting would be.

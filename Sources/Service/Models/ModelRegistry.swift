@@ -1,5 +1,6 @@
 import Foundation
 import Models
+import Training
 import Tensor
 
 /// The loaded models, by name. Built once at start-up; read-only afterwards.
@@ -38,6 +39,9 @@ public final class ModelRegistry: @unchecked Sendable {
         },
         Loader(name: "magenta", files: ["magenta-predict.safetensors", "magenta-transform.safetensors"], required: false) {
             try MagentaModel(predictFile: $0("magenta-predict.safetensors"), transformFile: $0("magenta-transform.safetensors"))
+        },
+        Loader(name: "munit", files: [MUNITExport.fileName], required: false) {
+            try MUNITModel(weightsFile: $0(MUNITExport.fileName))
         },
     ]
 

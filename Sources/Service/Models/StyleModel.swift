@@ -33,6 +33,8 @@ public protocol StyleModel: AnyObject, Sendable {
     var parameterCount: Int { get }
     /// Whether it takes paintings with the request (`style_image`) and `alpha`.
     var isArbitrary: Bool { get }
+    /// Whether it draws style codes from a seed (`seed=`, `samples=`: MUNIT).
+    var takesSeed: Bool { get }
     /// The shorter side a painting is scaled to when the request names no `style_size`.
     var defaultStyleSize: Int { get }
     /// Its style-statistics cache's hits, misses and entries, for a model that keeps one.
@@ -58,6 +60,7 @@ public struct RegionStyles {
 
 extension StyleModel {
     public var isArbitrary: Bool { false }
+    public var takesSeed: Bool { false }
     public var defaultStyleSize: Int { 512 }
     public var statisticsCache: (hits: Int, misses: Int, entries: Int)? { nil }
 
@@ -85,7 +88,15 @@ extension StyleModel {
 public protocol RegistrableStyleModel: StyleModel {
     /// The tensors to store for a painting (already scaled to its style size), which `install` takes back.
     func registrationData(for painting: StylePainting) throws -> [String: Tensor]
+    /// The tensors to store for a style drawn from a seed (models that `takesSeed`).
+    func registrationData(seed: UInt64) throws -> [String: Tensor]
     /// Serves a stored style under `id`; throws when `data` is not this model's.
     func install(_ id: Int, name: String, data: [String: Tensor]) throws
     func remove(_ id: Int)
+}
+
+extension RegistrableStyleModel {
+    public func registrationData(seed: UInt64) throws -> [String: Tensor] {
+        throw StyleSpec.unsupported(.seed(seed), by: self)
+    }
 }

@@ -17,20 +17,32 @@ public struct StyleSpec {
         case catalogue([Int: Float])
         /// Paintings sent with the request, with weights summing to 1 (arbitrary-style models).
         case paintings([(painting: StylePainting, weight: Float)])
+        /// A style code drawn from N(0, I) by this seed (multimodal models: MUNIT).
+        case seed(UInt64)
     }
     public var source: Source
     /// Content–style trade-off of the arbitrary-style models, 0…1 (AdaIN eq. 14); 1 = full style.
     public var alpha: Float = 1
+    /// For two-domain translation models (MUNIT): translate the other way, from the style
+    /// domain to the photo domain (`direction=b2a`).
+    public var reverse = false
 
-    public init(_ source: Source, alpha: Float = 1) { (self.source, self.alpha) = (source, alpha) }
+    public init(_ source: Source, alpha: Float = 1, reverse: Bool = false) { (self.source, self.alpha, self.reverse) = (source, alpha, reverse) }
     public static func style(_ id: Int) -> StyleSpec { StyleSpec(.catalogue([id: 1])) }
 
     /// The stored-style blend, for models that have no other kind of style.
     func catalogue(of model: StyleModel) throws -> [Int: Float] {
-        guard case .catalogue(let blend) = source else {
-            throw APIError.badRequest("model '\(model.name)' stylizes with its own styles only; style_image needs model=adain", code: "model_takes_no_style_image")
-        }
+        guard case .catalogue(let blend) = source else { throw Self.unsupported(source, by: model) }
         return blend
+    }
+
+    /// The 400 for a kind of style `model` does not take.
+    static func unsupported(_ source: Source, by model: StyleModel) -> APIError {
+        switch source {
+        case .seed: return APIError.badRequest("model '\(model.name)' has no style codes to draw; seed= needs model=munit", code: "model_takes_no_seed")
+        default: return APIError.badRequest("model '\(model.name)' stylizes with its own styles only; style_image needs model=adain, magenta or munit",
+                                            code: "model_takes_no_style_image")
+        }
     }
 
     /// The single stored style this spec names, if that is all it is.

@@ -3,7 +3,7 @@ import Foundation
 /// Who may do what (`ATELIER_API_TOKEN`, `ATELIER_READ_TOKEN`): with a write token set, every
 /// request that changes state (any POST, PUT, PATCH or DELETE other than `POST /stylize`) needs
 /// `Authorization: Bearer <write token>`; with a read token set too, every other request but the
-/// probes (`/healthz`, `/readyz`) needs the read or the write token. Without tokens everything is
+/// probes (`/healthz`, `/readyz`) and the web page (`/`) needs the read or the write token. Without tokens everything is
 /// open, as before. Tokens are compared in constant time. Decided without HTTP, so it is tested
 /// on values.
 public struct AccessPolicy: Sendable, Equatable {
@@ -19,8 +19,10 @@ public struct AccessPolicy: Sendable, Equatable {
         return t.isEmpty ? nil : t
     }
 
-    /// Paths open to everyone whatever the tokens: liveness and readiness probes.
-    static let openPaths: Set<String> = ["/healthz", "/readyz"]
+    /// Paths open to everyone whatever the tokens: liveness and readiness probes, and the web
+    /// page, which holds no data (a browser cannot send a bearer token to load it; the page
+    /// sends the token it is given with its API calls).
+    static let openPaths: Set<String> = ["/healthz", "/readyz", "/"]
 
     public static func changesState(method: String, path: String) -> Bool {
         ["POST", "PUT", "PATCH", "DELETE"].contains(method) && path != "/stylize"

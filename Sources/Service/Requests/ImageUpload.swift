@@ -29,6 +29,8 @@ struct Upload {
             }
         } else if Self.imageMediaTypes.contains(mediaType) || (mediaType.isEmpty && !request.body.isEmpty) {
             files["image"] = [request.body]
+        } else if mediaType.isEmpty && request.body.isEmpty {
+            // Nothing uploaded (POST /styles?model=munit&seed=7): the route asks for what it needs.
         } else {
             throw APIError.unsupportedMediaType("send the image as multipart/form-data (field 'image') or as an image/png or image/jpeg body, not '\(mediaType)'")
         }

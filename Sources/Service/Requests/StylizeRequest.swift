@@ -14,7 +14,13 @@ struct StylizeRequest: Equatable {
         case paintings(weights: [Float])
         /// `mask` + one `style_image` per mask colour.
         case paintingRegions(count: Int)
+        /// `seed=S` (and `samples=N`: seeds S … S+N−1): style codes drawn from N(0, I) (MUNIT).
+        /// nil: the service draws a seed and reports it.
+        case drawn(seed: UInt64?)
     }
+
+    /// How `samples` > 1 outputs come back.
+    enum Layout: String, Equatable { case multipart, grid }
 
     var styles: Styles
     var model: String?
@@ -31,13 +37,26 @@ struct StylizeRequest: Equatable {
     var alpha: Float?
     /// Shorter side each painting is scaled to before its statistics are taken; nil: the model's default.
     var styleSize: Int?
+    /// How many outputs, each from its own seed (MUNIT).
+    var samples = 1
+    var layout = Layout.multipart
+    /// `direction=b2a`: painting → photo (MUNIT's other generator); nil when not given.
+    var reverse: Bool?
+    /// Whether any style was named (`style`, `styles`, `style_image`, `seed`): a model that draws
+    /// codes draws one when none was.
+    var namesStyle = true
 
     static let textParameters: Set<String> = ["style", "styles", "model", "strength", "preserve_color", "max_size", "format",
-                                              "quality", "feather", "alpha", "weights", "style_size"]
+                                              "quality", "feather", "alpha", "weights", "style_size",
+                                              "seed", "samples", "layout", "direction"]
     static let fileParameters: Set<String> = ["image", "mask", "style_image"]
     /// At most this many paintings in one request (each costs a style encoding).
     static let maxPaintings = 8
     static let styleSizes = 64...1024
+    /// Outputs of one request (each a whole stylization).
+    static let maxSamples = 16
+    /// Seeds stay exact in JSON numbers (2⁵³ − 1).
+    static let seeds = 0...9_007_199_254_740_991
 
     struct Limits { var minSide = 16, maxSideLimit = 4096 }
 
@@ -58,11 +77,33 @@ struct StylizeRequest: Equatable {
             default: throw APIError.badRequest("format must be png or jpeg, not '\(f)'")
             }
         }
+        let seed = try p.int("seed", in: Self.seeds).map { UInt64($0) }
+        samples = try p.int("samples", in: 1...Self.maxSamples) ?? 1
+        if let text = p["layout"] {
+            guard let l = Layout(rawValue: text.lowercased()) else { throw APIError.badRequest("layout must be multipart or grid, not '\(text)'") }
+            guard samples > 1 else { throw APIError.badRequest("layout arranges several samples; give samples=2 or more") }
+            layout = l
+        }
+        if let d = p["direction"] {
+            switch d.lowercased() {
+            case "a2b": reverse = false
+            case "b2a": reverse = true
+            default: throw APIError.badRequest("direction must be a2b (photo → painting) or b2a (painting → photo), not '\(d)'")
+            }
+        }
         guard paintings <= Self.maxPaintings else {
             throw APIError.badRequest("at most \(Self.maxPaintings) style_image files in one request, not \(paintings)")
         }
         if feather != nil && !hasMask { throw APIError.badRequest("feather softens a mask's borders: send a 'mask' image too") }
 
+        if seed != nil || samples > 1 {
+            if paintings > 0 || p["style"] != nil || p["styles"] != nil {
+                throw APIError.badRequest("seed= and samples= draw style codes; give them without style=, styles= or style_image", code: "conflicting_styles")
+            }
+            if hasMask { throw APIError.badRequest("a mask needs a stored style per colour: register seeds with POST /styles?model=munit&seed=S, then styles=N,M") }
+            styles = .drawn(seed: seed)
+            return
+        }
         if paintings > 0 {
             if p["style"] != nil || p["styles"] != nil {
                 throw APIError.badRequest("give stored styles (style=, styles=) or paintings (style_image), not both", code: "conflicting_styles")
@@ -83,6 +124,7 @@ struct StylizeRequest: Equatable {
             styles = .regions(try Self.regionStyles(text))
         } else {
             if p["styles"] != nil { throw APIError.badRequest("styles= lays styles out by a mask: send a 'mask' image too") }
+            namesStyle = p["style"] != nil
             styles = .catalogue(try StyleBlend(parsing: p["style"] ?? "0"))
         }
     }
@@ -119,14 +161,20 @@ struct StylizeRequest: Equatable {
         switch styles {
         case .catalogue(let b): return b.weights.keys.sorted()
         case .regions(let ids): return ids
-        case .paintings, .paintingRegions: return []
+        case .paintings, .paintingRegions, .drawn: return []
         }
     }
 
     var usesPaintings: Bool {
         switch styles {
         case .paintings, .paintingRegions: return true
-        case .catalogue, .regions: return false
+        case .catalogue, .regions, .drawn: return false
         }
+    }
+
+    /// Whether it asks for what only a model that draws style codes does (seed, samples, direction).
+    var usesCodes: Bool {
+        if case .drawn = styles { return true }
+        return reverse != nil
     }
 }

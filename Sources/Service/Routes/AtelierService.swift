@@ -14,6 +14,8 @@ public final class AtelierService: @unchecked Sendable {
     let learning: StyleLearning?
     /// Styles made from a painting at once (AdaIN).
     let registration: StyleRegistration
+    /// Previews of the built-in styles (`GET /styles/{id}/image`).
+    let swatches = StyleSwatches()
     let metrics = Metrics()
     let clients: ClientLimits
     private var router = Router()
@@ -32,6 +34,7 @@ public final class AtelierService: @unchecked Sendable {
         learning = try (registry.models["stylebank"] as? StyleBankModel).map { try StyleLearning(model: $0, store: store, jobs: jobs, config: config) }
         registration = StyleRegistration(models: registry.models.values.compactMap { $0 as? RegistrableStyleModel }, store: store, config: config)
 
+        router.add("GET", "/") { _, r in r(WebPage.response) }
         router.add("POST", "/stylize", query: nil) { [unowned self] in try stylize($0, respond: $1) }
         router.add("GET", "/styles") { _, r in r(.json(["styles": registry.allStyles])) }
         router.add("POST", "/styles", query: nil) { [unowned self] in try createStyle($0, respond: $1) }
@@ -69,7 +72,7 @@ public final class AtelierService: @unchecked Sendable {
         if let denied = config.access.check(method: method, path: request.path, authorization: request.headers["Authorization"]) {
             return recorded(denied.response)
         }
-        // Probes are never limited: a busy client must not make the service look dead.
+        // Probes are never limited: a busy client must not make the service look dead (nor the static page).
         let client = ClientLimits.client(of: request.remoteAddress)
         let limited = !AccessPolicy.openPaths.contains(request.path)
         if limited {

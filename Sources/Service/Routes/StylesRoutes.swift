@@ -28,17 +28,28 @@ extension AtelierService {
     func createStyle(_ route: RouteRequest, respond: @escaping (HTTPResponse) -> Void) throws {
         let upload = try Upload(route.http)
         let parameters = try RequestParameters(query: route.http.queryItems, upload: upload, route: "POST /styles",
-                                               known: ["name", "model", "preset", "iterations", "size", "seconds", "style_size"], files: ["image"])
+                                               known: ["name", "model", "preset", "iterations", "size", "seconds", "style_size", "seed"], files: ["image"])
         let modelName = parameters["model"] ?? "stylebank"
         if registration.models[modelName] != nil {
             for name in ["preset", "iterations", "size", "seconds"] where parameters[name] != nil {
                 throw APIError.badRequest("\(name) sets how a style is trained; model \(modelName) makes its styles at once, without training")
             }
-            let styleSize = try parameters.int("style_size", in: StylizeRequest.styleSizes, what: "an integer (pixels)")
-                ?? registration.models[modelName]!.defaultStyleSize
-            let input = try upload.image("image", maxPixels: config.maxInputPixels)
-            let image = try Self.decode(input.bytes, field: "image", maxPixels: config.maxInputPixels)
-            let style = try registration.add(model: modelName, name: parameters["name"], image: image, bytes: input.bytes, styleSize: styleSize)
+            let model = registration.models[modelName]!
+            let source: StyleRegistration.Source
+            if let seed = try parameters.int("seed", in: StylizeRequest.seeds) {
+                guard model.takesSeed else {
+                    throw APIError.badRequest("model \(modelName) makes styles from paintings only; seed= is for munit", code: "model_takes_no_seed")
+                }
+                guard upload.files["image"] == nil, parameters["style_size"] == nil else {
+                    throw APIError.badRequest("give a seed or an image (with style_size), not both", code: "conflicting_styles")
+                }
+                source = .seed(UInt64(seed))
+            } else {
+                let styleSize = try parameters.int("style_size", in: StylizeRequest.styleSizes, what: "an integer (pixels)") ?? model.defaultStyleSize
+                let input = try upload.image("image", maxPixels: config.maxInputPixels)
+                source = .painting(try Self.decode(input.bytes, field: "image", maxPixels: config.maxInputPixels), bytes: input.bytes, styleSize: styleSize)
+            }
+            let style = try registration.add(model: modelName, name: parameters["name"], from: source)
             var response = HTTPResponse.json(status: 201, RegisteredStyle(style: style.info), encoder: .api)
             response.headers.set(name: "Location", value: "/styles/\(style.id)")
             return respond(response)
@@ -52,6 +63,7 @@ extension AtelierService {
                            message: "new styles need a trained StyleBank model (stylebank.safetensors in \(config.modelsDirectory.path)); none is installed")
         }
         if parameters["style_size"] != nil { throw APIError.badRequest("style_size is for models that make a style at once (model=adain)") }
+        if parameters["seed"] != nil { throw APIError.badRequest("seed= draws a style code of model=munit; stylebank learns from an image", code: "model_takes_no_seed") }
         let input = try upload.image("image", maxPixels: config.maxInputPixels)
         let field = { (name: String) in parameters[name] }
         let settings = try TrainingSettings.from(preset: field("preset"), iterations: field("iterations"), size: field("size"),
@@ -87,12 +99,28 @@ extension AtelierService {
         respond(.json(detail, encoder: .api))
     }
 
+    /// A learned style's painting as stored; for a built-in style or one drawn from a seed, a
+    /// preview made by the model (`StyleSwatches`), on the worker pool since it runs the network.
     func styleImage(_ route: RouteRequest, respond: @escaping (HTTPResponse) -> Void) throws {
         let (model, info) = try findStyle(route)
-        guard store.style(info.id)?.model == model.name, let png = FileManager.default.contents(atPath: store.imageURL(info.id).path) else {
-            throw APIError.notFound("style \(info.id) of \(model.name) is built in; only learned styles keep their image", code: "no_style_image")
+        if store.style(info.id)?.model == model.name, let png = FileManager.default.contents(atPath: store.imageURL(info.id).path) {
+            return respond(.bytes(contentType: "image/png", body: [UInt8](png)))
         }
-        respond(.bytes(contentType: "image/png", body: [UInt8](png)))
+        // A built-in style, or a stored one with no painting (a MUNIT code drawn from a seed): a preview.
+        let accepted = pool.submit { [swatches] in
+            do {
+                var headers = HTTPHeaders()
+                headers.set(name: "Cache-Control", value: "max-age=3600")   // fixed until the weights change
+                respond(.bytes(contentType: "image/png", body: try swatches.png(model: model, id: info.id), headers: headers))
+            } catch let e as APIError {
+                respond(e.response)
+            } catch {
+                respond(.error(status: 500, code: "internal_error", message: "preview of style \(info.id) failed: \(error)"))
+            }
+        }
+        guard accepted else {
+            throw APIError(status: 503, code: "queue_full", message: "all \(pool.capacity) queue slots are taken; retry shortly", retryAfter: 2)
+        }
     }
 
     func deleteStyle(_ route: RouteRequest, respond: @escaping (HTTPResponse) -> Void) throws {

@@ -15,9 +15,10 @@ extension AtelierService {
         let input = try upload.image("image", maxPixels: config.maxInputPixels)
         let maskBytes = upload.files["mask"] == nil ? nil : try upload.image("mask", maxPixels: config.maxInputPixels).bytes
         let paintings = try upload.images("style_image", maxPixels: config.maxInputPixels)
-        let request = try StylizeRequest(parameters, paintings: paintings.count, hasMask: maskBytes != nil,
+        var request = try StylizeRequest(parameters, paintings: paintings.count, hasMask: maskBytes != nil,
                                          limits: .init(minSide: config.minSide, maxSideLimit: config.maxSideLimit))
         let model = try model(for: request)
+        if model.takesSeed && !request.namesStyle { request.styles = .drawn(seed: nil) }   // draw one and say which
         let validIDs = Set(model.styles.map(\.id))
         for id in request.styleIDs {
             guard let info = model.styles.first(where: { $0.id == id }) else {
@@ -34,7 +35,7 @@ extension AtelierService {
         }
         let format = request.format ?? Self.outputFormat(accept: route.http.headers["Accept"], input: input.format)
         let styleSize = request.styleSize ?? model.defaultStyleSize
-        var options = StylizeOptions(model: model, spec: StyleSpec(.catalogue([:]), alpha: request.alpha ?? 1),
+        var options = StylizeOptions(model: model, spec: StyleSpec(.catalogue([:]), alpha: request.alpha ?? 1, reverse: request.reverse ?? false),
                                      maxSide: request.maxSide ?? config.defaultMaxSide)
         options.strength = request.strength
         options.preserveColor = request.preserveColor
@@ -47,22 +48,51 @@ extension AtelierService {
                     try Self.painting(Self.decode(p.bytes, field: "style_image", maxPixels: config.maxInputPixels), bytes: p.bytes, styleSize: styleSize)
                 }
                 var options = options
-                let alpha = options.spec.alpha
+                let (alpha, reverse) = (options.spec.alpha, request.reverse ?? false)
+                var seeds: [UInt64] = []
                 switch request.styles {
-                case .catalogue(let blend): options.spec = StyleSpec(.catalogue(blend.weights), alpha: alpha)
+                case .catalogue(let blend): options.spec = StyleSpec(.catalogue(blend.weights), alpha: alpha, reverse: reverse)
                 case .paintings(let weights):
-                    options.spec = StyleSpec(.paintings(zip(decodedPaintings, weights).map { (painting: $0.0, weight: $0.1) }), alpha: alpha)
-                case .regions(let ids): options.regions = try region(maskBytes!, ids.map { StyleSpec(.catalogue([$0: 1]), alpha: alpha) }, request.feather)
-                case .paintingRegions: options.regions = try region(maskBytes!, decodedPaintings.map { StyleSpec(.paintings([(painting: $0, weight: Float(1))]), alpha: alpha) }, request.feather)
+                    options.spec = StyleSpec(.paintings(zip(decodedPaintings, weights).map { (painting: $0.0, weight: $0.1) }), alpha: alpha, reverse: reverse)
+                case .drawn(let seed):
+                    let first = seed ?? UInt64.random(in: 0...UInt64(StylizeRequest.seeds.upperBound - StylizeRequest.maxSamples))
+                    seeds = (0..<request.samples).map { first + UInt64($0) }
+                case .regions(let ids):
+                    options.regions = try region(maskBytes!, ids.map { StyleSpec(.catalogue([$0: 1]), alpha: alpha, reverse: reverse) }, request.feather)
+                case .paintingRegions:
+                    options.regions = try region(maskBytes!, decodedPaintings.map { StyleSpec(.paintings([(painting: $0, weight: Float(1))]), alpha: alpha, reverse: reverse) }, request.feather)
                 }
-                let result = try Stylizer.run(image, options: options, minSide: config.minSide)
-                metrics.recordInference(seconds: result.inferenceSeconds)
-                let body = format == .png ? try ImageCodec.encodePNG(result.image) : try ImageCodec.encodeJPEG(result.image, quality: request.quality)
+                // One output per seed (samples), else the one the spec names.
+                var outputs: [(image: RGBImage, seconds: Double, seed: UInt64?)] = []
+                for seed in seeds.isEmpty ? [nil] : seeds.map(Optional.some) {
+                    if let seed { options.spec = StyleSpec(.seed(seed), reverse: reverse) }
+                    let result = try Stylizer.run(image, options: options, minSide: config.minSide)
+                    metrics.recordInference(seconds: result.inferenceSeconds)
+                    outputs.append((result.image, result.inferenceSeconds, seed))
+                }
+                func encode(_ image: RGBImage) throws -> [UInt8] {
+                    format == .png ? try ImageCodec.encodePNG(image) : try ImageCodec.encodeJPEG(image, quality: request.quality)
+                }
+                let contentType = format == .png ? "image/png" : "image/jpeg"
                 var headers = HTTPHeaders()
-                headers.set(name: "X-Inference-Seconds", value: String(format: "%.3f", result.inferenceSeconds))
-                headers.set(name: "X-Image-Size", value: "\(result.image.width)x\(result.image.height)")
+                headers.set(name: "X-Inference-Seconds", value: String(format: "%.3f", outputs.reduce(0) { $0 + $1.seconds }))
+                headers.set(name: "X-Image-Size", value: "\(outputs[0].image.width)x\(outputs[0].image.height)")
                 headers.set(name: "X-Model", value: model.name)
-                response = .bytes(contentType: format == .png ? "image/png" : "image/jpeg", body: body, headers: headers)
+                if !seeds.isEmpty { headers.set(name: "X-Seed", value: seeds.map(String.init).joined(separator: ",")) }
+                if outputs.count > 1 && request.layout == .multipart {
+                    let parts = try outputs.map { o in
+                        (contentType: contentType, seed: o.seed!, body: try encode(o.image))
+                    }
+                    let boundary = "atelier-\(UInt64.random(in: 0...UInt64.max))"
+                    response = .bytes(contentType: "multipart/mixed; boundary=\(boundary)",
+                                      body: MultipartMixed.encode(parts.map { p in
+                                          (headers: [("Content-Type", p.contentType), ("Content-Disposition", "inline; filename=\"seed-\(p.seed).\(format == .png ? "png" : "jpg")\""),
+                                                     ("X-Seed", String(p.seed))], body: p.body)
+                                      }, boundary: boundary), headers: headers)
+                } else {
+                    let single = outputs.count == 1 ? outputs[0].image : Self.grid(outputs.map(\.image))
+                    response = .bytes(contentType: contentType, body: try encode(single), headers: headers)
+                }
             } catch let e as APIError {
                 response = e.response
             } catch {
@@ -96,7 +126,7 @@ extension AtelierService {
     }
 
     /// A decoded painting scaled to `styleSize` (shorter side), keyed by its bytes and that size.
-    static func painting(_ image: RGBImage, bytes: [UInt8], styleSize: Int) -> StylePainting {
+    public static func painting(_ image: RGBImage, bytes: [UInt8], styleSize: Int) -> StylePainting {
         StylePainting(image: ImageTensor.tensor(from: ImageFolder.shorterSide(image, styleSize)),
                       key: "\(contentHash(bytes))-\(bytes.count)@\(styleSize)")
     }
@@ -114,6 +144,12 @@ extension AtelierService {
         let name: String?
         if let given = request.model {
             name = given
+        } else if request.usesCodes {
+            guard let drawing = registry.models.values.first(where: \.takesSeed) else {
+                throw APIError(status: 503, code: "model_unavailable",
+                               message: "seed=, samples= and direction= need a model that draws style codes (\(MUNITExport.fileName) in \(config.modelsDirectory.path)); none is installed")
+            }
+            name = drawing.name
         } else if request.usesPaintings {
             guard let arbitrary = registry.defaultArbitraryModel else {
                 throw APIError(status: 503, code: "model_unavailable",
@@ -131,6 +167,10 @@ extension AtelierService {
             throw APIError.badRequest("model '\(model.name)' stylizes with its own styles only; style_image needs model="
                                       + (arbitrary.isEmpty ? "adain (not installed here)" : arbitrary.joined(separator: " or ")),
                                       code: "model_takes_no_style_image")
+        }
+        if request.usesCodes && !model.takesSeed {
+            throw APIError.badRequest("seed=, samples= and direction= are for models that draw style codes (munit); model '\(model.name)' has none",
+                                      code: "model_takes_no_seed")
         }
         if request.alpha != nil && !model.isArbitrary {
             throw APIError.badRequest("alpha is the content–style trade-off of " + (arbitrary.isEmpty ? "adain" : arbitrary.joined(separator: " and "))
@@ -153,6 +193,21 @@ extension AtelierService {
         let models = Set(ids.map { store.style($0)?.model })
         guard !ids.isEmpty, models.count == 1, let model = models.first ?? nil else { return nil }
         return model
+    }
+
+    /// Images side by side in a grid of ⌈√n⌉ columns (`layout=grid`), in order; all the same size.
+    static func grid(_ images: [RGBImage]) -> RGBImage {
+        let columns = Int(Double(images.count).squareRoot().rounded(.up)), rows = (images.count + columns - 1) / columns
+        let (w, h) = (images[0].width, images[0].height)
+        var pixels = [UInt8](repeating: 255, count: columns * w * rows * h * 3)
+        for (i, image) in images.enumerated() {
+            let (x0, y0) = ((i % columns) * w, (i / columns) * h)
+            for y in 0..<h {
+                let src = y * w * 3, dst = ((y0 + y) * columns * w + x0) * 3
+                pixels.replaceSubrange(dst..<(dst + w * 3), with: image.pixels[src..<(src + w * 3)])
+            }
+        }
+        return RGBImage(width: columns * w, height: rows * h, pixels: pixels)
     }
 
     /// An `Accept` that names exactly one of our types; else the input's format.

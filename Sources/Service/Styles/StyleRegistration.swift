@@ -23,11 +23,19 @@ final class StyleRegistration: @unchecked Sendable {
         }
     }
 
-    /// Registers `image` as a new ready style of `model` (scaled to `styleSize` for the model's
-    /// statistics; stored at up to `StyleLearning.storedImageSide`).
-    func add(model name: String, name requested: String?, image: RGBImage, bytes: [UInt8], styleSize: Int) throws -> StoredStyle {
+    /// What a registered style is made from.
+    enum Source {
+        /// A painting, scaled to `styleSize` for the model's statistics (stored at up to
+        /// `StyleLearning.storedImageSide`).
+        case painting(RGBImage, bytes: [UInt8], styleSize: Int)
+        /// A style code drawn by seed (MUNIT).
+        case seed(UInt64)
+    }
+
+    /// Registers a new ready style of `model`.
+    func add(model name: String, name requested: String?, from source: Source) throws -> StoredStyle {
         guard let model = models[name] else { throw ServiceError("model \(name) does not register styles") }
-        guard min(image.width, image.height) >= AtelierService.minPaintingSide else {
+        if case .painting(let image, _, _) = source, min(image.width, image.height) < AtelierService.minPaintingSide {
             throw APIError.unprocessable("the style image is \(image.width)×\(image.height); both sides need at least \(AtelierService.minPaintingSide) pixels",
                                          code: "image_too_small")
         }
@@ -36,9 +44,16 @@ final class StyleRegistration: @unchecked Sendable {
             throw APIError(status: 409, code: "style_limit",
                            message: "\(config.maxLearnedStyles) stored styles are kept already; DELETE /styles/{id} one first")
         }
-        let data = try model.registrationData(for: AtelierService.painting(image, bytes: bytes, styleSize: styleSize))
-        var style = try store.add(name: styleName ?? "", model: name, image: StyleLearning.storedImage(image),
-                                  data: (data, ["model": name, "style_size": String(styleSize)]))
+        let data: [String: Tensor], image: RGBImage?, metadata: [String: String]
+        switch source {
+        case .painting(let painting, let bytes, let styleSize):
+            data = try model.registrationData(for: AtelierService.painting(painting, bytes: bytes, styleSize: styleSize))
+            (image, metadata) = (StyleLearning.storedImage(painting), ["model": name, "style_size": String(styleSize)])
+        case .seed(let seed):
+            data = try model.registrationData(seed: seed)
+            (image, metadata) = (nil, ["model": name, "seed": String(seed)])
+        }
+        var style = try store.add(name: styleName ?? "", model: name, image: image, data: (data, metadata))
         if styleName == nil {
             try store.update(style.id) { $0.name = "style-\(style.id)" }
             style.name = "style-\(style.id)"

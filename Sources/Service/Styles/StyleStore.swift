@@ -102,11 +102,12 @@ final class StyleStore: @unchecked Sendable {
 
     /// Stores a new style image and its record under a fresh id: `training` with settings, else
     /// `ready` with `data` (a registered style's tensors, written before the record names them).
-    func add(name: String, model: String, image: RGBImage, settings: TrainingSettings? = nil,
+    /// A style drawn from a seed has no image.
+    func add(name: String, model: String, image: RGBImage?, settings: TrainingSettings? = nil,
              data: (tensors: [String: Tensor], metadata: [String: String])? = nil) throws -> StoredStyle {
         try lock.withLock {
             let id = nextID
-            try AtomicFile.write(Data(ImageCodec.encodePNG(image)), to: imageURL(id))
+            if let image { try AtomicFile.write(Data(ImageCodec.encodePNG(image)), to: imageURL(id)) }
             if let data { try SafeTensors.write(data.tensors, to: bankURL(id), metadata: data.metadata.merging(["style": String(id)]) { a, _ in a }) }
             let style = StoredStyle(id: id, name: name, model: model, status: data == nil ? .training : .ready, settings: settings, createdAt: Date())
             entries[id] = style

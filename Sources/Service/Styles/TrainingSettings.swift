@@ -17,10 +17,10 @@ struct TrainingSettings: Codable, Equatable, Sendable {
     /// The presets. quick and standard are bounded by time, so standard (the default) is done
     /// within 5 minutes wherever it runs. Crops are 128² (the built-in banks ended at 256², but a
     /// step there costs 4×, and 400 steps at 128² already look like the painting). On an AVX2
-    /// EPYC with training on one core (session 6), standard did its 400 steps in 207–245 s, photo
-    /// loading included (68–74 s on an AVX-512 EPYC in session 7, 66–71 s in session 8 with
-    /// paintings at 768 px); 300 steps at 192² (the earlier standard) took 437–446 s there and
-    /// looked about the same. high trains every step, at 2.25× the pixels.
+    /// EPYC with training on one core (2026-12-01), standard did its 400 steps in 207–245 s, photo
+    /// loading included (66–74 s on an AVX-512 EPYC on 2026-12-02, paintings at 384 or 768 px);
+    /// 300 steps at 192² (the earlier standard) took 437–446 s there and looked about the same.
+    /// high trains every step, at 2.25× the pixels. (docs/training.md has the table.)
     static func preset(_ p: Preset) -> TrainingSettings {
         switch p {
         case .quick: return TrainingSettings(preset: p, iterations: 100, size: 128, batch: 1, seconds: 90)

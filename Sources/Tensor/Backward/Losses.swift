@@ -98,3 +98,28 @@ public func totalVariationLoss(_ x: Tensor) -> (value: Float, gradient: Tensor) 
     for p in 0..<planes { total += planeSums[p] }
     return (Float(total / Double(max(x.count, 1))), gradient)
 }
+
+/// Mean absolute error and its gradient with respect to `a` (∂/∂b is its negation):
+///
+///   L = Σ_i |a_i − b_i| / count        ∂L/∂a_i = sign(a_i − b_i) / count   (0 where equal)
+///
+/// MUNIT's reconstruction losses (images, content and style codes) are L1.
+public func l1Loss(_ a: Tensor, _ b: Tensor) -> (value: Float, gradient: Tensor) {
+    precondition(a.shape == b.shape, "l1: shapes \(a.shape) and \(b.shape) differ")
+    let count = a.count
+    var gradient = Tensor(uninitialized: a.shape)
+    var total = 0.0
+    let step = 1 / Float(max(count, 1))
+    gradient.withUnsafeMutableBufferPointer { g in
+        a.withUnsafeBufferPointer { av in
+            b.withUnsafeBufferPointer { bv in
+                for i in 0..<count {
+                    let d = av[i] - bv[i]
+                    total += Double(abs(d))
+                    g[i] = d > 0 ? step : (d < 0 ? -step : 0)
+                }
+            }
+        }
+    }
+    return (Float(total / Double(max(count, 1))), gradient)
+}

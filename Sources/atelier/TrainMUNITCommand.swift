@@ -1,0 +1,123 @@
+import Foundation
+import Models
+import Tensor
+import Training
+
+/// `atelier train munit --a DIR --b DIR --out DIR …`: trains MUNIT between two folders of images
+/// (here photos and paintings; the paper's datasets work unchanged), checkpointing generators,
+/// discriminators and both Adams to OUT/checkpoint.safetensors and resuming from it exactly;
+/// OUT/munit.safetensors (F16 generators) is what the service loads.
+enum TrainMUNITCommand {
+    static let usage = "usage: atelier train munit --a DIR --b DIR [--out data/training/munit] [--size 128] [--width 32] [--residual-blocks 3] …"
+
+    static func run(_ args: ArraySlice<String>) throws {
+        let a = try Arguments(args, flagNames: ["fresh"])
+        try a.checkKnown(["a", "b", "out", "size", "batch", "iterations", "checkpoint-every", "lr", "lr-step", "seed", "side", "max-images",
+                          "width", "residual-blocks", "gan-weight", "image-weight", "style-weight", "content-weight", "fresh", "log-every"])
+        guard let dirA = a.options["a"], let dirB = a.options["b"] else { throw CLIError(usage) }
+        let out = URL(fileURLWithPath: a.options["out"] ?? "data/training/munit")
+        var tc = MUNITTrainingConfig()
+        tc.cropSize = try a.int("size") ?? tc.cropSize
+        tc.batchSize = try a.int("batch") ?? tc.batchSize
+        tc.learningRate = try a.float("lr") ?? tc.learningRate
+        tc.learningRateStep = try a.int("lr-step") ?? tc.learningRateStep
+        tc.ganWeight = try a.float("gan-weight") ?? tc.ganWeight
+        tc.imageWeight = try a.float("image-weight") ?? tc.imageWeight
+        tc.styleWeight = try a.float("style-weight") ?? tc.styleWeight
+        tc.contentWeight = try a.float("content-weight") ?? tc.contentWeight
+        tc.seed = UInt64(try a.int("seed") ?? 1)
+        tc.architecture.width = try a.int("width") ?? tc.architecture.width
+        tc.architecture.residualBlocks = try a.int("residual-blocks") ?? tc.architecture.residualBlocks
+        let multiple = tc.architecture.sizeMultiple << (tc.architecture.discriminatorScales - 1)
+        guard (32...1024).contains(tc.cropSize), tc.cropSize % multiple == 0, (1...64).contains(tc.batchSize),
+              (4...256).contains(tc.architecture.width), (1...16).contains(tc.architecture.residualBlocks) else {
+            throw CLIError("--size must be a multiple of \(multiple) from 32 to 1024, --batch 1…64, --width 4…256, --residual-blocks 1…16")
+        }
+        let iterations = try a.int("iterations") ?? 1_000_000
+        let checkpointEvery = try a.int("checkpoint-every") ?? 200
+        let logEvery = max(1, try a.int("log-every") ?? 20)
+        // MUNIT resizes images to a shorter side of 256 before its 256² crops; the same ratio here.
+        let side = max(try a.int("side") ?? 2 * tc.cropSize, tc.cropSize)
+        let limit = try a.int("max-images") ?? .max
+        let photos = try ImageFolder(directory: URL(fileURLWithPath: dirA), keepSide: side, limit: limit)
+        let paintings = try ImageFolder(directory: URL(fileURLWithPath: dirB), keepSide: side, limit: limit)
+        print("a: \(photos.images.count) images from \(dirA); b: \(paintings.images.count) from \(dirB); shorter side \(side) px"
+              + (photos.skipped.count + paintings.skipped.count > 0 ? "; skipped \(photos.skipped + paintings.skipped)" : ""))
+
+        let trainer = try MUNITTrainer(config: tc)
+        let checkpointURL = out.appendingPathComponent("checkpoint.safetensors")
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        if !a.flags.contains("fresh"), FileManager.default.fileExists(atPath: checkpointURL.path) {
+            let saved = try SafeTensors.load(checkpointURL)
+            try trainer.restore(tensors: saved.tensors, metadata: saved.metadata)
+            print("resumed from \(checkpointURL.path) at iteration \(trainer.iteration)")
+        } else {
+            print("starting afresh (\(MUNITArchitecture.version) \(tc.architecture.text), seed \(tc.seed))")
+        }
+
+        let command = (["atelier train munit"] + args).joined(separator: " ")
+        let log = MUNITTrainingLog(every: logEvery, file: out.appendingPathComponent("loss.tsv"))
+        func save() throws {
+            let c = trainer.checkpoint()
+            try SafeTensors.write(c.tensors, to: checkpointURL, metadata: c.metadata)
+            try MUNITExport.write(parameters: trainer.parameters, iteration: trainer.iteration, config: tc, to: out, provenance: """
+                # MUNIT generators: provenance
+
+                - command: `\(command)`
+                - domain a: \(photos.images.count) images from `\(dirA)`; domain b: \(paintings.images.count) from `\(dirB)`; shorter side \(side) px
+                - architecture: \(MUNITArchitecture.version) (\(tc.architecture.text))
+                - crop \(tc.cropSize), batch \(tc.batchSize), Adam lr \(tc.learningRate) (halved every \(tc.learningRateStep)), β = (0.5, 0.999), weight decay \(tc.weightDecay)
+                - loss weights: \(tc.lossWeightsText)
+                - iterations: \(trainer.iteration)
+                - recent losses:
+                \(log.recent.map { "  - \($0)" }.joined(separator: "\n"))
+                - written: \(ISO8601DateFormatter().string(from: Date()))
+                """)
+        }
+
+        let stop = StopRequest()
+        while trainer.iteration < iterations && !stop.requested {
+            let start = Date()
+            let losses = trainer.step(photos: photos, paintings: paintings)
+            log.record(iteration: trainer.iteration, losses: losses, seconds: Date().timeIntervalSince(start), total: iterations,
+                       skippedUpdates: trainer.skippedUpdates)
+            if trainer.iteration % checkpointEvery == 0 { try save() }
+        }
+        try save()
+        print(stop.requested ? "stopped at iteration \(trainer.iteration); checkpoint saved" : "done: \(trainer.iteration) iterations")
+    }
+}
+
+/// Every step to OUT/loss.tsv; a summary line (means over the window) every `every` steps.
+final class MUNITTrainingLog {
+    let every: Int
+    let handle: FileHandle?
+    var window: [(MUNITLosses, Double)] = []
+    var recent: [String] = []
+
+    init(every: Int, file: URL) {
+        self.every = every
+        handle = TrainingLog.appending(to: file, header: "iteration\tdiscriminator\tadversarial\timage\tstyle\tcontent\tseconds")
+    }
+
+    func record(iteration: Int, losses l: MUNITLosses, seconds: Double, total: Int, skippedUpdates: Int) {
+        handle?.write(Data(String(format: "%d\t%g\t%g\t%g\t%g\t%g\t%.2f\n", iteration, l.discriminator, l.adversarial, l.image, l.style,
+                                  l.content, seconds).utf8))
+        window.append((l, seconds))
+        guard iteration % every == 0 else { return }
+        let n = Float(window.count)
+        var mean = MUNITLosses()
+        for (w, _) in window {
+            mean.discriminator += w.discriminator / n; mean.adversarial += w.adversarial / n
+            mean.image += w.image / n; mean.style += w.style / n; mean.content += w.content / n
+        }
+        let perStep = window.map(\.1).reduce(0, +) / Double(window.count)
+        let line = String(format: "it %d/%d  %@  %.2f s/it  eta %@", iteration, total, mean.description, perStep,
+                          TrainingLog.duration(Double(total - iteration) * perStep))
+            + (skippedUpdates > 0 ? "  (\(skippedUpdates) updates skipped: gradient not finite)" : "")
+        recent = Array((recent + [line]).suffix(5))
+        print(line)
+        fflush(stdout)
+        window.removeAll()
+    }
+}

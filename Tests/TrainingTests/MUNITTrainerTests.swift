@@ -1,0 +1,136 @@
+import XCTest
+import Models
+import Tensor
+@testable import Training
+
+/// MUNIT's training step on a tiny architecture: both losses' gradients against finite
+/// differences, the alternating updates overfitting one pair, exact resume, export.
+final class MUNITTrainerTests: XCTestCase {
+    static var tiny: MUNITArchitecture {
+        var t = MUNITArchitecture()
+        (t.width, t.residualBlocks, t.styleDimension, t.mlpWidth, t.downsampling, t.styleDownsampling) = (4, 1, 3, 8, 1, 2)
+        (t.discriminatorWidth, t.discriminatorLayers, t.discriminatorScales) = (4, 2, 2)
+        return t
+    }
+
+    func makeTrainer(seed: UInt64 = 1, crop: Int = 8, learningRate: Float = 1e-4) throws -> MUNITTrainer {
+        var c = MUNITTrainingConfig()
+        c.learningRate = learningRate
+        c.architecture = Self.tiny
+        c.cropSize = crop
+        c.seed = seed
+        return try MUNITTrainer(config: c)
+    }
+
+    func weighted(_ l: MUNITLosses, _ c: MUNITTrainingConfig) -> Double {
+        Double(c.ganWeight * l.adversarial + c.imageWeight * l.image + c.styleWeight * l.style + c.contentWeight * l.content)
+    }
+
+    /// Central differences of a loss at a few coordinates of every parameter tensor that has a
+    /// gradient; all but `allowedKinks` must agree (ReLU and |·| kinks near a coordinate spoil a few).
+    func checkGradients(_ trainer: MUNITTrainer, gradients: [String: Tensor], allowedKinks: Int, loss: ([String: Tensor]) -> Double,
+                        file: StaticString = #filePath, line: UInt = #line) {
+        let base = trainer.parameters
+        // The loss is a Float of about 15: steps much below 1e-3 drown in its rounding.
+        let h: Float = 1e-3
+        var rng = TrainingRandom(seed: 17)
+        var agreeing = 0, total = 0, report: [String] = []
+        for name in gradients.keys.sorted() {
+            for _ in 0..<2 {
+                let i = rng.int(gradients[name]!.count)
+                var pp = base, pm = base
+                pp[name]![i] += h; pm[name]![i] -= h
+                let numeric = (loss(pp) - loss(pm)) / (2 * Double(h))
+                let analytic = Double(gradients[name]![i])
+                total += 1
+                if abs(analytic - numeric) <= 5e-2 * abs(numeric) + 5e-3 { agreeing += 1 } else { report.append("\(name)[\(i)]: \(analytic) vs \(numeric)") }
+            }
+        }
+        trainer.setParameters(base)
+        XCTAssertGreaterThanOrEqual(agreeing, total - allowedKinks, report.joined(separator: "; "), file: file, line: line)
+        XCTAssertGreaterThan(total, 40, file: file, line: line)
+    }
+
+    func testGeneratorGradientsByFiniteDifferences() throws {
+        let trainer = try makeTrainer()
+        let xa = MUNITImages.toSigned(TrainingFixtures.image([1, 3, 8, 8], seed: 1))
+        let xb = MUNITImages.toSigned(TrainingFixtures.image([1, 3, 8, 8], seed: 2))
+        let (sa, sb) = (trainer.drawStyles(1), trainer.drawStyles(1))
+        let r = trainer.generatorLossAndGradients(xa, xb, styles: sa, sb)
+        let generators = Set(Self.tiny.generatorParameterNames("a") + Self.tiny.generatorParameterNames("b"))
+        XCTAssertEqual(Set(r.gradients.keys), generators, "every generator parameter, no discriminator's")
+        checkGradients(trainer, gradients: r.gradients, allowedKinks: 3) { p in
+            trainer.setParameters(p)
+            return weighted(trainer.generatorLossAndGradients(xa, xb, styles: sa, sb).losses, trainer.config)
+        }
+    }
+
+    func testDiscriminatorGradientsByFiniteDifferences() throws {
+        let trainer = try makeTrainer(seed: 2)
+        let xa = MUNITImages.toSigned(TrainingFixtures.image([2, 3, 8, 8], seed: 3))
+        let xb = MUNITImages.toSigned(TrainingFixtures.image([2, 3, 8, 8], seed: 4))
+        let (sa, sb) = (trainer.drawStyles(2), trainer.drawStyles(2))
+        let r = trainer.discriminatorLossAndGradients(xa, xb, styles: sa, sb)
+        XCTAssertEqual(Set(r.gradients.keys), Set(Self.tiny.discriminatorParameterNames("a") + Self.tiny.discriminatorParameterNames("b")))
+        checkGradients(trainer, gradients: r.gradients, allowedKinks: 2) { p in
+            trainer.setParameters(p)
+            return Double(trainer.discriminatorLossAndGradients(xa, xb, styles: sa, sb).loss)
+        }
+    }
+
+    /// The alternating updates on one photo and one painting: the generators learn to
+    /// reconstruct both, and the discriminators to tell them from the translations.
+    func testAlternatingUpdatesOverfitOnePair() throws {
+        let trainer = try makeTrainer(seed: 3, crop: 16, learningRate: 1e-3)
+        let xa = TrainingFixtures.image([1, 3, 16, 16], seed: 5), xb = TrainingFixtures.image([1, 3, 16, 16], seed: 6)
+        let first = trainer.step(photos: xa, paintings: xb)
+        var last = first
+        for _ in 0..<150 { last = trainer.step(photos: xa, paintings: xb) }
+        XCTAssertLessThan(last.image, 0.5 * first.image, "image reconstruction \(first.image) → \(last.image)")
+        XCTAssertLessThan(last.discriminator, first.discriminator, "discriminators \(first.discriminator) → \(last.discriminator)")
+        XCTAssertTrue([last.adversarial, last.style, last.content].allSatisfy(\.isFinite))
+    }
+
+    /// Checkpoint after 3 steps, restore into a fresh trainer: 2 more steps give the same bits.
+    func testResumeFromCheckpointIsExact() throws {
+        let photos = ImageFolder(images: (0..<2).map { StyleBankTrainerTests.photo($0) })
+        let paintings = ImageFolder(images: [StyleBankTrainerTests.photo(5)])
+        let original = try makeTrainer(seed: 4)
+        for _ in 0..<3 { original.step(photos: photos, paintings: paintings) }
+        let c = original.checkpoint()
+        let resumed = try makeTrainer(seed: 99)
+        try resumed.restore(tensors: c.tensors, metadata: c.metadata)
+        XCTAssertEqual(resumed.iteration, 3)
+        for _ in 0..<2 { original.step(photos: photos, paintings: paintings); resumed.step(photos: photos, paintings: paintings) }
+        for (name, value) in original.parameters { XCTAssertEqual(resumed.parameters[name]!.scalars, value.scalars, name) }
+    }
+
+    func testRestoreRefusesAnotherArchitecture() throws {
+        let c = try makeTrainer().checkpoint()
+        var other = MUNITTrainingConfig()
+        other.architecture = Self.tiny
+        other.architecture.styleDimension = 4
+        XCTAssertThrowsError(try MUNITTrainer(config: other).restore(tensors: c.tensors, metadata: c.metadata))
+    }
+
+    /// The exported generators (F16) translate as the trainer's networks do, to F16 rounding.
+    func testExportedGeneratorsTranslateAsTrained() throws {
+        let trainer = try makeTrainer(seed: 5)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("munit-export-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try MUNITExport.write(parameters: trainer.parameters, iteration: 7, config: trainer.config, to: dir, provenance: "test")
+        let (_, gb, iteration) = try MUNITExport.read(dir.appendingPathComponent(MUNITExport.fileName))
+        XCTAssertEqual(iteration, 7)
+        XCTAssertEqual(gb.architecture, Self.tiny)
+        let photo = TrainingFixtures.image([1, 3, 16, 16], seed: 10)
+        let code = MUNITImages.randomStyle(seed: 3, dimension: 3)
+        let served = gb.decode(content: try MUNITExport.read(dir.appendingPathComponent(MUNITExport.fileName)).a.encodeContent(photo), style: code)
+        let p = trainer.parameters
+        let trained = MUNITImages.toUnit(trainer.b.translate(content: trainer.a.content(MUNITImages.toSigned(photo), p),
+                                                             style: code.reshaped([1, 3, 1, 1]), p))
+        XCTAssertEqual(served.shape, [1, 3, 16, 16])
+        let worst = zip(served.scalars, trained.scalars).map { abs($0 - $1) }.max()!
+        XCTAssertLessThan(worst, 2e-2)
+    }
+}
