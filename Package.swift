@@ -3,7 +3,9 @@
 //   CCodecs → ImageIO ┐
 //   Tensor → Models ──┴→ Training → Service → atelier (CLI)
 //   HTTP ─────────────────────────────┘
-// (Service runs training jobs for POST /styles; HTTP knows nothing of tensors, kernels nothing of HTTP.)
+//   CLibPQ → Postgres
+// (Service runs training jobs for POST /styles; HTTP knows nothing of tensors, kernels nothing of HTTP;
+// Postgres is a small libpq client that knows nothing of styles.)
 import PackageDescription
 
 // The GEMM micro-kernel is compiled three times (Sources/TensorAVX2 and Sources/TensorAVX512 hold
@@ -41,6 +43,9 @@ let package = Package(
         .target(name: "Models", dependencies: ["Tensor", "ImageIO"]),
         .target(name: "Training", dependencies: ["Models", "Tensor", "ImageIO"]),
         .target(name: "HTTP"),
+        // PostgreSQL's C client (Debian: libpq-dev), for the shared state of several replicas (ATELIER_STORE).
+        .systemLibrary(name: "CLibPQ", providers: [.apt(["libpq-dev"])]),
+        .target(name: "Postgres", dependencies: ["CLibPQ"]),
         .target(name: "Service", dependencies: ["HTTP", "ImageIO", "Models", "Tensor", "Training"]),
         .executableTarget(name: "atelier", dependencies: ["Service", "Models", "ImageIO", "Tensor", "Training"]),
 
@@ -49,6 +54,7 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Tensor"], resources: [.copy("Golden")]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Tensor"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres"]),
         .testTarget(name: "ServiceTests", dependencies: ["Service", "HTTP", "ImageIO", "Models", "Training"]),
     ],
     swiftLanguageModes: [.v5]

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Installs the system libraries Atelier links (libpng, libjpeg, zlib) when their headers are
+# Installs the system libraries Atelier links (libpng, libjpeg, zlib, libpq) when their headers are
 # missing, and python3's pip for the weight download. Does nothing when all are present.
 set -euo pipefail
 missing=()
 [ -f /usr/include/png.h ] || missing+=(libpng-dev)
 [ -f /usr/include/jpeglib.h ] || missing+=(libjpeg-dev)
 [ -f /usr/include/zlib.h ] || missing+=(libz-dev)
+[ -f /usr/include/postgresql/libpq-fe.h ] || missing+=(libpq-dev)
 python3 -m pip --version >/dev/null 2>&1 || missing+=(python3-pip)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "deps: installing ${missing[*]}"
