@@ -8,8 +8,8 @@ public final class AtelierService: @unchecked Sendable {
     let registry: ModelRegistry
     let pool: WorkerPool
     let jobs: JobManager
-    /// Styles users added (`POST /styles`), of every model, on disk.
-    let store: StyleStore
+    /// Styles users added (`POST /styles`), of every model.
+    let store: StyleRepository
     /// Learning new StyleBank styles; nil when no trained StyleBank (its auto-encoder) is installed.
     let learning: StyleLearning?
     /// Styles made from a painting at once (AdaIN).
@@ -29,10 +29,10 @@ public final class AtelierService: @unchecked Sendable {
         let jobs = try JobManager(file: config.dataDirectory.appendingPathComponent("jobs.json"),
                                   capacity: config.jobQueueCapacity, concurrentJobs: config.concurrentJobs)
         self.jobs = jobs
-        let store = try StyleStore(directory: config.dataDirectory.appendingPathComponent("styles"))
+        let store = try LocalStyleStore(directory: config.dataDirectory.appendingPathComponent("styles"))
         self.store = store
         learning = try (registry.models["stylebank"] as? StyleBankModel).map { try StyleLearning(model: $0, store: store, jobs: jobs, config: config) }
-        registration = StyleRegistration(models: registry.models.values.compactMap { $0 as? RegistrableStyleModel }, store: store, config: config)
+        registration = try StyleRegistration(models: registry.models.values.compactMap { $0 as? RegistrableStyleModel }, store: store, config: config)
 
         router.add("GET", "/") { _, r in r(WebPage.response) }
         router.add("POST", "/stylize", query: nil) { [unowned self] in try stylize($0, respond: $1) }
