@@ -2,8 +2,8 @@
 // Atelier: an HTTP image-stylization service. One module per layer; dependencies point one way:
 //   CCodecs → ImageIO ┐
 //   Tensor → Models ──┴→ Training → Service → atelier (CLI)
-//   HTTP ─────────────────────────────┘
-//   CLibPQ → Postgres
+//   HTTP ─────────────────────────────┤
+//   CLibPQ → Postgres ────────────────┘
 // (Service runs training jobs for POST /styles; HTTP knows nothing of tensors, kernels nothing of HTTP;
 // Postgres is a small libpq client that knows nothing of styles.)
 import PackageDescription
@@ -46,7 +46,7 @@ let package = Package(
         // PostgreSQL's C client (Debian: libpq-dev), for the shared state of several replicas (ATELIER_STORE).
         .systemLibrary(name: "CLibPQ", providers: [.apt(["libpq-dev"])]),
         .target(name: "Postgres", dependencies: ["CLibPQ"]),
-        .target(name: "Service", dependencies: ["HTTP", "ImageIO", "Models", "Tensor", "Training"]),
+        .target(name: "Service", dependencies: ["HTTP", "ImageIO", "Models", "Tensor", "Training", "Postgres"]),
         .executableTarget(name: "atelier", dependencies: ["Service", "Models", "ImageIO", "Tensor", "Training"]),
 
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO"], resources: [.copy("Fixtures")]),
@@ -55,7 +55,7 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Tensor"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres"]),
-        .testTarget(name: "ServiceTests", dependencies: ["Service", "HTTP", "ImageIO", "Models", "Training"]),
+        .testTarget(name: "ServiceTests", dependencies: ["Service", "HTTP", "ImageIO", "Models", "Training", "Postgres"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -4,6 +4,9 @@ import Foundation
 public struct ServiceConfig: Sendable {
     /// Service state (stored styles, jobs). Created if missing.
     public var dataDirectory: URL
+    /// Where stored styles are kept: nil for `<data>/styles` (one process), or a
+    /// `postgres://` URL of a database several replicas share (`ATELIER_STORE`).
+    public var storeURL: String?
     /// Converted weights (`make weights`); defaults to `<data>/models`.
     public var modelsDirectory: URL
     /// Requests stylized at the same time. Each inference already uses every core, so more

@@ -5,7 +5,7 @@ import Service
 enum ServeCommand {
     static func run(_ args: ArraySlice<String>) throws {
         let a = try Arguments(args, flagNames: [])
-        try a.checkKnown(["host", "port", "data", "models", "workers", "queue", "max-body-mb", "training-photos", "training-threads", "job-queue", "concurrent-jobs", "default-model"])
+        try a.checkKnown(["host", "port", "data", "models", "workers", "queue", "max-body-mb", "training-photos", "training-threads", "job-queue", "concurrent-jobs", "default-model", "store"])
         let env = ServiceSetup.environment
         var config = ServiceSetup.config(a)
         if let w = try a.int("workers") ?? env["ATELIER_WORKERS"].flatMap(Int.init) { config.workers = w }

@@ -34,4 +34,18 @@ final class LocalStyleStoreTests: XCTestCase {
         XCTAssertEqual(try reopened.image(a.id).width, 64)
         XCTAssertEqual(try reopened.add(name: "c", model: "stylebank", image: nil, settings: StyleStoreContract.settings).id, a.id + 2)
     }
+
+    func testWithoutAStoreURLStylesLiveInTheDataFolder() throws {
+        let opened = try StyleStores.open(ServiceConfig(dataDirectory: directory))
+        XCTAssertEqual((opened as? LocalStyleStore)?.directory.standardizedFileURL.path, directory.appendingPathComponent("styles").standardizedFileURL.path)
+    }
+
+    func testAStoreURLThatIsNotPostgresIsRefused() throws {
+        var config = ServiceConfig(dataDirectory: directory)
+        config.storeURL = "mysql://user:secret@localhost/db"
+        XCTAssertThrowsError(try StyleStores.open(config)) { error in
+            XCTAssertTrue("\(error)".contains("postgres://"), "\(error)")
+            XCTAssertFalse("\(error)".contains("secret"), "\(error)")
+        }
+    }
 }

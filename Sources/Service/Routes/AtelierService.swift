@@ -1,5 +1,6 @@
 import Foundation
 import HTTP
+import Postgres
 
 /// The HTTP face of the service: routes requests to handlers, turns `APIError`s into JSON
 /// responses and records metrics. Owns the worker pool; knows nothing about sockets.
@@ -8,7 +9,8 @@ public final class AtelierService: @unchecked Sendable {
     let registry: ModelRegistry
     let pool: WorkerPool
     let jobs: JobManager
-    /// Styles users added (`POST /styles`), of every model.
+    /// Styles users added (`POST /styles`), of every model: in the data folder, or in the
+    /// database `config.storeURL` names.
     let store: StyleRepository
     /// Learning new StyleBank styles; nil when no trained StyleBank (its auto-encoder) is installed.
     let learning: StyleLearning?
@@ -29,7 +31,7 @@ public final class AtelierService: @unchecked Sendable {
         let jobs = try JobManager(file: config.dataDirectory.appendingPathComponent("jobs.json"),
                                   capacity: config.jobQueueCapacity, concurrentJobs: config.concurrentJobs)
         self.jobs = jobs
-        let store = try LocalStyleStore(directory: config.dataDirectory.appendingPathComponent("styles"))
+        let store = try StyleStores.open(config)
         self.store = store
         learning = try (registry.models["stylebank"] as? StyleBankModel).map { try StyleLearning(model: $0, store: store, jobs: jobs, config: config) }
         registration = try StyleRegistration(models: registry.models.values.compactMap { $0 as? RegistrableStyleModel }, store: store, config: config)
@@ -100,6 +102,9 @@ public final class AtelierService: @unchecked Sendable {
         }
         do { try handler(RouteRequest(http: request, parameters: parameters), finish) } catch let error as APIError {
             finish(error.response)
+        } catch let error as PostgresError where error.isUnavailable {
+            // The shared store is down or saturated: a client may retry; other replicas may do better.
+            finish(APIError(status: 503, code: "store_unavailable", message: "\(error)", retryAfter: 5).response)
         } catch {
             finish(.error(status: 500, code: "internal_error", message: "\(error)"))
         }
