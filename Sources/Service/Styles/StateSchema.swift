@@ -22,5 +22,25 @@ enum StateSchema {
                 created_at timestamptz NOT NULL DEFAULT now()
             );
             """),
+        .init(2, """
+            -- Training jobs any trainer replica may run. A trainer claims a job with
+            -- FOR UPDATE SKIP LOCKED and holds it by a lease it renews; a job whose lease expired
+            -- (its trainer died) is claimable again. record: JobRecord as JSON.
+            CREATE TABLE atelier_jobs (
+                id text PRIMARY KEY,
+                kind text NOT NULL,
+                status text NOT NULL,
+                record text NOT NULL,
+                cancel_requested boolean NOT NULL DEFAULT false,
+                lease_owner text,
+                lease_expires_at timestamptz,
+                attempts integer NOT NULL DEFAULT 0,
+                created_at timestamptz NOT NULL DEFAULT now()
+            );
+            CREATE INDEX atelier_jobs_open ON atelier_jobs (created_at) WHERE status IN ('queued', 'running');
+            """),
     ], lockKey: migrationLockKey)
+
+    /// Taken (per transaction) around a job's submission, so replicas count the queue one at a time.
+    static let jobSubmissionLockKey = migrationLockKey + 1
 }
