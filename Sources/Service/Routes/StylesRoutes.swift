@@ -73,7 +73,7 @@ extension AtelierService {
         }
         let image = try Self.decode(input.bytes, field: "image", maxPixels: config.maxInputPixels)
         let client = ClientLimits.client(of: route.http.remoteAddress)
-        guard clients.mayStartJob(client, activeJobs: jobs.jobs.filter { !$0.isFinished }.map(\.id)) else {
+        guard clients.mayStartJob(client, activeJobs: try jobs.allJobs().filter { !$0.isFinished }.map(\.id)) else {
             throw APIError(status: 429, code: "too_many_jobs",
                            message: "this client has \(config.maxJobsPerClient) training jobs queued or running; wait for one to finish", retryAfter: 60)
         }

@@ -16,7 +16,7 @@ import Training
 final class StyleLearning: @unchecked Sendable {
     let model: StyleBankModel
     let store: StyleRepository
-    let jobs: JobManager
+    let jobs: JobQueue
     let config: ServiceConfig
     /// Serializes finishing a job against deleting its style, so neither undoes the other.
     private let lock = NSLock()
@@ -29,13 +29,21 @@ final class StyleLearning: @unchecked Sendable {
     static let storedImageSide = 1024
     static let photoSide = 320        // shorter side of the training photos (`atelier train --photo-side`, as the shipped bank)
     static let maxNameLength = 64
+    static let jobKind = "train-style"
 
     /// `store`: the service's stored styles; this restores the StyleBank ones.
-    init(model: StyleBankModel, store: StyleRepository, jobs: JobManager, config: ServiceConfig) throws {
+    init(model: StyleBankModel, store: StyleRepository, jobs: JobQueue, config: ServiceConfig) throws {
         self.model = model
         self.jobs = jobs
         self.config = config
         self.store = store
+        jobs.register(kind: Self.jobKind, JobRunner(
+            run: { [weak self] id, context in
+                guard let self, let id else { throw JobCancelled(reason: .shutdown) }
+                try self.runJob(id, context: context)
+            },
+            cancelled: { [weak self] id in if let id { self?.forget(id) } },
+            abandoned: { [weak self] id, reason in if let id { self?.markFailed(id, reason) } }))
         for style in try store.all() where style.model == model.name { restore(style) }
     }
 
@@ -57,7 +65,11 @@ final class StyleLearning: @unchecked Sendable {
         case .failed:
             model.setStyle(style.info)
         case .training:
-            requeue(style.id, failure: "could not be resumed after a restart")
+            if jobs.survivesRestarts, let jobID = style.jobID, let job = try? jobs.job(jobID), !job.isFinished {
+                model.setStyle(style.info)   // its job is still queued, or running on a trainer replica
+            } else {
+                requeue(style.id, failure: "could not be resumed after a restart")
+            }
         }
     }
 
@@ -69,6 +81,7 @@ final class StyleLearning: @unchecked Sendable {
 
     /// Why new styles cannot be learned with this set-up, or nil.
     var unavailableReason: String? {
+        guard config.role != .api else { return nil }   // the trainer replicas have the network and photos
         let vgg = config.modelsDirectory.appendingPathComponent("vgg16.safetensors")
         if !FileManager.default.fileExists(atPath: vgg.path) {
             return "the VGG16 loss network is not installed (\(vgg.lastPathComponent)); run `make weights`"
@@ -107,11 +120,7 @@ final class StyleLearning: @unchecked Sendable {
     private func submit(_ id: Int) throws -> JobRecord {
         guard let style = try store.style(id) else { throw ServiceError("style \(id) is not stored") }
         guard let settings = style.settings else { throw ServiceError("style \(id) has no training settings") }
-        let job = try jobs.submit(kind: "train-style", iterations: settings.iterations, styleID: id,
-                                  onCancelWhileQueued: { [weak self] in self?.forget(id) }) { [weak self] context in
-            guard let self else { throw JobCancelled(reason: .shutdown) }
-            try self.runJob(id, context: context)
-        }
+        let job = try jobs.submit(kind: Self.jobKind, iterations: settings.iterations, styleID: id)
         try lock.withLock {
             try store.update(id) { $0.jobID = job.id; $0.status = .training; $0.error = nil }
             if let s = try store.style(id), s.status == .training { model.setStyle(s.info) }
@@ -125,7 +134,7 @@ final class StyleLearning: @unchecked Sendable {
             throw APIError(status: 403, code: "builtin_style", message: "style \(id) is built into the stylebank model and cannot be deleted")
         }
         guard let style = try store.style(id) else { throw APIError.notFound("style \(id) does not exist", code: "unknown_style") }
-        if let job = style.jobID { jobs.cancel(job) }   // outside `lock`: a queued job's cancel calls `forget`
+        if let job = style.jobID { _ = try jobs.cancel(job) }   // outside `lock`: a queued job's cancel calls `forget`
         try lock.withLock {
             model.removeStyle(id)
             try store.remove(id)
@@ -137,6 +146,29 @@ final class StyleLearning: @unchecked Sendable {
         lock.withLock {
             model.removeStyle(id)
             try? store.remove(id)
+        }
+    }
+
+    /// Brings this replica's StyleBank in line with a shared store: styles learned, failed or
+    /// deleted by other replicas. (In one process the store and the model change together.)
+    func refresh() throws {
+        let stored = try store.all().filter { $0.model == model.name }
+        lock.withLock {
+            for style in stored {
+                let current = model.style(style.id)
+                if style.status == .ready, current?.status != .ready || current?.name != style.name {
+                    do {
+                        let bank = try store.bank(style.id)
+                        if bank.autoencoder == model.autoencoderFingerprint { try model.installBank(style.id, name: style.name, weights: bank.weights) }
+                    } catch {
+                        print("atelier: style \(style.id)'s bank could not be loaded from the shared store: \(error)")
+                    }
+                } else if style.status != .ready, current != style.info {
+                    model.setStyle(style.info)
+                }
+            }
+            let ids = Set(stored.map(\.id))
+            for info in model.styles where !model.builtinIDs.contains(info.id) && !ids.contains(info.id) { model.removeStyle(info.id) }
         }
     }
 

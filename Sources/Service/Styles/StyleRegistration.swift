@@ -62,6 +62,21 @@ final class StyleRegistration: @unchecked Sendable {
         return style
     }
 
+    /// Installs the styles other replicas registered in a shared store and drops those deleted there.
+    func refresh() throws {
+        let stored = try store.all()
+        for (name, model) in models {
+            let mine = stored.filter { $0.model == name && $0.status == .ready }
+            let installed = Set(model.styles.map(\.id))
+            for style in mine where !installed.contains(style.id) {
+                do { try model.install(style.id, name: style.name, data: store.data(style.id).tensors) } catch {
+                    print("atelier: style \(style.id) could not be installed from the shared store: \(error)")
+                }
+            }
+            for id in installed.subtracting(mine.map(\.id)) { model.remove(id) }
+        }
+    }
+
     func delete(_ id: Int) throws {
         guard let style = try store.style(id), let model = models[style.model] else {
             throw APIError.notFound("style \(id) does not exist", code: "unknown_style")
