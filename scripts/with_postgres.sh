@@ -38,7 +38,7 @@ port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0));
   start >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
 
 export ATELIER_TEST_POSTGRES_URL="postgresql://atelier@127.0.0.1:$port/postgres"
-echo "with_postgres: PostgreSQL $("$bin/postgres" --version | awk '{print $NF}') on 127.0.0.1:$port"
+echo "with_postgres: PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port"
 set +e
 "$@"
 status=$?
