@@ -85,12 +85,12 @@ final class LocalStyleStore: StyleRepository, @unchecked Sendable {
         return FileManager.default.contents(atPath: url(kind, of: id).path)
     }
 
-    /// Under the lock, so a file is never written for a style `remove` has just forgotten.
+    /// Written outside the lock (a checkpoint takes a while; lookups must not wait for it), and
+    /// taken back should `remove` have forgotten the style meanwhile.
     func write(_ kind: StyleFile, of id: Int, _ bytes: Data) throws {
-        try lock.withLock {
-            guard entries[id] != nil else { return }
-            try AtomicFile.write(bytes, to: url(kind, of: id))
-        }
+        guard style(id) != nil else { return }
+        try AtomicFile.write(bytes, to: url(kind, of: id))
+        if style(id) == nil { try? FileManager.default.removeItem(at: url(kind, of: id)) }
     }
 
     func deleteFile(_ kind: StyleFile, of id: Int) throws {
