@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system libraries Atelier links (libpng, libjpeg, zlib, libpq) when their headers are
-# missing, and python3's pip for the weight download. Does nothing when all are present.
+# missing, python3's pip for the weight download and venv for the contract test. Does nothing
+# when all are present.
 set -euo pipefail
 missing=()
 [ -f /usr/include/png.h ] || missing+=(libpng-dev)
@@ -8,6 +9,10 @@ missing=()
 [ -f /usr/include/zlib.h ] || missing+=(libz-dev)
 [ -f /usr/include/postgresql/libpq-fe.h ] || missing+=(libpq-dev)
 python3 -m pip --version >/dev/null 2>&1 || missing+=(python3-pip)
+# scripts/test_contract.py installs Schemathesis into a venv of its own.
+venv_probe=$(mktemp -d)
+python3 -m venv "$venv_probe/v" >/dev/null 2>&1 || missing+=(python3-venv)
+rm -rf "$venv_probe"
 if [ ${#missing[@]} -gt 0 ]; then
   echo "deps: installing ${missing[*]}"
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo

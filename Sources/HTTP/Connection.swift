@@ -79,6 +79,8 @@ final class Connection {
     private var readPhase = ReadPhase.none
     private var readTimer: DispatchWorkItem?
     private var lingerTimer: DispatchWorkItem?
+    /// Runs while a response waits for the peer to take more of it (`sendTimeout`).
+    private var sendTimer: DispatchWorkItem?
 
     init(fd: Int32, remoteAddress: String, config: ServerConfig, handler: @escaping HTTPHandler,
          handlerQueue: DispatchQueue, onClosed: @escaping (Connection) -> Void) {
@@ -313,22 +315,27 @@ final class Connection {
     /// Writes as much as the socket takes; the write source calls back when it can take more.
     private func flush() {
         guard lifecycle == .open else { return }
+        var progressed = false
         while outboundOffset < outbound.count {
             let written = outbound.withUnsafeBytes { bytes in
                 Socket.send(fd, bytes.baseAddress! + outboundOffset, bytes.count - outboundOffset)
             }
             if written > 0 {
                 outboundOffset += written
+                progressed = true
             } else if written < 0 && errno == EINTR {
                 continue
             } else if written < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
                 resumeWriting()
+                if progressed || sendTimer == nil { restartSendTimer() }
                 return
             } else {
                 closeNow()
                 return
             }
         }
+        sendTimer?.cancel()
+        sendTimer = nil
         outbound.removeAll(keepingCapacity: outbound.capacity <= 64 * 1024)
         outboundOffset = 0
         suspendWriting()
@@ -339,6 +346,13 @@ final class Connection {
         } else {
             updateReadTimer()
         }
+    }
+
+    private func restartSendTimer() {
+        sendTimer?.cancel()
+        let timer = DispatchWorkItem { [weak self] in self?.closeNow() }
+        sendTimer = timer
+        queue.asyncAfter(deadline: .now() + config.sendTimeout, execute: timer)
     }
 
     // MARK: - Closing
@@ -364,6 +378,8 @@ final class Connection {
         lifecycle = .closed
         setReadPhase(.none)
         lingerTimer?.cancel()
+        sendTimer?.cancel()
+        sendTimer = nil
         inFlight?.deadline.cancel()
         inFlight = nil
         pending.removeAll()

@@ -34,8 +34,11 @@ public struct ServerConfig: Sendable {
     /// The whole body must arrive within this many seconds after the head. → 408.
     public var bodyReadTimeout: TimeInterval = 60
     /// A keep-alive connection with nothing in progress is closed silently after this long.
-    /// Also bounds how long an unread response may sit in the send buffer.
     public var idleKeepAliveTimeout: TimeInterval = 30
+    /// Writing a response may stall (the peer taking none of it) for at most this long; then the
+    /// connection is closed and the unsent rest dropped, so a client that never reads cannot keep
+    /// a connection slot and the response's memory. Every write that makes progress restarts it.
+    public var sendTimeout: TimeInterval = 30
     /// The handler must answer within this many seconds. → 503 `deadline_exceeded`.
     public var requestDeadline: TimeInterval = 120
     /// After the last response on a closing connection the server half-closes and keeps

@@ -72,6 +72,31 @@ enum BenchCommand {
                          te * 1000, ts * 1000, td * 1000, cached * 1000, (cached + ts) * 1000))
         }
 
+        // MUNIT (ours alone) at 512², by part: the trained generators when installed, else fresh
+        // weights of the same architecture (the time does not depend on the values).
+        let munitFile = config.modelsDirectory.appendingPathComponent(MUNITExport.fileName)
+        let munit: (a: MUNITGenerator, b: MUNITGenerator)
+        if FileManager.default.fileExists(atPath: munitFile.path) {
+            let file = try MUNITExport.read(munitFile)
+            munit = (file.a, file.b)
+        } else {
+            let arch = MUNITArchitecture(), p = arch.initialParameters(seed: 1)
+            munit = (try MUNITGenerator(architecture: arch, domain: "a", parameters: p), try MUNITGenerator(architecture: arch, domain: "b", parameters: p))
+        }
+        do {
+            let photo = Tensor(shape: [1, 3, 512, 512], repeating: 0.5), painting = Tensor(shape: [1, 3, 256, 256], repeating: 0.4)
+            var content = munit.a.encodeContent(photo)
+            let tc = median(repeats) { content = munit.a.encodeContent(photo) }
+            let ts = median(repeats) { _ = munit.b.encodeStyle(painting) }
+            let code = MUNITImages.randomStyle(seed: 1, dimension: munit.b.architecture.styleDimension)
+            let td = median(repeats) { _ = munit.b.decode(content: content, style: code) }
+            results["munit_512_content_encoding"] = tc
+            results["munit_256_style_encoding"] = ts
+            results["munit_512_decoding"] = td
+            print(String(format: "munit 512²: content encoding %.1f ms, decoding (MLP + decoder) %.1f ms; example style encoding (256²) %.1f ms",
+                         tc * 1000, td * 1000, ts * 1000))
+        }
+
         // PNG encoding of a stylized photo at 512²: time and size by zlib level and row filters.
         if let photoPath = a.options["png-photo"] {
             let photo = ImageTensor.tensor(from: try ServiceSetup.readImage(photoPath, maxPixels: config.maxInputPixels).fitted(maxSide: 512))

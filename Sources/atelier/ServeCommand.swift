@@ -34,6 +34,7 @@ enum ServeCommand {
         var serverConfig = ServerConfig(host: a.options["host"] ?? env["ATELIER_HOST"] ?? "0.0.0.0",
                                         port: try a.int("port") ?? env["ATELIER_PORT"].flatMap(Int.init) ?? 8080)
         if let mb = try a.int("max-body-mb") ?? env["ATELIER_MAX_BODY_MB"].flatMap(Int.init) { serverConfig.maxBodyBytes = mb << 20 }
+        try serverConfig.apply(environment: env)   // timeouts and the connection limit (ServerConfig+Environment)
         let server = HTTPServer(config: serverConfig, handler: service.handle)
         let port = try server.start()
         server.installSignalHandlers(gracePeriod: 30)

@@ -5,8 +5,8 @@ import Service
 enum StylizeCommand {
     static func run(_ args: ArraySlice<String>) throws {
         let a = try Arguments(args, flagNames: ["preserve-color"])
-        try a.checkKnown(["style", "style-image", "alpha", "style-size", "model", "strength", "preserve-color", "max-size", "quality", "data", "models"])
-        guard a.positional.count == 2 else { throw CLIError("usage: atelier stylize IN OUT [--style 3 | --style-image PAINTING[,PAINTING…] [--alpha 1]] …") }
+        try a.checkKnown(["style", "style-image", "seed", "alpha", "style-size", "model", "strength", "preserve-color", "max-size", "quality", "data", "models"])
+        guard a.positional.count == 2 else { throw CLIError("usage: atelier stylize IN OUT [--style 3 | --style-image PAINTING[,PAINTING…] [--alpha 1] | --seed S (munit)] …") }
         let config = ServiceSetup.config(a)
         let registry = try ModelRegistry.load(from: config.modelsDirectory, defaultModel: config.defaultModel,
                                                  defaultArbitraryModel: config.defaultArbitraryModel)
@@ -16,7 +16,8 @@ enum StylizeCommand {
         let result = try OfflineStylizer(registry: registry, config: config).run(
             input, model: a.options["model"], style: a.options["style"] ?? "0", paintings: paintings, alpha: try a.float("alpha") ?? 1,
             styleSize: try a.int("style-size"), strength: try a.float("strength") ?? 1,
-            preserveColor: a.flags.contains("preserve-color"), maxSide: try a.int("max-size"))
+            preserveColor: a.flags.contains("preserve-color"), maxSide: try a.int("max-size"),
+            seed: try a.int("seed").map { UInt64(max($0, 0)) })
         try ServiceSetup.writeImage(result, to: a.positional[1], quality: try a.int("quality") ?? 92)
         print(String(format: "%@: %d×%d in %.2f s", a.positional[1], result.width, result.height, Date().timeIntervalSince(start)))
     }

@@ -65,7 +65,7 @@ enum TrainAdaINCommand {
         }
 
         let command = (["atelier train adain"] + args).joined(separator: " ")
-        let log = AdaINTrainingLog(every: logEvery, file: out.appendingPathComponent("loss.tsv"))
+        let log = StepLog(every: logEvery, file: out.appendingPathComponent("loss.tsv"), names: ["content", "style"])
         func save() throws {
             let c = trainer.checkpoint()
             try SafeTensors.write(c.tensors, to: checkpointURL, metadata: c.metadata)
@@ -84,42 +84,9 @@ enum TrainAdaINCommand {
                 """)
         }
 
-        let stop = StopRequest()
-        while trainer.iteration < iterations && !stop.requested {
-            let start = Date()
+        try BackgroundTraining.run(until: iterations, from: trainer.iteration, checkpointEvery: checkpointEvery, log: log, step: {
             let losses = trainer.step(content: content, styles: styles)
-            log.record(iteration: trainer.iteration, losses: losses, seconds: Date().timeIntervalSince(start), total: iterations)
-            if trainer.iteration % checkpointEvery == 0 { try save() }
-        }
-        try save()
-        print(stop.requested ? "stopped at iteration \(trainer.iteration); checkpoint saved" : "done: \(trainer.iteration) iterations")
-    }
-}
-
-/// Every step to OUT/loss.tsv; a summary line every `every` steps.
-final class AdaINTrainingLog {
-    let every: Int
-    let handle: FileHandle?
-    var window: [(AdaINLosses, Double)] = []
-    var recent: [String] = []
-
-    init(every: Int, file: URL) {
-        self.every = every
-        handle = TrainingLog.appending(to: file, header: "iteration\tcontent\tstyle\tseconds")
-    }
-
-    func record(iteration: Int, losses: AdaINLosses, seconds: Double, total: Int) {
-        handle?.write(Data(String(format: "%d\t%g\t%g\t%.2f\n", iteration, losses.content, losses.style, seconds).utf8))
-        window.append((losses, seconds))
-        guard iteration % every == 0 else { return }
-        let n = Float(window.count)
-        let content = window.map(\.0.content).reduce(0, +) / n, style = window.map(\.0.style).reduce(0, +) / n
-        let perStep = window.map(\.1).reduce(0, +) / Double(window.count)
-        let line = String(format: "it %d/%d  content %.4g  style %.4g  %.2f s/it  eta %@", iteration, total, content, style,
-                          perStep, TrainingLog.duration(Double(total - iteration) * perStep))
-        recent = Array((recent + [line]).suffix(5))
-        print(line)
-        fflush(stdout)
-        window.removeAll()
+            return (trainer.iteration, [losses.content, losses.style], "")
+        }, save: save)
     }
 }

@@ -56,7 +56,8 @@ enum TrainMUNITCommand {
         }
 
         let command = (["atelier train munit"] + args).joined(separator: " ")
-        let log = MUNITTrainingLog(every: logEvery, file: out.appendingPathComponent("loss.tsv"))
+        let log = StepLog(every: logEvery, file: out.appendingPathComponent("loss.tsv"),
+                          names: ["discriminator", "adversarial", "image", "style", "content"])
         func save() throws {
             let c = trainer.checkpoint()
             try SafeTensors.write(c.tensors, to: checkpointURL, metadata: c.metadata)
@@ -75,49 +76,10 @@ enum TrainMUNITCommand {
                 """)
         }
 
-        let stop = StopRequest()
-        while trainer.iteration < iterations && !stop.requested {
-            let start = Date()
-            let losses = trainer.step(photos: photos, paintings: paintings)
-            log.record(iteration: trainer.iteration, losses: losses, seconds: Date().timeIntervalSince(start), total: iterations,
-                       skippedUpdates: trainer.skippedUpdates)
-            if trainer.iteration % checkpointEvery == 0 { try save() }
-        }
-        try save()
-        print(stop.requested ? "stopped at iteration \(trainer.iteration); checkpoint saved" : "done: \(trainer.iteration) iterations")
-    }
-}
-
-/// Every step to OUT/loss.tsv; a summary line (means over the window) every `every` steps.
-final class MUNITTrainingLog {
-    let every: Int
-    let handle: FileHandle?
-    var window: [(MUNITLosses, Double)] = []
-    var recent: [String] = []
-
-    init(every: Int, file: URL) {
-        self.every = every
-        handle = TrainingLog.appending(to: file, header: "iteration\tdiscriminator\tadversarial\timage\tstyle\tcontent\tseconds")
-    }
-
-    func record(iteration: Int, losses l: MUNITLosses, seconds: Double, total: Int, skippedUpdates: Int) {
-        handle?.write(Data(String(format: "%d\t%g\t%g\t%g\t%g\t%g\t%.2f\n", iteration, l.discriminator, l.adversarial, l.image, l.style,
-                                  l.content, seconds).utf8))
-        window.append((l, seconds))
-        guard iteration % every == 0 else { return }
-        let n = Float(window.count)
-        var mean = MUNITLosses()
-        for (w, _) in window {
-            mean.discriminator += w.discriminator / n; mean.adversarial += w.adversarial / n
-            mean.image += w.image / n; mean.style += w.style / n; mean.content += w.content / n
-        }
-        let perStep = window.map(\.1).reduce(0, +) / Double(window.count)
-        let line = String(format: "it %d/%d  %@  %.2f s/it  eta %@", iteration, total, mean.description, perStep,
-                          TrainingLog.duration(Double(total - iteration) * perStep))
-            + (skippedUpdates > 0 ? "  (\(skippedUpdates) updates skipped: gradient not finite)" : "")
-        recent = Array((recent + [line]).suffix(5))
-        print(line)
-        fflush(stdout)
-        window.removeAll()
+        try BackgroundTraining.run(until: iterations, from: trainer.iteration, checkpointEvery: checkpointEvery, log: log, step: {
+            let l = trainer.step(photos: photos, paintings: paintings)
+            let skipped = trainer.skippedUpdates > 0 ? "  (\(trainer.skippedUpdates) updates skipped: gradient not finite)" : ""
+            return (trainer.iteration, [l.discriminator, l.adversarial, l.image, l.style, l.content], skipped)
+        }, save: save)
     }
 }

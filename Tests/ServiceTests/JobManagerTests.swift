@@ -79,6 +79,28 @@ final class JobManagerTests: XCTestCase {
         XCTAssertFalse(flag.ran)
     }
 
+    /// Found by the contract fuzzer: jobs cancelled while one runs used to keep their queue slot
+    /// until the running one ended, so after a few dozen submit-and-cancel rounds `submit` answered
+    /// QueueFull (503 job_queue_full, "8 training jobs are waiting") with none waiting.
+    func testCancelledQueuedJobsFreeTheirSlotAtOnce() throws {
+        let jobs = try JobManager(file: file, capacity: 2)
+        let gate = DispatchSemaphore(value: 0)
+        let running = try jobs.submit(kind: "k", iterations: 1) { _ in gate.wait() }
+        XCTAssertTrue(waitFor { jobs.job(running.id)?.status == .running })
+        for round in 0..<40 {
+            let queued = try jobs.submit(kind: "k", iterations: 1) { _ in XCTFail("a cancelled job ran") }
+            XCTAssertTrue(jobs.cancel(queued.id), "round \(round)")
+        }
+        // The queue still holds exactly `capacity` waiting jobs, and refuses the next.
+        _ = try jobs.submit(kind: "k", iterations: 1) { _ in }
+        _ = try jobs.submit(kind: "k", iterations: 1) { _ in }
+        XCTAssertThrowsError(try jobs.submit(kind: "k", iterations: 1) { _ in }) { XCTAssertTrue($0 is JobManager.QueueFull) }
+        gate.signal()
+        XCTAssertTrue(waitFor { jobs.jobs.allSatisfy(\.isFinished) })
+        XCTAssertEqual(jobs.jobs.filter { $0.status == .cancelled }.count, 40)
+        XCTAssertEqual(jobs.jobs.filter { $0.status == .succeeded }.count, 3)
+    }
+
     /// A restart finds the records on disk; what was running or queued is marked failed with a reason.
     func testRestartMarksInterruptedJobsFailed() throws {
         var jobs: JobManager? = try JobManager(file: file)

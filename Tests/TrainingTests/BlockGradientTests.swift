@@ -67,11 +67,8 @@ final class BlockGradientTests: XCTestCase {
         XCTAssertEqual(Set(grads.keys), Set(layers.flatMap(\.parameterNames)))
         let h: Float = 1e-3
         var rng = TrainingRandom(seed: 15)
-        var agreeing = 0, total = 0, report: [String] = []
-        func compare(_ analytic: Float, _ numeric: Double, _ what: String) {
-            total += 1
-            if abs(Double(analytic) - numeric) <= 2e-2 * max(1, abs(numeric)) { agreeing += 1 } else { report.append("\(what): \(analytic) vs \(numeric)") }
-        }
+        var tally = GradientAgreement()   // within 2% of max(1, |numeric|)
+        func compare(_ analytic: Float, _ numeric: Double, _ what: String) { tally.compare(analytic, numeric, what) }
         for _ in 0..<6 {
             let i = rng.int(x.count)
             var xp = x, xm = x
@@ -87,6 +84,6 @@ final class BlockGradientTests: XCTestCase {
             }
         }
         // Two IN-ReLU layers in a row put more ReLU inputs near 0 than one block: allow one kink.
-        XCTAssertGreaterThanOrEqual(agreeing, total - 1, report.joined(separator: "; "))
+        XCTAssertGreaterThanOrEqual(tally.agreeing, tally.total - 1, tally.summary)
     }
 }

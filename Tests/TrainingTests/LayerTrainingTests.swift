@@ -58,11 +58,8 @@ final class LayerTrainingTests: XCTestCase {
         // Small steps: at 1e-3 the curvature of two normalizations in a row already shows (2–3%).
         let h: Float = 3e-4
         var rng = TrainingRandom(seed: 15)
-        var agreeing = 0, total = 0, report: [String] = []
-        func compare(_ analytic: Float, _ numeric: Double, _ what: String) {
-            total += 1
-            if abs(Double(analytic) - numeric) <= 2e-2 * max(1, abs(numeric)) { agreeing += 1 } else { report.append("\(what): \(analytic) vs \(numeric)") }
-        }
+        var tally = GradientAgreement()   // within 2% of max(1, |numeric|)
+        func compare(_ analytic: Float, _ numeric: Double, _ what: String) { tally.compare(analytic, numeric, what) }
         for _ in 0..<6 {
             let i = rng.int(x.count)
             var xp = x, xm = x
@@ -89,8 +86,8 @@ final class LayerTrainingTests: XCTestCase {
             }
         }
         // Several ReLUs in a row put a few inputs near a kink: allow one.
-        XCTAssertGreaterThanOrEqual(agreeing, total - 1, report.joined(separator: "; "), file: file, line: line)
-        XCTAssertGreaterThan(total, 20, file: file, line: line)
+        XCTAssertGreaterThanOrEqual(tally.agreeing, tally.total - 1, tally.summary, file: file, line: line)
+        XCTAssertGreaterThan(tally.total, 20, file: file, line: line)
     }
 
     func testImageNetworkGradients() { check(imageNetwork, inputShape: [2, 3, 10, 6]) }

@@ -31,3 +31,21 @@ enum TrainingFixtures {
         zip(a.scalars, b.scalars).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
     }
 }
+
+/// A tally of analytic gradients against central differences, for checks that allow a few
+/// disagreements (a ReLU or |·| kink within the step of a coordinate spoils its difference).
+struct GradientAgreement {
+    let relative: Double, absolute: Double
+    private(set) var agreeing = 0, total = 0
+    private(set) var report: [String] = []
+
+    init(relative: Double = 2e-2, absolute: Double = 2e-2) { (self.relative, self.absolute) = (relative, absolute) }
+
+    /// Agreement: within max(relative·|numeric|, absolute); the defaults are 2% of max(1, |numeric|).
+    mutating func compare(_ analytic: Float, _ numeric: Double, _ what: String) {
+        total += 1
+        if abs(Double(analytic) - numeric) <= max(relative * abs(numeric), absolute) { agreeing += 1 } else { report.append("\(what): \(analytic) vs \(numeric)") }
+    }
+
+    var summary: String { report.joined(separator: "; ") }
+}

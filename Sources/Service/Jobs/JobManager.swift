@@ -19,7 +19,8 @@ public final class JobManager: @unchecked Sendable {
     private var order: [String] = []
     private var contexts: [String: JobContext] = [:]
     private var queuedCancelHandlers: [String: () -> Void] = [:]
-    private var pending: [(String, Work)] = []
+    /// Pool tickets of the jobs still waiting, so cancelling one frees its queue slot at once.
+    private var tickets: [String: Int] = [:]
     private let workers: WorkerPool
     private let file: URL
     private let capacity: Int
@@ -30,9 +31,9 @@ public final class JobManager: @unchecked Sendable {
         self.file = file
         self.capacity = capacity
         self.maxRecords = maxRecords
-        // Jobs cancelled while queued keep a (finished) slot in the pool until a worker passes
-        // them; the queue limit itself is `capacity` queued records, checked in `submit`.
-        workers = WorkerPool(workers: concurrentJobs, capacity: 4 * capacity + 4, name: "atelier.job")
+        // A job cancelled while queued is withdrawn from the pool, so the pool never holds more
+        // than the `capacity` queued records `submit` allows.
+        workers = WorkerPool(workers: concurrentJobs, capacity: capacity, name: "atelier.job")
         if let data = FileManager.default.contents(atPath: file.path) {
             let saved = try JSONDecoder.file.decode([JobRecord].self, from: data)
             for var r in saved {
@@ -65,9 +66,8 @@ public final class JobManager: @unchecked Sendable {
         order.append(id)
         contexts[id] = context
         trimFinished()
-        lock.unlock()
-        guard workers.submit({ [weak self] in self?.run(id, context: context, work: work) }) else {
-            lock.lock()
+        // Under the lock, so a `cancel` right after `submit` returns always finds the ticket.
+        guard let ticket = workers.submitWithdrawable({ [weak self] in self?.run(id, context: context, work: work) }) else {
             records[id] = nil
             order.removeAll { $0 == id }
             contexts[id] = nil
@@ -75,6 +75,8 @@ public final class JobManager: @unchecked Sendable {
             lock.unlock()
             throw QueueFull()
         }
+        tickets[id] = ticket
+        lock.unlock()
         try? save(force: true)
         return record
     }
@@ -95,6 +97,7 @@ public final class JobManager: @unchecked Sendable {
             records[id] = r
             contexts[id] = nil
             undo = queuedCancelHandlers.removeValue(forKey: id)
+            tickets.removeValue(forKey: id).map { workers.withdraw($0) }
         }
         lock.unlock()
         undo?()
@@ -120,6 +123,7 @@ public final class JobManager: @unchecked Sendable {
 
     private func run(_ id: String, context: JobContext, work: Work) {
         lock.lock()
+        tickets[id] = nil
         guard var r = records[id], r.status == .queued else { lock.unlock(); return }   // cancelled while queued
         if context.cancelReason == .shutdown {   // the service stopped before this job's turn
             r.status = .failed

@@ -63,36 +63,14 @@ extension AtelierService {
                     options.regions = try region(maskBytes!, decodedPaintings.map { StyleSpec(.paintings([(painting: $0, weight: Float(1))]), alpha: alpha, reverse: reverse) }, request.feather)
                 }
                 // One output per seed (samples), else the one the spec names.
-                var outputs: [(image: RGBImage, seconds: Double, seed: UInt64?)] = []
+                var outputs: [StylizeOutput] = []
                 for seed in seeds.isEmpty ? [nil] : seeds.map(Optional.some) {
                     if let seed { options.spec = StyleSpec(.seed(seed), reverse: reverse) }
                     let result = try Stylizer.run(image, options: options, minSide: config.minSide)
                     metrics.recordInference(seconds: result.inferenceSeconds)
-                    outputs.append((result.image, result.inferenceSeconds, seed))
+                    outputs.append(StylizeOutput(image: result.image, seconds: result.inferenceSeconds, seed: seed))
                 }
-                func encode(_ image: RGBImage) throws -> [UInt8] {
-                    format == .png ? try ImageCodec.encodePNG(image) : try ImageCodec.encodeJPEG(image, quality: request.quality)
-                }
-                let contentType = format == .png ? "image/png" : "image/jpeg"
-                var headers = HTTPHeaders()
-                headers.set(name: "X-Inference-Seconds", value: String(format: "%.3f", outputs.reduce(0) { $0 + $1.seconds }))
-                headers.set(name: "X-Image-Size", value: "\(outputs[0].image.width)x\(outputs[0].image.height)")
-                headers.set(name: "X-Model", value: model.name)
-                if !seeds.isEmpty { headers.set(name: "X-Seed", value: seeds.map(String.init).joined(separator: ",")) }
-                if outputs.count > 1 && request.layout == .multipart {
-                    let parts = try outputs.map { o in
-                        (contentType: contentType, seed: o.seed!, body: try encode(o.image))
-                    }
-                    let boundary = "atelier-\(UInt64.random(in: 0...UInt64.max))"
-                    response = .bytes(contentType: "multipart/mixed; boundary=\(boundary)",
-                                      body: MultipartMixed.encode(parts.map { p in
-                                          (headers: [("Content-Type", p.contentType), ("Content-Disposition", "inline; filename=\"seed-\(p.seed).\(format == .png ? "png" : "jpg")\""),
-                                                     ("X-Seed", String(p.seed))], body: p.body)
-                                      }, boundary: boundary), headers: headers)
-                } else {
-                    let single = outputs.count == 1 ? outputs[0].image : Self.grid(outputs.map(\.image))
-                    response = .bytes(contentType: contentType, body: try encode(single), headers: headers)
-                }
+                response = try StylizeOutput.response(outputs, format: format, quality: request.quality, layout: request.layout, model: model.name)
             } catch let e as APIError {
                 response = e.response
             } catch {
@@ -193,21 +171,6 @@ extension AtelierService {
         let models = Set(try ids.map { try store.style($0)?.model })
         guard !ids.isEmpty, models.count == 1, let model = models.first ?? nil else { return nil }
         return model
-    }
-
-    /// Images side by side in a grid of ⌈√n⌉ columns (`layout=grid`), in order; all the same size.
-    static func grid(_ images: [RGBImage]) -> RGBImage {
-        let columns = Int(Double(images.count).squareRoot().rounded(.up)), rows = (images.count + columns - 1) / columns
-        let (w, h) = (images[0].width, images[0].height)
-        var pixels = [UInt8](repeating: 255, count: columns * w * rows * h * 3)
-        for (i, image) in images.enumerated() {
-            let (x0, y0) = ((i % columns) * w, (i / columns) * h)
-            for y in 0..<h {
-                let src = y * w * 3, dst = ((y0 + y) * columns * w + x0) * 3
-                pixels.replaceSubrange(dst..<(dst + w * 3), with: image.pixels[src..<(src + w * 3)])
-            }
-        }
-        return RGBImage(width: columns * w, height: rows * h, pixels: pixels)
     }
 
     /// An `Accept` that names exactly one of our types; else the input's format.

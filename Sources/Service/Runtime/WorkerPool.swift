@@ -8,8 +8,9 @@ import Tensor
 /// number of workers with a queue in front bounds both latency and memory.
 final class WorkerPool: @unchecked Sendable {
     private let condition = NSCondition()
-    private var queue: [() -> Void] = []
+    private var queue: [(ticket: Int, job: () -> Void)] = []
     private var head = 0
+    private var lastTicket = 0
     private var busy = 0
     private var stopping = false
     let capacity: Int
@@ -30,11 +31,30 @@ final class WorkerPool: @unchecked Sendable {
 
     /// Enqueues `job`; false when the queue is full or the pool is stopping.
     func submit(_ job: @escaping () -> Void) -> Bool {
+        submitWithdrawable(job) != nil
+    }
+
+    /// Enqueues `job` and returns the ticket `withdraw` takes; nil when the queue is full or the
+    /// pool is stopping.
+    func submitWithdrawable(_ job: @escaping () -> Void) -> Int? {
         condition.lock()
         defer { condition.unlock() }
-        guard !stopping, queue.count - head < capacity else { return false }
-        queue.append(job)
+        guard !stopping, queue.count - head < capacity else { return nil }
+        lastTicket += 1
+        queue.append((lastTicket, job))
         condition.signal()
+        return lastTicket
+    }
+
+    /// Takes a job that has not started out of the queue, freeing its slot at once (a job that
+    /// merely returns when it finally runs would hold the slot until a worker reaches it).
+    /// False when it has started already, or was never queued.
+    @discardableResult
+    func withdraw(_ ticket: Int) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        guard let i = queue[head...].firstIndex(where: { $0.ticket == ticket }) else { return false }
+        queue.remove(at: i)
         return true
     }
 
@@ -57,7 +77,7 @@ final class WorkerPool: @unchecked Sendable {
             condition.lock()
             while head == queue.count && !stopping { condition.wait() }
             if head == queue.count { condition.unlock(); return }
-            let job = queue[head]
+            let job = queue[head].job
             head += 1
             if head > 64 && head * 2 > queue.count { queue.removeFirst(head); head = 0 }
             busy += 1
