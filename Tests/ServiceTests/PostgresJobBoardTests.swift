@@ -15,8 +15,9 @@ final class PostgresJobBoardTests: XCTestCase {
 
     override func tearDown() { database?.drop() }
 
-    private func board(capacity: Int = 8, lease: Double = 30, maxAttempts: Int = 3) throws -> PostgresJobBoard {
-        PostgresJobBoard(pool: try PostgresPool(url: database.url, size: 2), capacity: capacity, leaseSeconds: lease, maxAttempts: maxAttempts)
+    private func board(capacity: Int = 8, lease: Double = 30, maxAttempts: Int = 3, keepFinished: Int = 1000) throws -> PostgresJobBoard {
+        PostgresJobBoard(pool: try PostgresPool(url: database.url, size: 2), capacity: capacity, leaseSeconds: lease,
+                         maxAttempts: maxAttempts, keepFinished: keepFinished)
     }
 
     private func claimedRecord(_ claim: PostgresJobBoard.Claim?, file: StaticString = #filePath, line: UInt = #line) -> JobRecord? {
@@ -128,5 +129,20 @@ final class PostgresJobBoardTests: XCTestCase {
         try trainer.release(job.id, owner: "a")
         XCTAssertEqual(try trainer.job(job.id)?.status, .queued)
         XCTAssertEqual(claimedRecord(try trainer.claim(owner: "b"))?.id, job.id)
+    }
+
+    /// Only the newest finished jobs are kept; open ones always are.
+    func testOldFinishedJobsAreDeleted() throws {
+        let api = try board(capacity: 20, keepFinished: 2)
+        let running = try api.submit(kind: "train-style", iterations: 1, styleID: nil)
+        XCTAssertNotNil(claimedRecord(try api.claim(owner: "t")))
+        var finished: [String] = []
+        for _ in 0..<4 {
+            let job = try api.submit(kind: "train-style", iterations: 1, styleID: nil)
+            _ = try api.cancel(job.id)
+            finished.append(job.id)
+        }
+        let queued = try api.submit(kind: "train-style", iterations: 1, styleID: nil)
+        XCTAssertEqual(try api.jobs().map(\.id), [running.id] + finished.suffix(2) + [queued.id])
     }
 }

@@ -12,8 +12,11 @@ final class PostgresJobBoard: @unchecked Sendable {
     let capacity: Int
     let leaseSeconds: Double
     let maxAttempts: Int
-    /// Jobs listed at most (newest first), as the folder's jobs.json keeps at most 1000.
-    let maxListed = 1000
+    /// Finished jobs kept (the newest; older ones are deleted at the next submission), as the
+    /// folder's jobs.json keeps at most 1000 records. Also the most `jobs()` lists.
+    let keepFinished: Int
+    /// Running jobs (one per trainer worker) `jobs()` lists at most, beside the finished and queued.
+    static let maxRunningListed = 256
 
     struct LeaseLost: Error, CustomStringConvertible {
         var description: String { "another trainer holds this job now (its lease expired)" }
@@ -25,8 +28,8 @@ final class PostgresJobBoard: @unchecked Sendable {
 
     enum CancelOutcome: Equatable { case unknownOrFinished, cancelledWhileQueued(JobRecord), requested }
 
-    init(pool: PostgresPool, capacity: Int = 8, leaseSeconds: Double = 30, maxAttempts: Int = 3) {
-        (self.pool, self.capacity, self.leaseSeconds, self.maxAttempts) = (pool, capacity, leaseSeconds, maxAttempts)
+    init(pool: PostgresPool, capacity: Int = 8, leaseSeconds: Double = 30, maxAttempts: Int = 3, keepFinished: Int = 1000) {
+        (self.pool, self.capacity, self.leaseSeconds, self.maxAttempts, self.keepFinished) = (pool, capacity, leaseSeconds, maxAttempts, keepFinished)
     }
 
     // MARK: - API side
@@ -40,6 +43,11 @@ final class PostgresJobBoard: @unchecked Sendable {
             guard queued < capacity else { throw JobManager.QueueFull() }
             try c.query("INSERT INTO atelier_jobs (id, kind, status, record) VALUES ($1, $2, 'queued', $3)",
                         [.text(record.id), .text(kind), .text(try Self.json(record))])
+            try c.query("""
+                DELETE FROM atelier_jobs WHERE id IN (
+                    SELECT id FROM atelier_jobs WHERE status IN ('succeeded', 'failed', 'cancelled')
+                    ORDER BY created_at DESC OFFSET $1)
+                """, [.int(keepFinished)])
         }
         return record
     }
@@ -51,7 +59,7 @@ final class PostgresJobBoard: @unchecked Sendable {
     /// Oldest first, as `JobManager.jobs`.
     func jobs() throws -> [JobRecord] {
         try pool.query("SELECT record FROM (SELECT record, created_at FROM atelier_jobs ORDER BY created_at DESC LIMIT $1) newest ORDER BY created_at",
-                       [.int(maxListed)], idempotent: true).map(Self.record)
+                       [.int(keepFinished + capacity + Self.maxRunningListed)], idempotent: true).map(Self.record)
     }
 
     /// A queued job is cancelled at once; a running one is asked to stop (its trainer sees the
