@@ -8,7 +8,7 @@ FROM swift:6.3-bookworm AS build
 ARG ATELIER_CPU=
 WORKDIR /src
 RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-        make libpng-dev libjpeg-dev libz-dev python3 python3-pip ca-certificates
+        make libpng-dev libjpeg-dev libz-dev libpq-dev python3 python3-pip ca-certificates
 # (apt lists are kept in this stage: `make photos` fetches wallpapers with apt-get download)
 COPY Package.swift Makefile ./
 COPY scripts scripts
@@ -21,7 +21,7 @@ RUN ATELIER_CPU="$ATELIER_CPU" make weights photos SWIFT_FLAGS=--static-swift-st
 
 FROM debian:bookworm-slim
 RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-        libpng16-16 libjpeg62-turbo zlib1g libstdc++6 \
+        libpng16-16 libjpeg62-turbo zlib1g libpq5 libstdc++6 \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --home-dir /var/lib/atelier atelier \
     && mkdir -p /var/lib/atelier && chown atelier /var/lib/atelier

@@ -33,12 +33,14 @@ photos:
 test-photos:
 	scripts/fetch_test_photos.sh $(DATA)/test-photos
 
-## test: everything CI runs (.ci/run calls this): XCTest, the OpenAPI check, the web page in headless
-## Chromium, then the live release server fuzzed against openapi.yaml (scripts/test_contract.py) and
-## put under load and slow clients (scripts/test_chaos.py)
+## test: everything CI runs (.ci/run calls this): XCTest (with a throwaway PostgreSQL for the shared
+## store's tests: scripts/with_postgres.sh), replicas as processes on one database, the OpenAPI
+## check, the web page in headless Chromium, then the live release server fuzzed against
+## openapi.yaml (scripts/test_contract.py) and put under load and slow clients (scripts/test_chaos.py)
 test: weights test-photos
 	$(SWIFT) build --build-tests
-	ATELIER_MODELS=$(abspath $(MODELS)) $(SWIFT) test --skip-build --disable-swift-testing
+	scripts/with_postgres.sh env ATELIER_MODELS=$(abspath $(MODELS)) $(SWIFT) test --skip-build --disable-swift-testing
+	scripts/with_postgres.sh scripts/test_replicas.py --binary $(BIN) --models $(MODELS) --photos $(DATA)/test-photos
 	scripts/validate_openapi.sh
 	@scripts/install_browser_test_deps.sh
 	scripts/test_web_page.py --binary $(BIN) --models $(MODELS) --photos $(DATA)/test-photos

@@ -2,8 +2,10 @@
 // Atelier: an HTTP image-stylization service. One module per layer; dependencies point one way:
 //   CCodecs → ImageIO ┐
 //   Tensor → Models ──┴→ Training → Service → atelier (CLI)
-//   HTTP ─────────────────────────────┘
-// (Service runs training jobs for POST /styles; HTTP knows nothing of tensors, kernels nothing of HTTP.)
+//   HTTP ─────────────────────────────┤
+//   CLibPQ → Postgres ────────────────┘
+// (Service runs training jobs for POST /styles; HTTP knows nothing of tensors, kernels nothing of HTTP;
+// Postgres is a small libpq client that knows nothing of styles.)
 import PackageDescription
 
 // The GEMM micro-kernel is compiled three times (Sources/TensorAVX2 and Sources/TensorAVX512 hold
@@ -41,7 +43,10 @@ let package = Package(
         .target(name: "Models", dependencies: ["Tensor", "ImageIO"]),
         .target(name: "Training", dependencies: ["Models", "Tensor", "ImageIO"]),
         .target(name: "HTTP"),
-        .target(name: "Service", dependencies: ["HTTP", "ImageIO", "Models", "Tensor", "Training"]),
+        // PostgreSQL's C client (Debian: libpq-dev), for the shared state of several replicas (ATELIER_STORE).
+        .systemLibrary(name: "CLibPQ", providers: [.apt(["libpq-dev"])]),
+        .target(name: "Postgres", dependencies: ["CLibPQ"]),
+        .target(name: "Service", dependencies: ["HTTP", "ImageIO", "Models", "Tensor", "Training", "Postgres"]),
         .executableTarget(name: "atelier", dependencies: ["Service", "Models", "ImageIO", "Tensor", "Training"]),
 
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO"], resources: [.copy("Fixtures")]),
@@ -49,7 +54,8 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Tensor"], resources: [.copy("Golden")]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Tensor"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
-        .testTarget(name: "ServiceTests", dependencies: ["Service", "HTTP", "ImageIO", "Models", "Training"]),
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres"]),
+        .testTarget(name: "ServiceTests", dependencies: ["Service", "HTTP", "ImageIO", "Models", "Training", "Postgres"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the system libraries Atelier links (libpng, libjpeg, zlib) when their headers are
+# Installs the system libraries Atelier links (libpng, libjpeg, zlib, libpq) when their headers are
 # missing, python3's pip for the weight download and venv for the contract test. Does nothing
 # when all are present.
 set -euo pipefail
@@ -7,6 +7,7 @@ missing=()
 [ -f /usr/include/png.h ] || missing+=(libpng-dev)
 [ -f /usr/include/jpeglib.h ] || missing+=(libjpeg-dev)
 [ -f /usr/include/zlib.h ] || missing+=(libz-dev)
+[ -f /usr/include/postgresql/libpq-fe.h ] || missing+=(libpq-dev)
 python3 -m pip --version >/dev/null 2>&1 || missing+=(python3-pip)
 # scripts/test_contract.py installs Schemathesis into a venv of its own.
 venv_probe=$(mktemp -d)

@@ -4,6 +4,17 @@ import Foundation
 public struct ServiceConfig: Sendable {
     /// Service state (stored styles, jobs). Created if missing.
     public var dataDirectory: URL
+    /// Where stored styles are kept: nil for `<data>/styles` (one process), or a
+    /// `postgres://` URL of a database several replicas share (`ATELIER_STORE`).
+    public var storeURL: String?
+    /// What this replica does with a shared store: `.all` serves and trains (the only role
+    /// without one), `.api` serves and queues jobs, `.trainer` runs jobs (`atelier serve --role`).
+    public var role: ServiceRole = .all
+    /// A trainer renews its hold on a job this often over; a job whose trainer stopped renewing
+    /// (killed) is taken over by another trainer after this long.
+    public var jobLeaseSeconds: Double = 30
+    /// How often a serving replica re-reads a shared store for other replicas' styles.
+    public var storeRefreshSeconds: Double = 2
     /// Converted weights (`make weights`); defaults to `<data>/models`.
     public var modelsDirectory: URL
     /// Requests stylized at the same time. Each inference already uses every core, so more
@@ -59,4 +70,9 @@ public struct ServiceConfig: Sendable {
         self.modelsDirectory = modelsDirectory ?? dataDirectory.appendingPathComponent("models")
         trainingPhotosDirectory = dataDirectory.appendingPathComponent("training-photos")
     }
+}
+
+/// What one `atelier serve` process does (`--role`); api and trainer need a shared store.
+public enum ServiceRole: String, Sendable, CaseIterable {
+    case all, api, trainer
 }

@@ -5,7 +5,7 @@ import Service
 enum ServeCommand {
     static func run(_ args: ArraySlice<String>) throws {
         let a = try Arguments(args, flagNames: [])
-        try a.checkKnown(["host", "port", "data", "models", "workers", "queue", "max-body-mb", "training-photos", "training-threads", "job-queue", "concurrent-jobs", "default-model"])
+        try a.checkKnown(["host", "port", "data", "models", "workers", "queue", "max-body-mb", "training-photos", "training-threads", "job-queue", "concurrent-jobs", "default-model", "store", "role"])
         let env = ServiceSetup.environment
         var config = ServiceSetup.config(a)
         if let w = try a.int("workers") ?? env["ATELIER_WORKERS"].flatMap(Int.init) { config.workers = w }
@@ -17,11 +17,19 @@ enum ServeCommand {
         if let n = env["ATELIER_MAX_JOBS_PER_CLIENT"].flatMap(Int.init), n > 0 { config.maxJobsPerClient = n }
         config.access = AccessPolicy(writeToken: try AccessPolicy.token("ATELIER_API_TOKEN", environment: env),
                                      readToken: try AccessPolicy.token("ATELIER_READ_TOKEN", environment: env))
+        let role = a.options["role"] ?? env["ATELIER_ROLE"] ?? ServiceRole.all.rawValue
+        guard let r = ServiceRole(rawValue: role) else {
+            throw CLIError("--role must be one of \(ServiceRole.allCases.map(\.rawValue).joined(separator: ", ")), not \(role)")
+        }
+        config.role = r
+        if let s = env["ATELIER_JOB_LEASE_SECONDS"].flatMap(Double.init), (1...3600).contains(s) { config.jobLeaseSeconds = s }
+        if let s = env["ATELIER_CHECKPOINT_SECONDS"].flatMap(Double.init), (1...3600).contains(s) { config.checkpointSeconds = s }
         try FileManager.default.createDirectory(at: config.dataDirectory, withIntermediateDirectories: true)
 
         let registry = try ModelRegistry.load(from: config.modelsDirectory, defaultModel: config.defaultModel,
                                                  defaultArbitraryModel: config.defaultArbitraryModel)
         let service = try AtelierService(config: config, registry: registry)
+        if config.role == .trainer { return runTrainer(service) }
 
         var serverConfig = ServerConfig(host: a.options["host"] ?? env["ATELIER_HOST"] ?? "0.0.0.0",
                                         port: try a.int("port") ?? env["ATELIER_PORT"].flatMap(Int.init) ?? 8080)
@@ -35,5 +43,28 @@ enum ServeCommand {
         server.waitUntilStopped()
         service.stop()
         print("atelier: stopped")
+    }
+
+    /// A trainer replica runs jobs from the shared store and listens on no port; SIGTERM or
+    /// SIGINT gives its running job back to the queue (resumed from its checkpoint elsewhere).
+    private static func runTrainer(_ service: AtelierService) {
+        let stop = DispatchSemaphore(value: 0)
+        let sources = [SIGTERM, SIGINT].map { signalNumber -> DispatchSourceSignal in
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .main)
+            source.setEventHandler { stop.signal() }
+            source.resume()
+            return source
+        }
+        print("atelier: training jobs from the shared store (no HTTP listener)")
+        // The signal sources fire on the main queue, so wait elsewhere.
+        DispatchQueue.global().async {
+            stop.wait()
+            service.stop()
+            print("atelier: stopped")
+            sources.forEach { $0.cancel() }
+            exit(0)
+        }
+        dispatchMain()
     }
 }

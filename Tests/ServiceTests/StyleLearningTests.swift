@@ -76,7 +76,7 @@ final class StyleLearningTests: XCTestCase {
         let job = try XCTUnwrap(created.json?["job"] as? [String: Any])
         let id = try XCTUnwrap(style["id"] as? Int)
         let jobID = try XCTUnwrap(job["id"] as? String)
-        XCTAssertGreaterThanOrEqual(id, StyleStore.firstID)
+        XCTAssertGreaterThanOrEqual(id, StoredStyle.firstID)
         XCTAssertEqual(style["name"] as? String, "Blue period")
         XCTAssertEqual(style["model"] as? String, "stylebank")
         XCTAssertEqual(style["status"] as? String, "training")
@@ -139,7 +139,7 @@ final class StyleLearningTests: XCTestCase {
         XCTAssertEqual(try waitForJob(client, newJob) { $0["status"] as? String == "succeeded" }["status"] as? String, "succeeded")
         XCTAssertEqual(try stylize(client, "style=\(id)").status, 200)
         let model = try XCTUnwrap(Self.registry(seed: 100).models["stylebank"] as? StyleBankModel)
-        let store = try StyleStore(directory: data.appendingPathComponent("styles"))
+        let store = try LocalStyleStore(directory: data.appendingPathComponent("styles"))
         XCTAssertEqual(try store.bank(id).autoencoder, model.autoencoderFingerprint)
         XCTAssertNotEqual(model.autoencoderFingerprint, (try Self.registry().models["stylebank"] as? StyleBankModel)?.autoencoderFingerprint)
     }
@@ -251,7 +251,7 @@ final class StyleLearningTests: XCTestCase {
         XCTAssertEqual(second.errorCode, "too_many_jobs")
         XCTAssertEqual(second.headers["retry-after"], "60")
         let styles = try XCTUnwrap(fixture.client.request("GET", "/styles").json?["styles"] as? [[String: Any]])
-        XCTAssertEqual(styles.filter { ($0["id"] as? Int ?? 0) >= StyleStore.firstID }.count, 1, "the refused style is not kept")
+        XCTAssertEqual(styles.filter { ($0["id"] as? Int ?? 0) >= StoredStyle.firstID }.count, 1, "the refused style is not kept")
         let jobID = try XCTUnwrap((first.json?["job"] as? [String: Any])?["id"] as? String)
         XCTAssertEqual(try fixture.client.request("DELETE", "/jobs/\(jobID)").status, 202)
     }
@@ -267,7 +267,7 @@ final class StyleLearningTests: XCTestCase {
         XCTAssertEqual(third.errorCode, "job_queue_full")
         XCTAssertNotNil(third.headers["retry-after"])
         let styles = try XCTUnwrap(client.request("GET", "/styles").json?["styles"] as? [[String: Any]])
-        XCTAssertEqual(styles.filter { ($0["id"] as? Int ?? 0) >= StyleStore.firstID }.count, 2, "the refused style is not kept")
+        XCTAssertEqual(styles.filter { ($0["id"] as? Int ?? 0) >= StoredStyle.firstID }.count, 2, "the refused style is not kept")
 
         // Cancelling the queued job removes its style at once and frees its queue slot.
         let queuedStyle = try XCTUnwrap((second.json?["style"] as? [String: Any])?["id"] as? Int)

@@ -162,24 +162,9 @@ public final class JobManager: @unchecked Sendable {
         try? save(force: true)
     }
 
-    /// Progress and ETA by steps, or by the deadline where that comes first.
     private func progress(_ id: String, iteration: Int, loss: Double?, deadline: Date?) {
         lock.lock()
-        if var r = records[id] {
-            let now = Date()
-            r.iteration = iteration
-            r.loss = loss
-            r.progress = r.iterations > 0 ? min(1, Double(iteration) / Double(r.iterations)) : 0
-            if let started = r.startedAt, iteration > 0 {
-                r.etaSeconds = now.timeIntervalSince(started) / Double(iteration) * Double(max(r.iterations - iteration, 0))
-            }
-            if let started = r.startedAt, let deadline, deadline > started {
-                let left = max(0, deadline.timeIntervalSince(now))
-                r.progress = max(r.progress, min(1, now.timeIntervalSince(started) / deadline.timeIntervalSince(started)))
-                r.etaSeconds = min(r.etaSeconds ?? left, left)
-            }
-            records[id] = r
-        }
+        records[id]?.record(iteration: iteration, loss: loss, deadline: deadline)
         lock.unlock()
         try? save(force: false)
     }

@@ -21,6 +21,21 @@ public struct JobRecord: Codable, Sendable, Equatable {
 
     public var isFinished: Bool { [.succeeded, .failed, .cancelled].contains(status) }
 
+    /// Records a progress report: progress and ETA by steps, or by the deadline where that comes first.
+    mutating func record(iteration: Int, loss: Double?, deadline: Date?, now: Date = Date()) {
+        self.iteration = iteration
+        self.loss = loss
+        progress = iterations > 0 ? min(1, Double(iteration) / Double(iterations)) : 0
+        if let started = startedAt, iteration > 0 {
+            etaSeconds = now.timeIntervalSince(started) / Double(iteration) * Double(max(iterations - iteration, 0))
+        }
+        if let started = startedAt, let deadline, deadline > started {
+            let left = max(0, deadline.timeIntervalSince(now))
+            progress = max(progress, min(1, now.timeIntervalSince(started) / deadline.timeIntervalSince(started)))
+            etaSeconds = min(etaSeconds ?? left, left)
+        }
+    }
+
     enum CodingKeys: String, CodingKey {
         case id, kind, status, progress, iteration, iterations, loss, error
         case etaSeconds = "eta_seconds", styleID = "style_id"

@@ -1,5 +1,6 @@
 import Foundation
 import HTTP
+import Postgres
 
 /// The HTTP face of the service: routes requests to handlers, turns `APIError`s into JSON
 /// responses and records metrics. Owns the worker pool; knows nothing about sockets.
@@ -7,9 +8,11 @@ public final class AtelierService: @unchecked Sendable {
     let config: ServiceConfig
     let registry: ModelRegistry
     let pool: WorkerPool
-    let jobs: JobManager
-    /// Styles users added (`POST /styles`), of every model, on disk.
-    let store: StyleStore
+    /// Training jobs: this process's queue, or the shared database's (with a shared store).
+    let jobs: JobQueue
+    /// Styles users added (`POST /styles`), of every model: in the data folder, or in the
+    /// database `config.storeURL` names.
+    let store: StyleRepository
     /// Learning new StyleBank styles; nil when no trained StyleBank (its auto-encoder) is installed.
     let learning: StyleLearning?
     /// Styles made from a painting at once (AdaIN).
@@ -18,21 +21,37 @@ public final class AtelierService: @unchecked Sendable {
     let swatches = StyleSwatches()
     let metrics = Metrics()
     let clients: ClientLimits
+    /// Re-reads a shared store now and then, for what other replicas changed.
+    private var refresher: DispatchSourceTimer?
     private var router = Router()
 
-    /// Opens the data folder (jobs.json, learned styles), resumes interrupted training and builds the routes.
+    /// Opens the store (the data folder's styles/ and jobs.json, or the shared database), resumes
+    /// interrupted training and builds the routes. With a shared store, `config.role` says whether
+    /// this replica trains (trainer, all) and whether it follows other replicas' changes (api, all).
     public init(config: ServiceConfig, registry: ModelRegistry) throws {
         self.config = config
         self.registry = registry
         clients = ClientLimits(maxRequests: config.maxRequestsPerClient, maxJobs: config.maxJobsPerClient)
         pool = WorkerPool(workers: config.workers, capacity: config.queueCapacity)
-        let jobs = try JobManager(file: config.dataDirectory.appendingPathComponent("jobs.json"),
-                                  capacity: config.jobQueueCapacity, concurrentJobs: config.concurrentJobs)
-        self.jobs = jobs
-        let store = try StyleStore(directory: config.dataDirectory.appendingPathComponent("styles"))
+        let store = try StyleStores.open(config)
         self.store = store
+        let jobs: JobQueue
+        if let shared = store as? PostgresStyleStore {
+            jobs = SharedJobQueue(board: PostgresJobBoard(pool: shared.pool, capacity: config.jobQueueCapacity, leaseSeconds: config.jobLeaseSeconds))
+        } else {
+            guard config.role == .all else {
+                throw ServiceError("the \(config.role.rawValue) role needs a store replicas share: set ATELIER_STORE=postgres://…")
+            }
+            jobs = LocalJobQueue(manager: try JobManager(file: config.dataDirectory.appendingPathComponent("jobs.json"),
+                                                         capacity: config.jobQueueCapacity, concurrentJobs: config.concurrentJobs))
+        }
+        self.jobs = jobs
         learning = try (registry.models["stylebank"] as? StyleBankModel).map { try StyleLearning(model: $0, store: store, jobs: jobs, config: config) }
-        registration = StyleRegistration(models: registry.models.values.compactMap { $0 as? RegistrableStyleModel }, store: store, config: config)
+        registration = try StyleRegistration(models: registry.models.values.compactMap { $0 as? RegistrableStyleModel }, store: store, config: config)
+        if let shared = jobs as? SharedJobQueue {
+            if config.role != .api { shared.startTraining(workers: config.concurrentJobs) }
+            if config.role != .trainer { startRefreshing(every: config.storeRefreshSeconds) }
+        }
 
         router.add("GET", "/") { _, r in r(WebPage.response) }
         router.add("POST", "/stylize", query: nil) { [unowned self] in try stylize($0, respond: $1) }
@@ -41,7 +60,7 @@ public final class AtelierService: @unchecked Sendable {
         router.add("GET", "/styles/{id}", query: ["model"]) { [unowned self] in try styleDetail($0, respond: $1) }
         router.add("DELETE", "/styles/{id}", query: ["model"]) { [unowned self] in try deleteStyle($0, respond: $1) }
         router.add("GET", "/styles/{id}/image", query: ["model"]) { [unowned self] in try styleImage($0, respond: $1) }
-        router.add("GET", "/jobs") { _, r in r(.json(["jobs": jobs.jobs], encoder: .api)) }
+        router.add("GET", "/jobs") { _, r in r(.json(["jobs": try jobs.allJobs()], encoder: .api)) }
         router.add("GET", "/jobs/{id}") { [unowned self] in try job($0, respond: $1) }
         router.add("DELETE", "/jobs/{id}") { [unowned self] in try cancelJob($0, respond: $1) }
         router.add("GET", "/models") { [unowned self] _, r in r(.json(["models": modelList()])) }
@@ -100,6 +119,9 @@ public final class AtelierService: @unchecked Sendable {
         }
         do { try handler(RouteRequest(http: request, parameters: parameters), finish) } catch let error as APIError {
             finish(error.response)
+        } catch let error as PostgresError where error.isUnavailable {
+            // The shared store is down or saturated: a client may retry; other replicas may do better.
+            finish(APIError(status: 503, code: "store_unavailable", message: "\(error)", retryAfter: 5).response)
         } catch {
             finish(.error(status: 500, code: "internal_error", message: "\(error)"))
         }
@@ -128,7 +150,24 @@ public final class AtelierService: @unchecked Sendable {
     /// Stops taking work: queued stylizations still finish; a running training job stops at its
     /// next step (its style resumes from the checkpoint at the next start).
     public func stop() {
+        refresher?.cancel()
         pool.stop()
         jobs.stop()
+    }
+
+    private func startRefreshing(every seconds: Double) {
+        let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "atelier.store-refresh"))
+        timer.schedule(deadline: .now() + seconds, repeating: seconds)
+        timer.setEventHandler { [weak self] in
+            guard let self else { return }
+            do {
+                try learning?.refresh()
+                try registration.refresh()
+            } catch {
+                print("atelier: could not refresh styles from the shared store: \(error)")
+            }
+        }
+        timer.resume()
+        refresher = timer
     }
 }

@@ -9,15 +9,15 @@ extension AtelierService {
     /// Cancels a queued or running job (a learned style being trained is removed with it).
     func cancelJob(_ route: RouteRequest, respond: @escaping (HTTPResponse) -> Void) throws {
         let record = try findJob(route)
-        guard jobs.cancel(record.id) else {
+        guard try jobs.cancel(record.id) else {
             throw APIError(status: 409, code: "job_finished", message: "job \(record.id) already \(record.status.rawValue)")
         }
-        respond(.json(status: 202, jobs.job(record.id) ?? record, encoder: .api))
+        respond(.json(status: 202, try jobs.job(record.id) ?? record, encoder: .api))
     }
 
     private func findJob(_ route: RouteRequest) throws -> JobRecord {
         let id = route.parameters["id"] ?? ""
-        guard let record = jobs.job(id) else { throw APIError.notFound("job '\(id)' does not exist", code: "unknown_job") }
+        guard let record = try jobs.job(id) else { throw APIError.notFound("job '\(id)' does not exist", code: "unknown_job") }
         return record
     }
 }

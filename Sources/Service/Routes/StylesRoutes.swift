@@ -73,7 +73,7 @@ extension AtelierService {
         }
         let image = try Self.decode(input.bytes, field: "image", maxPixels: config.maxInputPixels)
         let client = ClientLimits.client(of: route.http.remoteAddress)
-        guard clients.mayStartJob(client, activeJobs: jobs.jobs.filter { !$0.isFinished }.map(\.id)) else {
+        guard clients.mayStartJob(client, activeJobs: try jobs.allJobs().filter { !$0.isFinished }.map(\.id)) else {
             throw APIError(status: 429, code: "too_many_jobs",
                            message: "this client has \(config.maxJobsPerClient) training jobs queued or running; wait for one to finish", retryAfter: 60)
         }
@@ -87,7 +87,7 @@ extension AtelierService {
     func styleDetail(_ route: RouteRequest, respond: @escaping (HTTPResponse) -> Void) throws {
         let (model, info) = try findStyle(route)
         var detail = StyleDetail(style: info, links: ["stylize": "/stylize?model=\(model.name)&style=\(info.id)"])
-        if let stored = store.style(info.id), stored.model == model.name {
+        if let stored = try store.style(info.id), stored.model == model.name {
             detail.settings = stored.settings
             detail.createdAt = stored.createdAt
             detail.trainingSeconds = stored.trainingSeconds
@@ -103,7 +103,7 @@ extension AtelierService {
     /// preview made by the model (`StyleSwatches`), on the worker pool since it runs the network.
     func styleImage(_ route: RouteRequest, respond: @escaping (HTTPResponse) -> Void) throws {
         let (model, info) = try findStyle(route)
-        if store.style(info.id)?.model == model.name, let png = FileManager.default.contents(atPath: store.imageURL(info.id).path) {
+        if try store.style(info.id)?.model == model.name, let png = try store.file(.image, of: info.id) {
             return respond(.bytes(contentType: "image/png", body: [UInt8](png)))
         }
         // A built-in style, or a stored one with no painting (a MUNIT code drawn from a seed): a preview.
@@ -125,7 +125,7 @@ extension AtelierService {
 
     func deleteStyle(_ route: RouteRequest, respond: @escaping (HTTPResponse) -> Void) throws {
         let (model, info) = try findStyle(route)
-        guard let stored = store.style(info.id), stored.model == model.name else {
+        guard let stored = try store.style(info.id), stored.model == model.name else {
             throw APIError(status: 403, code: "builtin_style", message: "style \(info.id) is built into \(model.name) and cannot be deleted")
         }
         if registration.models[stored.model] != nil {

@@ -134,7 +134,7 @@ extension AtelierService {
                                message: "style_image needs a model that takes paintings (magenta-*.safetensors or adain-decoder.safetensors in \(config.modelsDirectory.path), from `make weights`); none is installed")
             }
             name = arbitrary
-        } else if let stored = storedStylesModel(request.styleIDs) {
+        } else if let stored = try storedStylesModel(request.styleIDs) {
             name = stored
         } else {
             name = nil
@@ -165,10 +165,10 @@ extension AtelierService {
         return model
     }
 
-    /// The model of the stored styles `ids` name (ids from `StyleStore.firstID` are unique across
+    /// The model of the stored styles `ids` name (ids from `StoredStyle.firstID` are unique across
     /// models), when they all are stored styles of one model.
-    func storedStylesModel(_ ids: [Int]) -> String? {
-        let models = Set(ids.map { store.style($0)?.model })
+    func storedStylesModel(_ ids: [Int]) throws -> String? {
+        let models = Set(try ids.map { try store.style($0)?.model })
         guard !ids.isEmpty, models.count == 1, let model = models.first ?? nil else { return nil }
         return model
     }

@@ -15,8 +15,8 @@ import Training
 /// again from its checkpoint.
 final class StyleLearning: @unchecked Sendable {
     let model: StyleBankModel
-    let store: StyleStore
-    let jobs: JobManager
+    let store: StyleRepository
+    let jobs: JobQueue
     let config: ServiceConfig
     /// Serializes finishing a job against deleting its style, so neither undoes the other.
     private let lock = NSLock()
@@ -29,14 +29,22 @@ final class StyleLearning: @unchecked Sendable {
     static let storedImageSide = 1024
     static let photoSide = 320        // shorter side of the training photos (`atelier train --photo-side`, as the shipped bank)
     static let maxNameLength = 64
+    static let jobKind = "train-style"
 
     /// `store`: the service's stored styles; this restores the StyleBank ones.
-    init(model: StyleBankModel, store: StyleStore, jobs: JobManager, config: ServiceConfig) throws {
+    init(model: StyleBankModel, store: StyleRepository, jobs: JobQueue, config: ServiceConfig) throws {
         self.model = model
         self.jobs = jobs
         self.config = config
         self.store = store
-        for style in store.all where style.model == model.name { restore(style) }
+        jobs.register(kind: Self.jobKind, JobRunner(
+            run: { [weak self] id, context in
+                guard let self, let id else { throw JobCancelled(reason: .shutdown) }
+                try self.runJob(id, context: context)
+            },
+            cancelled: { [weak self] id in if let id { self?.forget(id) } },
+            abandoned: { [weak self] id, reason in if let id { self?.markFailed(id, reason) } }))
+        for style in try store.all() where style.model == model.name { restore(style) }
     }
 
     /// Puts a stored style back after a start: ready banks are installed, interrupted ones queued again.
@@ -57,7 +65,11 @@ final class StyleLearning: @unchecked Sendable {
         case .failed:
             model.setStyle(style.info)
         case .training:
-            requeue(style.id, failure: "could not be resumed after a restart")
+            if jobs.survivesRestarts, let jobID = style.jobID, let job = try? jobs.job(jobID), !job.isFinished {
+                model.setStyle(style.info)   // its job is still queued, or running on a trainer replica
+            } else {
+                requeue(style.id, failure: "could not be resumed after a restart")
+            }
         }
     }
 
@@ -69,6 +81,7 @@ final class StyleLearning: @unchecked Sendable {
 
     /// Why new styles cannot be learned with this set-up, or nil.
     var unavailableReason: String? {
+        guard config.role != .api else { return nil }   // the trainer replicas have the network and photos
         let vgg = config.modelsDirectory.appendingPathComponent("vgg16.safetensors")
         if !FileManager.default.fileExists(atPath: vgg.path) {
             return "the VGG16 loss network is not installed (\(vgg.lastPathComponent)); run `make weights`"
@@ -86,7 +99,7 @@ final class StyleLearning: @unchecked Sendable {
             throw APIError.unprocessable("the style image is \(image.width)×\(image.height); both sides need at least 64 pixels", code: "image_too_small")
         }
         let name = try Self.validName(requested)
-        guard store.count < config.maxLearnedStyles else {
+        guard try store.count() < config.maxLearnedStyles else {
             throw APIError(status: 409, code: "style_limit",
                            message: "\(config.maxLearnedStyles) learned styles are stored already; DELETE /styles/{id} one first")
         }
@@ -94,7 +107,7 @@ final class StyleLearning: @unchecked Sendable {
         if name == nil { try store.update(style.id) { $0.name = "style-\(style.id)" } }
         do {
             let job = try submit(style.id)
-            style = store.style(style.id) ?? style
+            style = try store.style(style.id) ?? style
             return (style, job)
         } catch is JobManager.QueueFull {
             model.removeStyle(style.id)
@@ -105,16 +118,12 @@ final class StyleLearning: @unchecked Sendable {
     }
 
     private func submit(_ id: Int) throws -> JobRecord {
-        guard let style = store.style(id) else { throw ServiceError("style \(id) is not stored") }
+        guard let style = try store.style(id) else { throw ServiceError("style \(id) is not stored") }
         guard let settings = style.settings else { throw ServiceError("style \(id) has no training settings") }
-        let job = try jobs.submit(kind: "train-style", iterations: settings.iterations, styleID: id,
-                                  onCancelWhileQueued: { [weak self] in self?.forget(id) }) { [weak self] context in
-            guard let self else { throw JobCancelled(reason: .shutdown) }
-            try self.runJob(id, context: context)
-        }
+        let job = try jobs.submit(kind: Self.jobKind, iterations: settings.iterations, styleID: id)
         try lock.withLock {
             try store.update(id) { $0.jobID = job.id; $0.status = .training; $0.error = nil }
-            if let s = store.style(id), s.status == .training { model.setStyle(s.info) }
+            if let s = try store.style(id), s.status == .training { model.setStyle(s.info) }
         }
         return job
     }
@@ -124,8 +133,8 @@ final class StyleLearning: @unchecked Sendable {
         if model.builtinIDs.contains(id) {
             throw APIError(status: 403, code: "builtin_style", message: "style \(id) is built into the stylebank model and cannot be deleted")
         }
-        guard let style = store.style(id) else { throw APIError.notFound("style \(id) does not exist", code: "unknown_style") }
-        if let job = style.jobID { jobs.cancel(job) }   // outside `lock`: a queued job's cancel calls `forget`
+        guard let style = try store.style(id) else { throw APIError.notFound("style \(id) does not exist", code: "unknown_style") }
+        if let job = style.jobID { _ = try jobs.cancel(job) }   // outside `lock`: a queued job's cancel calls `forget`
         try lock.withLock {
             model.removeStyle(id)
             try store.remove(id)
@@ -140,16 +149,39 @@ final class StyleLearning: @unchecked Sendable {
         }
     }
 
+    /// Brings this replica's StyleBank in line with a shared store: styles learned, failed or
+    /// deleted by other replicas. (In one process the store and the model change together.)
+    func refresh() throws {
+        let stored = try store.all().filter { $0.model == model.name }
+        lock.withLock {
+            for style in stored {
+                let current = model.style(style.id)
+                if style.status == .ready, current?.status != .ready || current?.name != style.name {
+                    do {
+                        let bank = try store.bank(style.id)
+                        if bank.autoencoder == model.autoencoderFingerprint { try model.installBank(style.id, name: style.name, weights: bank.weights) }
+                    } catch {
+                        print("atelier: style \(style.id)'s bank could not be loaded from the shared store: \(error)")
+                    }
+                } else if style.status != .ready, current != style.info {
+                    model.setStyle(style.info)
+                }
+            }
+            let ids = Set(stored.map(\.id))
+            for info in model.styles where !model.builtinIDs.contains(info.id) && !ids.contains(info.id) { model.removeStyle(info.id) }
+        }
+    }
+
     // MARK: - The training job
 
     private func runJob(_ id: Int, context: JobContext) throws {
-        guard let style = store.style(id) else { throw JobCancelled(reason: .user) }   // deleted while queued
+        guard let style = try store.style(id) else { throw JobCancelled(reason: .user) }   // deleted while queued
         let started = Date()
         do {
             let deadline = style.settings?.seconds.map { started.addingTimeInterval(Double($0)) }
             let result = try Parallel.withThreadLimit(config.trainingThreads) { try learnBank(style, context: context, deadline: deadline) }
             try lock.withLock {
-                guard store.style(id) != nil else { throw JobCancelled(reason: .user) }   // deleted as it finished
+                guard try store.style(id) != nil else { throw JobCancelled(reason: .user) }   // deleted as it finished
                 try store.writeBank(id, weights: result.weights, autoencoder: model.autoencoderFingerprint)
                 try model.installBank(id, name: style.name, weights: store.bank(id).weights)   // serve exactly what a restart loads (F16)
                 try store.update(id) {
@@ -160,13 +192,13 @@ final class StyleLearning: @unchecked Sendable {
                     $0.trainedIterations = result.iterations
                 }
             }
-            try? FileManager.default.removeItem(at: store.checkpointURL(id))
+            try? store.deleteFile(.checkpoint, of: id)
         } catch let cancelled as JobCancelled {
             if cancelled.reason == .user { forget(id) }
             throw cancelled   // on shutdown the style stays `training` and resumes at the next start
         } catch {
             markFailed(id, "\(error)")
-            try? FileManager.default.removeItem(at: store.checkpointURL(id))
+            try? store.deleteFile(.checkpoint, of: id)
             throw error
         }
     }
@@ -193,8 +225,7 @@ final class StyleLearning: @unchecked Sendable {
         let fresh = { StyleBankTrainer.newStyle(autoencoder: self.model.autoencoder, styleID: style.id, styleImage: styleImage, loss: loss, config: tc,
                                                 initialBank: self.model.meanBank) }
         var trainer = fresh()
-        let checkpoint = store.checkpointURL(style.id)
-        if let saved = try? SafeTensors.load(checkpoint),
+        if let saved = try? store.checkpoint(style.id),
            saved.metadata["autoencoder"] != model.autoencoderFingerprint
             || (try? trainer.restore(tensors: saved.tensors, metadata: saved.metadata)) == nil {
             trainer = fresh()   // an unusable checkpoint, or one for other auto-encoder weights: start over
@@ -203,8 +234,8 @@ final class StyleLearning: @unchecked Sendable {
 
         func saveCheckpoint() throws {
             let c = trainer.checkpoint()
-            try SafeTensors.write(c.tensors.filter { !$0.key.hasPrefix("param.encoder.") && !$0.key.hasPrefix("param.decoder.") },
-                                  to: checkpoint, metadata: c.metadata.merging(["autoencoder": model.autoencoderFingerprint]) { $1 })
+            try store.writeCheckpoint(style.id, (c.tensors.filter { !$0.key.hasPrefix("param.encoder.") && !$0.key.hasPrefix("param.decoder.") },
+                                                 c.metadata.merging(["autoencoder": model.autoencoderFingerprint]) { $1 }))
         }
         var recent: [Float] = []   // the reported loss: a mean over the last steps (one step's is noisy)
         var lastCheckpoint = Date()
@@ -259,7 +290,7 @@ final class StyleLearning: @unchecked Sendable {
     private func markFailed(_ id: Int, _ reason: String) {
         lock.withLock {
             try? store.update(id) { $0.status = .failed; $0.error = reason }
-            if let s = store.style(id) { model.setStyle(s.info) }
+            if let s = try? store.style(id) { model.setStyle(s.info) }
         }
     }
 

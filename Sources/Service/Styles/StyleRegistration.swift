@@ -8,14 +8,14 @@ import Tensor
 /// the style is ready; after a restart every such style is installed again from the store.
 final class StyleRegistration: @unchecked Sendable {
     let models: [String: RegistrableStyleModel]
-    let store: StyleStore
+    let store: StyleRepository
     let config: ServiceConfig
 
-    init(models: [RegistrableStyleModel], store: StyleStore, config: ServiceConfig) {
+    init(models: [RegistrableStyleModel], store: StyleRepository, config: ServiceConfig) throws {
         self.models = Dictionary(uniqueKeysWithValues: models.map { ($0.name, $0) })
         self.store = store
         self.config = config
-        for style in store.all {
+        for style in try store.all() {
             guard let model = self.models[style.model] else { continue }
             do { try model.install(style.id, name: style.name, data: store.data(style.id).tensors) } catch {
                 try? store.update(style.id) { $0.status = .failed; $0.error = "its data could not be loaded: \(error)" }
@@ -40,7 +40,7 @@ final class StyleRegistration: @unchecked Sendable {
                                          code: "image_too_small")
         }
         let styleName = try StyleLearning.validName(requested)
-        guard store.count < config.maxLearnedStyles else {
+        guard try store.count() < config.maxLearnedStyles else {
             throw APIError(status: 409, code: "style_limit",
                            message: "\(config.maxLearnedStyles) stored styles are kept already; DELETE /styles/{id} one first")
         }
@@ -62,8 +62,23 @@ final class StyleRegistration: @unchecked Sendable {
         return style
     }
 
+    /// Installs the styles other replicas registered in a shared store and drops those deleted there.
+    func refresh() throws {
+        let stored = try store.all()
+        for (name, model) in models {
+            let mine = stored.filter { $0.model == name && $0.status == .ready }
+            let installed = Set(model.styles.map(\.id))
+            for style in mine where !installed.contains(style.id) {
+                do { try model.install(style.id, name: style.name, data: store.data(style.id).tensors) } catch {
+                    print("atelier: style \(style.id) could not be installed from the shared store: \(error)")
+                }
+            }
+            for id in installed.subtracting(mine.map(\.id)) { model.remove(id) }
+        }
+    }
+
     func delete(_ id: Int) throws {
-        guard let style = store.style(id), let model = models[style.model] else {
+        guard let style = try store.style(id), let model = models[style.model] else {
             throw APIError.notFound("style \(id) does not exist", code: "unknown_style")
         }
         model.remove(id)

@@ -1,0 +1,78 @@
+import Foundation
+import Postgres
+
+/// The stored styles in a PostgreSQL database that several replicas share (`ATELIER_STORE`):
+/// one row per style in `atelier_styles`, its record as JSON beside its files (bytea), ids from
+/// the `atelier_style_ids` sequence. Nothing is cached: every call reads the database, so a
+/// replica sees what another wrote.
+final class PostgresStyleStore: StyleRepository, @unchecked Sendable {
+    let pool: PostgresPool
+
+    /// Connects and brings the schema up to date (`StateSchema`), safely when replicas start together.
+    init(url: String, connections: Int = 4) throws {
+        pool = try PostgresPool(url: url, size: connections)
+        _ = try pool.withConnection { try StateSchema.migrations.apply(on: $0) }
+    }
+
+    func all() throws -> [StoredStyle] {
+        try pool.query("SELECT record FROM atelier_styles ORDER BY id", idempotent: true).map(Self.record)
+    }
+
+    func count() throws -> Int {
+        try pool.query("SELECT count(*) FROM atelier_styles", idempotent: true).first?.int(0) ?? 0
+    }
+
+    func style(_ id: Int) throws -> StoredStyle? {
+        try pool.query("SELECT record FROM atelier_styles WHERE id = $1", [.int(id)], idempotent: true).first.map(Self.record)
+    }
+
+    /// One INSERT with the files: a reader sees the style with its files, or not at all.
+    func add(name: String, model: String, settings: TrainingSettings?, files: (Int) throws -> [StyleFile: Data]) throws -> StoredStyle {
+        guard let id = try pool.query("SELECT nextval('atelier_style_ids')").first?.int(0) else {
+            throw ServiceError("the style id sequence returned nothing")
+        }
+        let style = StoredStyle(id: id, name: name, model: model, status: settings == nil ? .ready : .training,
+                                settings: settings, createdAt: Date())
+        let f = try files(id)
+        try pool.query("INSERT INTO atelier_styles (id, model, record, image, data, checkpoint) VALUES ($1, $2, $3, $4, $5, $6)",
+                       [.int(id), .text(model), .text(try Self.json(style))] + [StyleFile.image, .data, .checkpoint].map { f[$0].map(PostgresValue.bytes) ?? .null })
+        return style
+    }
+
+    /// Reads and rewrites the record in one transaction, the row locked, so concurrent updates
+    /// from any replica apply one after the other.
+    func update(_ id: Int, _ change: (inout StoredStyle) -> Void) throws {
+        try pool.transaction { c in
+            guard let row = try c.query("SELECT record FROM atelier_styles WHERE id = $1 FOR UPDATE", [.int(id)]).first else { return }
+            var style = try Self.record(row)
+            change(&style)
+            try c.query("UPDATE atelier_styles SET record = $2, model = $3 WHERE id = $1", [.int(id), .text(try Self.json(style)), .text(style.model)])
+        }
+    }
+
+    func remove(_ id: Int) throws {
+        try pool.query("DELETE FROM atelier_styles WHERE id = $1", [.int(id)])
+    }
+
+    // `kind.rawValue` names a column; it comes from the enum, never from a request.
+    func file(_ kind: StyleFile, of id: Int) throws -> Data? {
+        try pool.query("SELECT \(kind.rawValue) FROM atelier_styles WHERE id = $1", [.int(id)], idempotent: true).first?.bytes(0)
+    }
+
+    func write(_ kind: StyleFile, of id: Int, _ bytes: Data) throws {
+        try pool.query("UPDATE atelier_styles SET \(kind.rawValue) = $2 WHERE id = $1", [.int(id), .bytes(bytes)])
+    }
+
+    func deleteFile(_ kind: StyleFile, of id: Int) throws {
+        try pool.query("UPDATE atelier_styles SET \(kind.rawValue) = NULL WHERE id = $1", [.int(id)])
+    }
+
+    private static func record(_ row: PostgresRow) throws -> StoredStyle {
+        guard let json = try row.string(0) else { throw ServiceError("a style record is NULL") }
+        return try JSONDecoder.file.decode(StoredStyle.self, from: Data(json.utf8))
+    }
+
+    private static func json(_ style: StoredStyle) throws -> String {
+        String(decoding: try JSONEncoder.file.encode(style), as: UTF8.self)
+    }
+}

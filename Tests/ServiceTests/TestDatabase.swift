@@ -1,0 +1,24 @@
+import Foundation
+import Postgres
+import XCTest
+
+/// A schema of its own in the test server's database (`ATELIER_TEST_POSTGRES_URL`, which
+/// scripts/with_postgres.sh sets), so tests neither see each other's tables nor leave any
+/// behind; `url` connects with it as the search path. Without the variable the test is skipped.
+struct TestDatabase {
+    let schema: String
+    let url: String
+    private let admin: PostgresConnection
+
+    init() throws {
+        guard let base = ProcessInfo.processInfo.environment["ATELIER_TEST_POSTGRES_URL"], !base.isEmpty else {
+            throw XCTSkip("ATELIER_TEST_POSTGRES_URL is unset: run under scripts/with_postgres.sh (as `make test` does) to test against PostgreSQL")
+        }
+        admin = try PostgresConnection(url: base)
+        schema = "test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        try admin.execute("CREATE SCHEMA \(schema)")
+        url = base + (base.contains("?") ? "&" : "?") + "options=-csearch_path%3D\(schema)"
+    }
+
+    func drop() { try? admin.execute("DROP SCHEMA \(schema) CASCADE") }
+}
