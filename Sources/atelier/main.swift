@@ -10,6 +10,8 @@ usage: atelier <command> [options]
   serve            [--host 0.0.0.0] [--port 8080] [--data DIR] [--models DIR] [--workers N] [--queue N]
                    run the HTTP service (environment: ATELIER_HOST, ATELIER_PORT, ATELIER_DATA, ATELIER_MODELS,
                    ATELIER_WORKERS, ATELIER_QUEUE, ATELIER_THREADS, ATELIER_DEFAULT_MODEL / --default-model)
+                   [--store postgres://…] [--role all|api|trainer]: replicas sharing one PostgreSQL database
+                   (ATELIER_STORE, ATELIER_ROLE; api serves and queues jobs, trainer runs them on no port)
   stylize IN OUT   [--style 3 | 3:0.5,12:0.5] [--model NAME] [--strength S] [--preserve-color]
                    [--style-image PAINTING[,PAINTING…] [--alpha A] [--style-size 512]]
                    [--max-size N] [--quality Q] [--data DIR] [--models DIR]

@@ -61,4 +61,30 @@ final class SharedStoreEndpointTests: XCTestCase {
         XCTAssertEqual(try b.client.request("DELETE", "/styles/\(id)").status, 204)
         XCTAssertNil(try PostgresStyleStore(url: database.url).style(id), "deleted from the shared store")
     }
+
+    /// While the database refuses the service, requests that need it answer 503 (with
+    /// Retry-After) after the bounded reconnect attempts; once it is back, they are answered again.
+    func testAnUnreachableStoreAnswers503UntilItIsBack() throws {
+        let role = "user_" + database.schema
+        try database.administer("CREATE ROLE \(role) LOGIN; GRANT ALL ON SCHEMA \(database.schema) TO \(role)")
+        defer { try? database.administer("DROP SCHEMA \(database.schema) CASCADE; DROP ROLE \(role)") }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("atelier-replica-\(UUID())")
+        folders.append(folder)
+        let url = database.url(user: role)
+        let service = try ServiceFixture(registry: ArbitraryStyleEndpointTests.freshRegistry()) {
+            $0.dataDirectory = folder
+            $0.storeURL = url
+        }
+        XCTAssertEqual(try service.client.request("GET", "/jobs").status, 200)
+
+        try database.administer("ALTER ROLE \(role) NOLOGIN; SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '\(role)'")
+        let down = try service.client.request("GET", "/jobs")
+        XCTAssertEqual(down.status, 503, String(decoding: down.body, as: UTF8.self))
+        XCTAssertEqual(down.errorCode, "store_unavailable")
+        XCTAssertEqual(down.headers["retry-after"], "5")
+
+        try database.administer("ALTER ROLE \(role) LOGIN")
+        XCTAssertEqual(try service.client.request("GET", "/jobs").status, 200, "reconnected")
+        try database.administer("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '\(role)'")
+    }
 }

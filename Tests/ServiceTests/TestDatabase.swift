@@ -21,4 +21,14 @@ struct TestDatabase {
     }
 
     func drop() { try? admin.execute("DROP SCHEMA \(schema) CASCADE") }
+
+    /// Runs SQL as the test server's superuser (outside the schema's search path).
+    func administer(_ sql: String) throws { try admin.execute(sql) }
+
+    /// `url` as another user (one the test creates).
+    func url(user: String) -> String {
+        var parts = URLComponents(string: url)!
+        parts.user = user
+        return parts.string!
+    }
 }
