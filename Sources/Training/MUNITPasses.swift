@@ -57,14 +57,13 @@ struct MUNITPasses {
     /// G(c, s): s is [N, styleDimension, 1, 1].
     func decode(content c: Tensor, style s: Tensor, _ p: [String: Tensor]) -> Decoded {
         let m = LayerTraining.forward(mlp, p, s)
-        let adaptive = architecture.adaptiveParameters(m.output.reshaped([s.shape[0], m.output.count / s.shape[0]]))
+        let adaptive = architecture.adaptiveParameters(m.output)
         return Decoded(mlp: m, decoder: LayerTraining.forward(decoder, p, c, adaptive: adaptive), adaptive: adaptive)
     }
 
     /// G(c, s) forward only, keeping nothing (the discriminators' step).
     func translate(content c: Tensor, style s: Tensor, _ p: [String: Tensor]) -> Tensor {
-        let m = mlp(s, p)
-        return decoder(c, p, adaptive: architecture.adaptiveParameters(m.reshaped([s.shape[0], m.count / s.shape[0]])))
+        architecture.decode(content: c, style: s, mlpLayers: mlp, decoderLayers: decoder, p)
     }
 
     /// (∂L/∂c, ∂L/∂s) from ∂L/∂image; ∂L/∂s only when `styleGradient` (a drawn code needs none).

@@ -80,9 +80,8 @@ public final class MUNITTrainer {
 
     /// s ~ N(0, I): [N, styleDimension, 1, 1], from the trainer's random state.
     func drawStyles(_ n: Int) -> Tensor {
-        var normal = SeededNormal(seed: random.next())
         let d = config.architecture.styleDimension
-        return Tensor(shape: [n, d, 1, 1], values: (0..<(n * d)).map { _ in normal.next() })
+        return MUNITImages.randomStyle(seed: random.next(), dimension: d, count: n).reshaped([n, d, 1, 1])
     }
 
     // MARK: - The discriminators' step

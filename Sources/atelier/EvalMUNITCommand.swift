@@ -28,7 +28,8 @@ enum EvalMUNITCommand {
         guard seeds >= 2 else { throw CLIError("--seeds must be at least 2 (diversity compares pairs)") }
         let vgg = try PerceptualLoss(vggWeights: SafeTensors.load(config.modelsDirectory.appendingPathComponent("vgg16.safetensors")).tensors)
         let photos = try ImageFolder.imageFiles(in: URL(fileURLWithPath: photosDir)).prefix(limit).map {
-            ImageFolder.shorterSide(try ServiceSetup.readImage($0.path, maxPixels: 50_000_000), size).centerCropped(side: size)
+            let image = ImageFolder.shorterSide(try ServiceSetup.readImage($0.path, maxPixels: 50_000_000), size)
+            return image.cropped(x: (image.width - size) / 2, y: (image.height - size) / 2, width: size, height: size)   // the central square
         }
         let paintingFiles = Array(ImageFolder.imageFiles(in: URL(fileURLWithPath: paintingsDir)).prefix(limit))
         let paintings = try paintingFiles.map { try ServiceSetup.readPainting($0.path) }
@@ -87,18 +88,5 @@ enum EvalMUNITCommand {
             try Data(data).write(to: URL(fileURLWithPath: sheet))
             print("\(sheet): rows = photos; the photo, seeds 0–\(seeds - 1), then guided by \(paintingFiles.map(\.lastPathComponent).joined(separator: ", "))")
         }
-    }
-}
-
-extension RGBImage {
-    /// The central side×side square (the image's shorter side is at least `side`).
-    func centerCropped(side: Int) -> RGBImage {
-        let (x0, y0) = ((width - side) / 2, (height - side) / 2)
-        var pixels = [UInt8](repeating: 0, count: side * side * 3)
-        for y in 0..<side {
-            let src = ((y0 + y) * width + x0) * 3
-            pixels.replaceSubrange((y * side * 3)..<((y + 1) * side * 3), with: self.pixels[src..<(src + side * 3)])
-        }
-        return RGBImage(width: side, height: side, pixels: pixels)
     }
 }

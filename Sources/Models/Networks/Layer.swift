@@ -73,7 +73,6 @@ public indirect enum Layer: Sendable {
     /// Seeded initial values: convolutions and linear layers He-normal (std √(2 / fan-in)) with
     /// zero bias; γ = 1, β = 0.
     public func initialParameters(seed: UInt64) -> [String: Tensor] {
-        var rng = SeededNormal(seed: seed)
         var out: [String: Tensor] = [:]
         for (i, p) in parameterShapes.enumerated() {
             if p.name.hasSuffix(".gamma") {
@@ -81,7 +80,7 @@ public indirect enum Layer: Sendable {
             } else if p.name.hasSuffix(".weight") {
                 let fanIn = p.shape.dropFirst().reduce(1, *)
                 let std = (2 / Float(fanIn)).squareRoot()
-                if i > 0 { rng = SeededNormal(seed: seed &+ UInt64(i) &* 7_919) }
+                var rng = SeededNormal(seed: seed &+ UInt64(i) &* 7_919)   // the i-th tensor's own stream
                 out[p.name] = Tensor(shape: p.shape, values: (0..<p.shape.reduce(1, *)).map { _ in rng.next() * std })
             } else {
                 out[p.name] = Tensor(shape: p.shape, repeating: 0)

@@ -121,8 +121,9 @@ public struct MUNITArchitecture: Sendable, Equatable {
     /// The generator's parts, for listing and initializing its parameters.
     public func generator(_ d: String) -> [[Layer]] { [contentEncoder(d), styleEncoder(d), mlp(d), decoder(d)] }
 
-    /// The MLP's output [N, 2·C·L] split into the AdaIN pairs, as MUNIT assigns them: for each
-    /// layer in order, C shifts (the "mean") then C scales (the "std").
+    /// The MLP's output ([N, 2·C·L], or [N, 2·C·L, 1, 1] as the layers give it) split into the
+    /// AdaIN pairs, as MUNIT assigns them: for each layer in order, C shifts (the "mean") then C
+    /// scales (the "std").
     public func adaptiveParameters(_ mlpOutput: Tensor) -> AdaptiveParameters {
         let n = mlpOutput.shape[0], c = contentChannels, row = 2 * c * adaptiveLayerCount
         let v = mlpOutput.scalars
@@ -135,6 +136,12 @@ public struct MUNITArchitecture: Sendable, Equatable {
             }
             return (Tensor(shape: [n, c], values: scale), Tensor(shape: [n, c], values: shift))
         }
+    }
+
+    /// G(c, s) forward in MUNIT's −1…1 range: the MLP turns the style code s ([N, styleDimension],
+    /// or [N, styleDimension, 1, 1]) into the AdaIN parameters of the decoder run on c.
+    public func decode(content c: Tensor, style s: Tensor, mlpLayers: [Layer], decoderLayers: [Layer], _ p: [String: Tensor]) -> Tensor {
+        decoderLayers(c, p, adaptive: adaptiveParameters(mlpLayers(s.reshaped([s.shape[0], styleDimension, 1, 1]), p)))
     }
 
     // MARK: - The discriminators of one domain (parameters prefixed "dis_<domain>.s<scale>.")
@@ -197,8 +204,7 @@ public struct MUNITGenerator {
 
     /// The image (0…1) of content code c in style s ([N, styleDimension]).
     public func decode(content c: Tensor, style s: Tensor) -> Tensor {
-        let params = mlp(s.reshaped([s.shape[0], architecture.styleDimension, 1, 1]), parameters)
-        return MUNITImages.toUnit(decoder(c, parameters, adaptive: architecture.adaptiveParameters(params.reshaped([s.shape[0], params.count / s.shape[0]]))))
+        MUNITImages.toUnit(architecture.decode(content: c, style: s, mlpLayers: mlp, decoderLayers: decoder, parameters))
     }
 }
 
@@ -213,10 +219,10 @@ public enum MUNITImages {
         return out
     }
 
-    /// A style code drawn from N(0, I) by seed: [1, dimension]. The same seed gives the same code
-    /// on every machine (SplitMix64 + Box–Muller).
-    public static func randomStyle(seed: UInt64, dimension: Int) -> Tensor {
+    /// `count` style codes drawn from N(0, I) by one seed: [count, dimension]. The same seed gives
+    /// the same codes on every machine (SplitMix64 + Box–Muller).
+    public static func randomStyle(seed: UInt64, dimension: Int, count: Int = 1) -> Tensor {
         var rng = SeededNormal(seed: seed)
-        return Tensor(shape: [1, dimension], values: (0..<dimension).map { _ in rng.next() })
+        return Tensor(shape: [count, dimension], values: (0..<(count * dimension)).map { _ in rng.next() })
     }
 }
