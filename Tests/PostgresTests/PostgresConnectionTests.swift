@@ -1,11 +1,12 @@
 import Foundation
 import Postgres
 import XCTest
+import PostgresTestSupport
 
 final class PostgresConnectionTests: XCTestCase {
-    private var schema: ScratchSchema!
+    private var schema: TestDatabase!
 
-    override func setUpWithError() throws { schema = try ScratchSchema() }
+    override func setUpWithError() throws { schema = try TestDatabase() }
     override func tearDown() { schema?.drop() }
 
     func testParametersAndResultsRoundTripInTheirTypes() throws {

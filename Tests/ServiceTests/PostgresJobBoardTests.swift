@@ -1,6 +1,7 @@
 import Foundation
 import Postgres
 import XCTest
+import PostgresTestSupport
 @testable import Service
 
 /// The shared job table against a real PostgreSQL: claims, leases, cancels and the queue limit,

@@ -1,6 +1,7 @@
 import Foundation
 import Postgres
 import XCTest
+import PostgresTestSupport
 @testable import Service
 
 /// The style store contract against PostgreSQL (a schema of its own per test); each handle is a

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import PostgresTestSupport
 @testable import Service
 
 /// Two service replicas, each with its own data folder, sharing one PostgreSQL store: what one

@@ -1,6 +1,7 @@
 import Foundation
 import ImageIO
 import XCTest
+import PostgresTestSupport
 @testable import Service
 
 /// Replicas with roles on one PostgreSQL store, in this process: API replicas queue training
