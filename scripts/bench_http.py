@@ -17,7 +17,8 @@ The server runs with its defaults (no benchmark-only flags or environment); only
 --port, --data (a temporary folder) and --models are passed. The load generator is bounded:
 every run sends a fixed number of requests to 127.0.0.1 and then stops.
 """
-import argparse, http.client, json, os, signal, socket, statistics, subprocess, sys, tempfile, threading, time
+import argparse, http.client, os, signal, socket, statistics, subprocess, sys, tempfile, threading, time
+from bench_timing import write_results
 
 
 def free_port():
@@ -179,12 +180,7 @@ def main():
         results["server_peak_rss_kib"] = server.peak_rss_kib()
     finally:
         server.stop()
-    text = json.dumps(results, indent=1)
-    if args.out:
-        with open(args.out, "w") as f:
-            f.write(text + "\n")
-    else:
-        print(text)
+    write_results(results, args.out)
 
 
 if __name__ == "__main__":

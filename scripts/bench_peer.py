@@ -20,7 +20,7 @@ BenchCommand.median does.
 onnxruntime runs with intra_op_num_threads=2 and OpenBLAS with 2 threads: the cores the
 service's own inference uses on the 2-core benchmark machine (override with --threads).
 """
-import argparse, json, os, sys, tempfile, time, zipfile
+import argparse, json, os, sys, tempfile, zipfile
 
 
 def parse_args():
@@ -40,17 +40,7 @@ os.environ["OMP_NUM_THREADS"] = str(args.threads)
 import numpy as np          # noqa: E402
 import onnx                 # noqa: E402
 import onnxruntime as ort   # noqa: E402
-
-
-def median_seconds(repeats, body):
-    """One warm-up, then the median of `repeats` wall times (upper median for even counts)."""
-    body()
-    times = []
-    for _ in range(max(1, repeats)):
-        start = time.perf_counter()
-        body()
-        times.append(time.perf_counter() - start)
-    return sorted(times)[len(times) // 2]
+from bench_timing import median_seconds, write_results                    # noqa: E402
 
 
 def wheel_member(folder, prefix, member):
@@ -122,12 +112,7 @@ def main():
         results[f"gemm_{m}x{n}x{k}"] = gflops
         print(f"numpy sgemm {m:4d}×{n:5d}×{k:5d}: {gflops:7.1f} GFLOP/s", file=sys.stderr)
 
-    text = json.dumps(results, sort_keys=True, indent=1)
-    if args.out:
-        with open(args.out, "w") as f:
-            f.write(text + "\n")
-    else:
-        print(text)
+    write_results(results, args.out, sort_keys=True)
 
 
 def free_image_dims(model_bytes):

@@ -27,7 +27,6 @@ PyTorch runs on the CPU with torch.set_num_threads(--threads), 2 by default: the
 uses on the 2-core benchmark machine; its OpenMP threads wait passively (--omp-wait-policy).
 """
 import argparse
-import json
 import os
 import sys
 import time
@@ -63,6 +62,7 @@ warnings.filterwarnings("ignore", message="Failed to initialize NumPy")   # torc
 import torch                                   # noqa: E402
 import torch.nn.functional as F                # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_timing import median_seconds, write_results   # noqa: E402
 from stylebank_torch import StyleBank, VGGLoss, Losses, chain, gram, read_safetensors   # noqa: E402
 
 
@@ -236,16 +236,6 @@ def check(peer, tolerance, gradient_tolerance):
     return {"rows": result, "worst_gradient": worst}, failed
 
 
-def median_seconds(repeats, body):
-    body()
-    times = []
-    for _ in range(max(1, repeats)):
-        start = time.perf_counter()
-        body()
-        times.append(time.perf_counter() - start)
-    return sorted(times)[len(times) // 2]
-
-
 def phase_table(repeats, body):
     """Median per phase over `repeats` runs of `body(clock)` after one warm-up."""
     body(Clock())
@@ -309,12 +299,7 @@ def main():
                   f"{results['meta']['omp_wait_policy']}, median of {args.repeats})", file=sys.stderr)
             results[kind].update(time_steps(peer, args.repeats))
             print_phases(results[kind]["phases"])
-    text = json.dumps(results, indent=1)
-    if args.out:
-        with open(args.out, "w") as f:
-            f.write(text + "\n")
-    else:
-        print(text)
+    write_results(results, args.out)
 
 
 if __name__ == "__main__":
