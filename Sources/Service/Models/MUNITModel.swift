@@ -46,7 +46,23 @@ public final class MUNITModel: RegistrableStyleModel, @unchecked Sendable {
         }
     }
 
-    public func stylize(_ image: Tensor, spec: StyleSpec) throws -> Tensor {
+    public func stylize(_ image: Tensor, spec: StyleSpec) throws -> Tensor { try stylize(image, specs: [spec])[0] }
+
+    /// Several styles of one photo (`samples`) encode its content once.
+    public func stylize(_ image: Tensor, specs: [StyleSpec]) throws -> [Tensor] {
+        guard let reverse = specs.first?.reverse, specs.allSatisfy({ $0.reverse == reverse }) else {
+            return try specs.map { try stylize(image, specs: [$0])[0] }
+        }
+        let codes = try specs.map(styleCode)
+        let (source, target) = reverse ? (paintingGenerator, photoGenerator) : (photoGenerator, paintingGenerator)
+        return runPaddedEach(image, toMultipleOf: 1 << photoGenerator.architecture.downsampling) { x in
+            let content = source.encodeContent(x)
+            return codes.map { target.decode(content: content, style: Tensor(shape: [1, styleDimension], values: $0)) }
+        }
+    }
+
+    /// The style code a spec names: drawn by seed, an example's, a stored one, or their weighted mean.
+    func styleCode(_ spec: StyleSpec) throws -> [Float] {
         let parts: [([Float], Float)]
         switch spec.source {
         case .seed(let seed): parts = [(MUNITImages.randomStyle(seed: seed, dimension: styleDimension).scalars, 1)]
@@ -55,11 +71,7 @@ public final class MUNITModel: RegistrableStyleModel, @unchecked Sendable {
         }
         var s = [Float](repeating: 0, count: styleDimension)
         for (v, w) in parts { for i in s.indices { s[i] += w * v[i] } }
-        let (source, target) = spec.reverse ? (paintingGenerator, photoGenerator) : (photoGenerator, paintingGenerator)
-        let multiple = 1 << photoGenerator.architecture.downsampling
-        return runPadded(image, toMultipleOf: multiple) { x in
-            target.decode(content: source.encodeContent(x), style: Tensor(shape: [1, styleDimension], values: s))
-        }
+        return s
     }
 
     public func registrationData(for painting: StylePainting) throws -> [String: Tensor] {

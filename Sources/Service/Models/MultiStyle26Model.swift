@@ -32,10 +32,16 @@ public final class MultiStyle26Model: StyleModel, @unchecked Sendable {
 /// networks that halve the size and double it back), then crops the result to the image's size.
 /// Reflection keeps the borders free of dark seams.
 func runPadded(_ image: Tensor, toMultipleOf m: Int, _ network: (Tensor) throws -> Tensor) rethrows -> Tensor {
+    try runPaddedEach(image, toMultipleOf: m) { [try network($0)] }[0]
+}
+
+/// `runPadded` for a network that gives several outputs of the one padded input (MUNIT's
+/// samples: one content encoding, several decodings), each cropped back.
+func runPaddedEach(_ image: Tensor, toMultipleOf m: Int, _ network: (Tensor) throws -> [Tensor]) rethrows -> [Tensor] {
     let (h, w) = (image.shape[2], image.shape[3])
     let ph = (m - h % m) % m, pw = (m - w % m) % m
     if ph + pw == 0 { return try network(image) }
-    return crop(try network(pad2d(image, top: 0, bottom: ph, left: 0, right: pw, mode: .reflect)), height: h, width: w)
+    return try network(pad2d(image, top: 0, bottom: ph, left: 0, right: pw, mode: .reflect)).map { crop($0, height: h, width: w) }
 }
 
 /// The top-left H×W of every plane of an [N, C, H', W'] tensor.

@@ -43,6 +43,9 @@ public protocol StyleModel: AnyObject, Sendable {
     /// same shape, 0…1. Throws an `APIError` when a style cannot be used (not ready, removed
     /// meanwhile, or a kind of style this model does not take).
     func stylize(_ image: Tensor, spec: StyleSpec) throws -> Tensor
+    /// One output per spec, the same as stylizing with each; a model may share work between them
+    /// (MUNIT encodes the photo's content once for all its samples).
+    func stylize(_ image: Tensor, specs: [StyleSpec]) throws -> [Tensor]
     /// Region-wise styling from a mask (see `RegionStyles`); styles already checked to exist.
     func stylize(_ image: Tensor, regions: RegionStyles) throws -> Tensor
 }
@@ -63,6 +66,8 @@ extension StyleModel {
     public var takesSeed: Bool { false }
     public var defaultStyleSize: Int { 512 }
     public var statisticsCache: (hits: Int, misses: Int, entries: Int)? { nil }
+
+    public func stylize(_ image: Tensor, specs: [StyleSpec]) throws -> [Tensor] { try specs.map { try stylize(image, spec: $0) } }
 
     /// Region-wise styling for any model: stylize once per region's style and blend the outputs
     /// with the soft region maps. (StyleBank overrides this with fusion of its bank responses.)

@@ -63,13 +63,16 @@ extension AtelierService {
                     options.regions = try region(maskBytes!, decodedPaintings.map { StyleSpec(.paintings([(painting: $0, weight: Float(1))]), alpha: alpha, reverse: reverse) }, request.feather)
                 }
                 // One output per seed (samples), else the one the spec names.
-                var outputs: [StylizeOutput] = []
-                for seed in seeds.isEmpty ? [nil] : seeds.map(Optional.some) {
-                    if let seed { options.spec = StyleSpec(.seed(seed), reverse: reverse) }
+                let outputs: [StylizeOutput]
+                if seeds.isEmpty {
                     let result = try Stylizer.run(image, options: options, minSide: config.minSide)
-                    metrics.recordInference(seconds: result.inferenceSeconds)
-                    outputs.append(StylizeOutput(image: result.image, seconds: result.inferenceSeconds, seed: seed))
+                    outputs = [StylizeOutput(image: result.image, seconds: result.inferenceSeconds, seed: nil)]
+                } else {
+                    let results = try Stylizer.run(image, options: options, specs: seeds.map { StyleSpec(.seed($0), reverse: reverse) },
+                                                   minSide: config.minSide)
+                    outputs = zip(results, seeds).map { StylizeOutput(image: $0.image, seconds: $0.inferenceSeconds, seed: $1) }
                 }
+                for o in outputs { metrics.recordInference(seconds: o.seconds) }
                 response = try StylizeOutput.response(outputs, format: format, quality: request.quality, layout: request.layout, model: model.name)
             } catch let e as APIError {
                 response = e.response
