@@ -10,7 +10,8 @@ import Training
 /// that a training step computes (at `--size` crops, e.g. 128); the VGG loss runs `vgg16`'s shapes.
 /// `stylebank-learn` and `stylebank-train` time the phases of the trainer's own steps, learning a
 /// new style (`POST /styles`, e.g. at 128) or training the whole bank (e.g. at 256); `losses` the
-/// perceptual loss terms of one step; `munit-train` the phases of a MUNIT training step (e.g. at 128).
+/// perceptual loss terms of one step; `munit-train` the phases of a MUNIT training step (e.g. at 128);
+/// `magenta` the imported arbitrary network's graphs by kind of op.
 /// With `--step-file FILE`, the two StyleBank step profiles first write the step's inputs and our
 /// losses and gradients there (`ProfileStepFile`), for scripts/bench_train_peer.py.
 enum ProfileCommand {
@@ -29,7 +30,8 @@ enum ProfileCommand {
         case "stylebank-train": try stylebankSteps(config: config, size: size, repeats: repeats, learn: false, stepFile: stepFile)
         case "losses": try perceptualLosses(config: config, size: size, repeats: repeats)
         case "munit-train": try munitSteps(size: size, repeats: repeats)
-        case let other: throw CLIError("unknown network \(other): multistyle26, vgg16, stylebank-backward, stylebank-learn, stylebank-train, losses or munit-train")
+        case "magenta": try magenta(config: config, size: size, repeats: repeats)
+        case let other: throw CLIError("unknown network \(other): multistyle26, vgg16, stylebank-backward, stylebank-learn, stylebank-train, losses, munit-train or magenta")
         }
     }
 

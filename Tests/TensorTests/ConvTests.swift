@@ -27,6 +27,9 @@ final class ConvTests: XCTestCase {
             (1, 8, 4, 10, 10, 3, 2, true),
             (2, 3, 12, 5, 50, 3, 1, false),    // rows of 48 pixels: three full blocks, no tail
             (1, 2, 5, 4, 18, 3, 1, true),      // one full block and a 0-pixel tail
+            (1, 40, 24, 8, 8, 1, 1, true),     // 1×1 layers run over the whole plane: 64 pixels
+            (2, 19, 33, 7, 9, 1, 1, false),    // 63 pixels: a tail in every image
+            (1, 64, 20, 33, 35, 1, 1, true),   // several spans per image
         ]
         for c in cases {
             let x = rng.tensor([c.n, c.cin, c.h, c.w])

@@ -13,6 +13,20 @@ final class DepthwiseConvTests: XCTestCase {
         }
     }
 
+    /// Zero padding inside the kernel, symmetric and one-sided (TF's SAME for stride 2: bottom and
+    /// right only), equal bit for bit to padding first and running the loop nest.
+    func testPaddedMatchesPaddingFirst() {
+        var rng = SeededValues(seed: 11)
+        for (shape, k, s, pads) in [([1, 3, 9, 11], 3, 1, [1, 1, 1, 1]), ([1, 5, 16, 16], 3, 2, [0, 0, 1, 1]), ([2, 7, 17, 10], 3, 2, [0, 0, 1, 1]),
+                                    ([1, 4, 8, 13], 5, 1, [2, 1, 2, 3]), ([1, 9, 24, 24], 3, 1, [1, 1, 1, 1])] {
+            let x = rng.tensor(shape), w = rng.tensor([shape[1], 1, k, k]), b = rng.tensor([shape[1]])
+            let fast = depthwiseConv2d(x, weight: w, bias: b, stride: s, pads: pads)
+            let slow = depthwiseConv2dReference(x, weight: w, bias: b, stride: s, pads: pads)
+            XCTAssertEqual(fast.shape, slow.shape, "\(shape) k\(k) s\(s) \(pads)")
+            XCTAssertEqual(fast.scalars, slow.scalars, "\(shape) k\(k) s\(s) \(pads)")
+        }
+    }
+
     /// One channel with a single non-zero tap is a shifted copy of the input.
     func testSingleTapIsAShift() {
         let x = Tensor(shape: [1, 1, 3, 4], values: (0..<12).map(Float.init))

@@ -19,7 +19,9 @@ public struct MagentaNetwork {
               transform.graph.inputs.count == 2, transform.graph.outputs.count == 1 else {
             throw ModelError("magenta: expected a one-input style predictor and a two-input transformer")
         }
-        (self.predict, self.transform) = (predict, transform)
+        // Run the graphs without the clips their quantizations make redundant (bit-identical).
+        self.predict = (predict.graph.simplified(), predict.weights)
+        self.transform = (transform.graph.simplified(), transform.weights)
     }
 
     public init(predictFile: URL, transformFile: URL) throws {
@@ -29,21 +31,22 @@ public struct MagentaNetwork {
     public var parameterCount: Int { (predict.weights.values.map(\.count) + transform.weights.values.map(\.count)).reduce(0, +) }
 
     /// The style embedding of a painting ([1, 3, H, W] RGB 0…1).
-    public func embedding(_ painting: Tensor) throws -> [Float] {
-        let out = try predict.graph.run([predict.graph.inputs[0]: QuantizedGraph.transpose(painting, [0, 2, 3, 1])], weights: predict.weights)
+    public func embedding(_ painting: Tensor, observe: ((QuantizedGraph.Op, [[Int]], Double) -> Void)? = nil) throws -> [Float] {
+        let out = try predict.graph.run([predict.graph.inputs[0]: QuantizedGraph.transpose(painting, [0, 2, 3, 1])],
+                                        weights: predict.weights, observe: observe)
         let e = out[predict.graph.outputs[0]]!.scalars
         guard e.count == Self.embeddingSize else { throw ModelError("magenta: embedding of \(e.count) values") }
         return e
     }
 
     /// The photo ([1, 3, H, W], H and W multiples of 4, above 4) painted with a style embedding.
-    public func stylize(_ content: Tensor, embedding: [Float]) throws -> Tensor {
+    public func stylize(_ content: Tensor, embedding: [Float], observe: ((QuantizedGraph.Op, [[Int]], Double) -> Void)? = nil) throws -> Tensor {
         // The transformer's inputs: the image (NHWC) and the embedding, in the graph's order.
         let imageInput = transform.graph.inputs.first { !$0.contains("mobilenet") } ?? transform.graph.inputs[0]
         let embeddingInput = transform.graph.inputs.first { $0 != imageInput }!
         let out = try transform.graph.run([imageInput: QuantizedGraph.transpose(content, [0, 2, 3, 1]),
                                            embeddingInput: Tensor(shape: [1, 1, 1, Self.embeddingSize], values: embedding)],
-                                          weights: transform.weights)
+                                          weights: transform.weights, observe: observe)
         return QuantizedGraph.transpose(out[transform.graph.outputs[0]]!, [0, 3, 1, 2])
     }
 }

@@ -70,7 +70,9 @@ public struct QuantizedGraph: Codable, Sendable {
     /// Runs the graph on `feeds` (by input name) with `weights`; returns the outputs by name.
     /// An intermediate value is dropped after the last op that reads it, so memory holds only
     /// the values still needed (a 1024² photo's 32-channel maps would otherwise all stay).
-    public func run(_ feeds: [String: Tensor], weights: [String: Tensor]) throws -> [String: Tensor] {
+    /// `observe`, when given, hears each op with its operands' shapes and the seconds it took (`atelier profile --network magenta`).
+    public func run(_ feeds: [String: Tensor], weights: [String: Tensor],
+                    observe: ((Op, [[Int]], Double) -> Void)? = nil) throws -> [String: Tensor] {
         var values = weights
         for name in inputs {
             guard let t = feeds[name] else { throw ModelError("graph input \(name) not given") }
@@ -84,25 +86,26 @@ public struct QuantizedGraph: Codable, Sendable {
             return t
         }
         for (i, op) in ops.enumerated() {
+            let start = observe == nil ? 0 : DispatchTime.now().uptimeNanoseconds
             switch op {
             case let .conv(input, output, weight, bias, stride, pads, group):
                 var x = try get(input)
-                if pads.contains(where: { $0 != 0 }) { x = pad2d(x, top: pads[0], bottom: pads[2], left: pads[1], right: pads[3], mode: .zero) }
                 let w = try get(weight), b = try bias.map(get)
                 if group == 1 {
+                    if pads.contains(where: { $0 != 0 }) { x = pad2d(x, top: pads[0], bottom: pads[2], left: pads[1], right: pads[3], mode: .zero) }
                     values[output] = Conv2D(weight: w, bias: b, stride: stride)(x)
                 } else {
                     guard group == x.shape[1], w.shape[1] == 1 else { throw ModelError("grouped convolution \(group) is not depthwise") }
-                    values[output] = depthwiseConv2d(x, weight: w, bias: b, stride: stride)
+                    values[output] = depthwiseConv2d(x, weight: w, bias: b, stride: stride, pads: pads)
                 }
             case let .clip(input, output, lo, hi): values[output] = clipped(try get(input), lo, hi)
             case let .relu(input, output): values[output] = clipped(try get(input), 0, .infinity)
             case let .sigmoid(input, output): values[output] = sigmoid(try get(input))
             case let .sqrt(input, output): values[output] = Self.map(try get(input)) { $0.squareRoot() }
             case let .reciprocal(input, output): values[output] = Self.map(try get(input)) { 1 / $0 }
-            case let .add(a, b, output): values[output] = try Self.broadcast(try get(a), try get(b), +)
-            case let .sub(a, b, output): values[output] = try Self.broadcast(try get(a), try get(b), -)
-            case let .mul(a, b, output): values[output] = try Self.broadcast(try get(a), try get(b), *)
+            case let .add(a, b, output): values[output] = try Self.broadcast(try get(a), try get(b), Add.self)
+            case let .sub(a, b, output): values[output] = try Self.broadcast(try get(a), try get(b), Subtract.self)
+            case let .mul(a, b, output): values[output] = try Self.broadcast(try get(a), try get(b), Multiply.self)
             case let .globalAveragePool(input, output): values[output] = globalAveragePool(try get(input))
             case let .reflectPad(input, output, pads): values[output] = try Self.reflectPad(try get(input), pads: pads)
             case let .upsample(input, output, factor):
@@ -111,6 +114,10 @@ public struct QuantizedGraph: Codable, Sendable {
             case let .reshape(input, output, shape): values[output] = try Self.reshape(try get(input), shape)
             case let .transpose(input, output, permutation): values[output] = Self.transpose(try get(input), permutation)
             case let .fakeQuant(input, output, scale, zeroPoint): values[output] = fakeQuantize(try get(input), scale: scale, zeroPoint: zeroPoint)
+            }
+            if let observe {
+                let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                observe(op, Self.operands(op).map { values[$0]?.shape ?? [] }, seconds)
             }
             for name in Self.operands(op) where lastUse[name] == i && !kept.contains(name) { values[name] = nil }
         }
@@ -122,34 +129,6 @@ public struct QuantizedGraph: Codable, Sendable {
     static func map(_ x: Tensor, _ f: (Float) -> Float) -> Tensor {
         var out = x
         out.withUnsafeMutableBufferPointer { p in for i in 0..<p.count { p[i] = f(p[i]) } }
-        return out
-    }
-
-    /// a ∘ b where the shapes are equal, or one side is [N, C, 1, 1] (or one value) for the other's [N, C, H, W].
-    static func broadcast(_ a: Tensor, _ b: Tensor, _ f: (Float, Float) -> Float) throws -> Tensor {
-        if a.shape == b.shape {
-            var out = Tensor(uninitialized: a.shape)
-            out.withUnsafeMutableBufferPointer { o in
-                a.withUnsafeBufferPointer { av in b.withUnsafeBufferPointer { bv in for i in 0..<o.count { o[i] = f(av[i], bv[i]) } } }
-            }
-            return out
-        }
-        let bigFirst = a.count >= b.count
-        let big = bigFirst ? a : b, small = bigFirst ? b : a
-        let plane = big.rank == 4 ? big.shape[2] * big.shape[3] : big.count
-        guard small.count == 1 || (big.rank == 4 && small.count == big.shape[0] * big.shape[1] && small.count * plane == big.count) else {
-            throw ModelError("cannot broadcast \(a.shape) with \(b.shape)")
-        }
-        let sv = small.scalars
-        var out = Tensor(uninitialized: big.shape)
-        out.withUnsafeMutableBufferPointer { o in
-            big.withUnsafeBufferPointer { bv in
-                for p in 0..<(big.count / plane) {
-                    let s = sv.count == 1 ? sv[0] : sv[p], base = p * plane
-                    if bigFirst { for i in base..<(base + plane) { o[i] = f(bv[i], s) } } else { for i in base..<(base + plane) { o[i] = f(s, bv[i]) } }
-                }
-            }
-        }
         return out
     }
 
@@ -187,6 +166,12 @@ public struct QuantizedGraph: Codable, Sendable {
     }
 
     public static func transpose(_ x: Tensor, _ perm: [Int]) -> Tensor {
+        if x.rank == 4, perm == [0, 2, 3, 1] || perm == [0, 3, 1, 2] { return transposeImage(x, toChannelsLast: perm == [0, 2, 3, 1]) }
+        return transposeReference(x, perm)
+    }
+
+    /// Any permutation, one element at a time (what `transpose`'s fast path is tested against).
+    public static func transposeReference(_ x: Tensor, _ perm: [Int]) -> Tensor {
         let shape = x.shape
         let outShape = perm.map { shape[$0] }
         var strides = [Int](repeating: 1, count: shape.count)

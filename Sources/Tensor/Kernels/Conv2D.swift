@@ -87,6 +87,11 @@ public struct Conv2D {
                 (packedWeight ?? Self.pack(weight)).withUnsafeBufferPointer { aBuf in
                     offsets.withUnsafeBufferPointer { off in
                         let biasPtr = bias.map { b in b.withUnsafeBufferPointer { $0.baseAddress! } }
+                        if kh == 1 && kw == 1 && s == 1 {
+                            pointwise(images: n, pixels: h * w, packedA: aBuf.baseAddress!, input: src.baseAddress!, offsets: off.baseAddress!,
+                                      out: outBuf.baseAddress!, bias: biasPtr, relu: relu)
+                            return
+                        }
                         Parallel.run(tasks: n * ho) { worker, workers in
                             let tail = UnsafeMutablePointer<Float>.allocate(capacity: k * GEMM.nr)
                             defer { tail.deallocate() }
@@ -105,6 +110,31 @@ public struct Conv2D {
             }
         }
         return out
+    }
+
+    /// A 1×1 stride-1 convolution: each image's pixels are one row of H·W in every plane, so the
+    /// GEMM runs over spans of that row, however narrow the image (row by row, an 8×8 map of
+    /// MobileNet's last blocks gave the micro-kernel eight pixels of its sixteen at a time). Every
+    /// output still sums its inputs in the same order.
+    private func pointwise(images n: Int, pixels: Int, packedA: UnsafePointer<Float>, input: UnsafePointer<Float>, offsets: UnsafePointer<Int>,
+                           out: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?, relu: Bool) {
+        let (cout, cin) = (outChannels, inChannels)
+        // Spans of whole micro-kernel widths, about four per thread (fewer on small maps).
+        let threads = Parallel.threadsForCurrentThread
+        let span = max(GEMM.nr, (pixels + 4 * threads - 1) / (4 * threads) + GEMM.nr - 1) / GEMM.nr * GEMM.nr
+        let spans = (pixels + span - 1) / span
+        Parallel.run(tasks: n * spans) { worker, workers in
+            let tail = UnsafeMutablePointer<Float>.allocate(capacity: cin * GEMM.nr)
+            defer { tail.deallocate() }
+            var task = worker
+            while task < n * spans {
+                let (img, start) = (task / spans, (task % spans) * span)
+                GEMM.convolveRow(m: cout, n: min(span, pixels - start), k: cin, packedA: packedA,
+                                 input: input + img * cin * pixels + start, offsets: offsets,
+                                 c: out + img * cout * pixels + start, ldc: pixels, bias: bias, relu: relu, tail: tail)
+                task += workers
+            }
+        }
     }
 
     /// [N, C, H, W] → [N, C·s·s, ⌈H/s⌉, ⌈W/s⌉]: plane (c·s + py)·s + px holds x[c, py + s·i, px + s·j]
