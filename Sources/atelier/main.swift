@@ -31,7 +31,8 @@ usage: atelier <command> [options]
                    convert third-party ONNX weights (used by scripts/fetch_weights.sh)
   bench            [--sizes 256,512,1024] [--repeats 5] [--json]
                    time the networks and kernels (make bench compares them with onnxruntime)
-  profile          [--size 1024]   multistyle26's time op by op
+  profile          [--network multistyle26|vgg16|magenta|stylebank-train|stylebank-learn|munit-train|…] [--size 1024]
+                   where a network's (or a training step's) time goes, op by op
   train stylebank  --content DIR --styles DIR [--out data/training/stylebank] [--size 256] [--batch 4]
                    [--iterations N] [--checkpoint-every 50] [--lr 1e-3] [--style-weight W] [--fresh] [--init W.safetensors]
                    [--photo-side N (photos' shorter side before cropping; 1.15 × size)]
