@@ -23,6 +23,18 @@ final class FakeQuantizeTests: XCTestCase {
         XCTAssertEqual(fakeQuantizeReference(-1, scale: 1 / 255, zeroPoint: -128), 0)
     }
 
+    /// In place gives the same values, and a tensor sharing the storage keeps its own.
+    func testInPlaceMatchesAndCopiesSharedStorage() {
+        var rng = SeededValues(seed: 5)
+        let original = Tensor(shape: [3, 333], values: (0..<999).map { _ in rng.next() * 50 })
+        let before = original.scalars
+        var x = original   // shares `original`'s storage until written
+        fakeQuantizeInPlace(&x, scale: 0.37, zeroPoint: 59)
+        XCTAssertEqual(x.scalars, fakeQuantize(original, scale: 0.37, zeroPoint: 59).scalars)
+        XCTAssertNotEqual(x.scalars, original.scalars)
+        XCTAssertEqual(original.scalars, before)
+    }
+
     func testClip() {
         let x = Tensor(shape: [19], values: (0..<19).map { Float($0) - 9 })
         XCTAssertEqual(clipped(x, 0, 6).scalars, (0..<19).map { min(max(Float($0) - 9, 0), 6) })

@@ -113,7 +113,13 @@ public struct QuantizedGraph: Codable, Sendable {
                 values[output] = factor == 1 ? x : upsampleNearest(x, factor: factor)
             case let .reshape(input, output, shape): values[output] = try Self.reshape(try get(input), shape)
             case let .transpose(input, output, permutation): values[output] = Self.transpose(try get(input), permutation)
-            case let .fakeQuant(input, output, scale, zeroPoint): values[output] = fakeQuantize(try get(input), scale: scale, zeroPoint: zeroPoint)
+            case let .fakeQuant(input, output, scale, zeroPoint):
+                if lastUse[input] == i, !kept.contains(input), weights[input] == nil, !inputs.contains(input), var x = values.removeValue(forKey: input) {
+                    fakeQuantizeInPlace(&x, scale: scale, zeroPoint: zeroPoint)   // no other reader: reuse its buffer
+                    values[output] = x
+                } else {
+                    values[output] = fakeQuantize(try get(input), scale: scale, zeroPoint: zeroPoint)
+                }
             }
             if let observe {
                 let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9

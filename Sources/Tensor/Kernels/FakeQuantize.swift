@@ -8,29 +8,37 @@
 /// so v is clamped to ±2²² first. Eight lanes: with sixteen the six constants alone filled the
 /// sixteen SSE registers and every step reloaded them from the stack. Chunks run on the workers.
 public func fakeQuantize(_ x: Tensor, scale: Float, zeroPoint: Float) -> Tensor {
-    typealias V = SIMD8<Float>
     var out = Tensor(uninitialized: x.shape)
     out.withUnsafeMutableBufferPointer { d in
-        x.withUnsafeBufferPointer { src in
-            Parallel.forEachChunk(of: d.count) { range in
-                let (vs, vz) = (V(repeating: scale), V(repeating: zeroPoint))
-                let (lo, hi, big, magic) = (V(repeating: -128), V(repeating: 127), V(repeating: 4_194_304), V(repeating: 12_582_912))
-                var i = range.lowerBound
-                let end = range.upperBound
-                while i + 8 <= end {
-                    var v = UnsafeRawPointer(src.baseAddress! + i).loadUnaligned(as: V.self) / vs
-                    v = v.replacing(with: V(repeating: 0), where: v .!= v)      // NaN → 0
-                    v = v.replacing(with: -big, where: v .< -big).replacing(with: big, where: v .> big)
-                    var q = (v + magic) - magic + vz
-                    q = q.replacing(with: lo, where: q .< lo).replacing(with: hi, where: q .> hi)
-                    UnsafeMutableRawPointer(d.baseAddress! + i).storeBytes(of: (q - vz) * vs, as: V.self)
-                    i += 8
-                }
-                while i < end { d[i] = fakeQuantizeReference(src[i], scale: scale, zeroPoint: zeroPoint); i += 1 }
-            }
-        }
+        x.withUnsafeBufferPointer { src in fakeQuantize(src.baseAddress!, into: d.baseAddress!, count: d.count, scale: scale, zeroPoint: zeroPoint) }
     }
     return out
+}
+
+/// `fakeQuantize` over `x`'s own storage (copied first only if it is shared): a graph whose value
+/// has no other reader saves a buffer and a stream of stores.
+public func fakeQuantizeInPlace(_ x: inout Tensor, scale: Float, zeroPoint: Float) {
+    x.withUnsafeMutableBufferPointer { p in fakeQuantize(p.baseAddress!, into: p.baseAddress!, count: p.count, scale: scale, zeroPoint: zeroPoint) }
+}
+
+private func fakeQuantize(_ src: UnsafePointer<Float>, into d: UnsafeMutablePointer<Float>, count: Int, scale: Float, zeroPoint: Float) {
+    typealias V = SIMD8<Float>
+    Parallel.forEachChunk(of: count) { range in
+        let (vs, vz) = (V(repeating: scale), V(repeating: zeroPoint))
+        let (lo, hi, big, magic) = (V(repeating: -128), V(repeating: 127), V(repeating: 4_194_304), V(repeating: 12_582_912))
+        var i = range.lowerBound
+        let end = range.upperBound
+        while i + 8 <= end {
+            var v = UnsafeRawPointer(src + i).loadUnaligned(as: V.self) / vs
+            v = v.replacing(with: V(repeating: 0), where: v .!= v)      // NaN → 0
+            v = v.replacing(with: -big, where: v .< -big).replacing(with: big, where: v .> big)
+            var q = (v + magic) - magic + vz
+            q = q.replacing(with: lo, where: q .< lo).replacing(with: hi, where: q .> hi)
+            UnsafeMutableRawPointer(d + i).storeBytes(of: (q - vz) * vs, as: V.self)
+            i += 8
+        }
+        while i < end { d[i] = fakeQuantizeReference(src[i], scale: scale, zeroPoint: zeroPoint); i += 1 }
+    }
 }
 
 /// The textbook form of one value of `fakeQuantize`.
