@@ -17,8 +17,8 @@ public struct ServiceConfig: Sendable {
     public var storeRefreshSeconds: Double = 2
     /// Converted weights (`make weights`); defaults to `<data>/models`.
     public var modelsDirectory: URL
-    /// Requests stylized at the same time. Each inference already uses every core, so more
-    /// workers mainly overlap decoding/encoding with inference.
+    /// Requests stylized at the same time. One alone uses every core; several split them
+    /// (`Parallel.sharingCores`), and decoding and encoding overlap with inference.
     public var workers: Int = 2
     /// Requests that may wait for a worker; beyond it the service answers 503 + Retry-After.
     public var queueCapacity: Int = 16

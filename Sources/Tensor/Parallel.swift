@@ -26,10 +26,43 @@ public enum Parallel {
 
     private static let threadLimitKey = "atelier.parallel.threadLimit"
 
-    /// The worker count kernels called from this thread may use.
+    /// The worker count kernels called from this thread may use: `maxThreads`, this thread's
+    /// limit, and inside `sharingCores` an equal share of `maxThreads` among the jobs sharing them.
     public static var threadsForCurrentThread: Int {
-        min(maxThreads, (Thread.current.threadDictionary[threadLimitKey] as? Int) ?? maxThreads)
+        let limit = min(maxThreads, (Thread.current.threadDictionary[threadLimitKey] as? Int) ?? maxThreads)
+        guard Thread.current.threadDictionary[sharingKey] != nil else { return limit }
+        sharingLock.lock()
+        let sharing = max(1, jobsSharingCores)
+        sharingLock.unlock()
+        return max(1, min(limit, maxThreads / sharing))
     }
+
+    /// Runs `body` as one of the jobs that split the cores between them: while two stylizations
+    /// run at once, each kernel call of each takes half the threads (rounded down, at least one),
+    /// and the whole again once the other ends. Two jobs that each spread every kernel over
+    /// every core instead wait at each kernel's end for a share the other job's thread holds up.
+    public static func sharingCores<R>(_ body: () throws -> R) rethrows -> R {
+        let dictionary = Thread.current.threadDictionary
+        if dictionary[sharingKey] != nil { return try body() }   // already one of the jobs
+        sharingLock.lock()
+        jobsSharingCores += 1
+        sharingLock.unlock()
+        dictionary[sharingKey] = true
+        defer {
+            dictionary[sharingKey] = nil
+            sharingLock.lock()
+            jobsSharingCores -= 1
+            sharingLock.unlock()
+        }
+        return try body()
+    }
+
+    /// Jobs inside `sharingCores` now.
+    public static var jobsSharingCoresNow: Int { sharingLock.lock(); defer { sharingLock.unlock() }; return jobsSharingCores }
+
+    private static let sharingKey = "atelier.parallel.sharingCores"
+    private static let sharingLock = NSLock()
+    nonisolated(unsafe) private static var jobsSharingCores = 0
 
     /// Runs `body(worker, workers)` for each of `min(threads, tasks)` workers in parallel, where
     /// `threads` is `maxThreads` or this thread's limit (`withThreadLimit`).

@@ -75,4 +75,40 @@ final class ParallelTests: XCTestCase {
         }
         XCTAssertEqual(Parallel.threadsForCurrentThread, all)
     }
+
+    /// Jobs sharing the cores split them: alone a job has them all; with a second one each has
+    /// half (at least one); a thread outside takes no part; the count falls back when they end.
+    func testJobsSharingCoresSplitThem() {
+        let saved = Parallel.maxThreads
+        defer { Parallel.maxThreads = saved }
+        Parallel.maxThreads = 4
+        final class Box: @unchecked Sendable { var threads = 0 }
+        let inside = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0), done = DispatchSemaphore(value: 0)
+        Parallel.sharingCores {
+            XCTAssertEqual(Parallel.threadsForCurrentThread, 4)
+            let other = Box()
+            Thread {
+                Parallel.sharingCores {
+                    other.threads = Parallel.threadsForCurrentThread
+                    inside.signal()
+                    release.wait()
+                }
+                done.signal()
+            }.start()
+            inside.wait()
+            XCTAssertEqual(other.threads, 2)
+            XCTAssertEqual(Parallel.threadsForCurrentThread, 2)
+            Parallel.withThreadLimit(1) { XCTAssertEqual(Parallel.threadsForCurrentThread, 1) }
+            let outside = Box()
+            let checked = DispatchSemaphore(value: 0)
+            Thread { outside.threads = Parallel.threadsForCurrentThread; checked.signal() }.start()
+            checked.wait()
+            XCTAssertEqual(outside.threads, 4)
+            release.signal()
+            done.wait()
+            XCTAssertEqual(Parallel.threadsForCurrentThread, 4)
+        }
+        XCTAssertEqual(Parallel.jobsSharingCoresNow, 0)
+        Parallel.sharingCores { Parallel.sharingCores { XCTAssertEqual(Parallel.threadsForCurrentThread, 4) } }   // one job, counted once
+    }
 }

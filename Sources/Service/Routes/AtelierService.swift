@@ -32,7 +32,7 @@ public final class AtelierService: @unchecked Sendable {
         self.config = config
         self.registry = registry
         clients = ClientLimits(maxRequests: config.maxRequestsPerClient, maxJobs: config.maxJobsPerClient)
-        pool = WorkerPool(workers: config.workers, capacity: config.queueCapacity)
+        pool = WorkerPool(workers: config.workers, capacity: config.queueCapacity, sharesCores: true)
         let store = try StyleStores.open(config)
         self.store = store
         let jobs: JobQueue

@@ -16,8 +16,13 @@ final class WorkerPool: @unchecked Sendable {
     let capacity: Int
     let workerCount: Int
 
-    init(workers: Int, capacity: Int, name: String = "atelier.worker") {
+    /// Whether running jobs split the cores between them (`Parallel.sharingCores`): stylizations
+    /// do; training jobs keep their own thread limit.
+    let sharesCores: Bool
+
+    init(workers: Int, capacity: Int, name: String = "atelier.worker", sharesCores: Bool = false) {
         workerCount = max(1, workers)
+        self.sharesCores = sharesCores
         self.capacity = max(0, capacity)
         for i in 0..<workerCount {
             // The threads hold the pool (not `unowned`): a pool released while a job runs must
@@ -82,7 +87,7 @@ final class WorkerPool: @unchecked Sendable {
             if head > 64 && head * 2 > queue.count { queue.removeFirst(head); head = 0 }
             busy += 1
             condition.unlock()
-            job()
+            if sharesCores { Parallel.sharingCores(job) } else { job() }
             condition.lock()
             busy -= 1
             condition.unlock()
