@@ -15,6 +15,9 @@ public struct ServiceConfig: Sendable {
     public var jobLeaseSeconds: Double = 30
     /// How often a serving replica re-reads a shared store for other replicas' styles.
     public var storeRefreshSeconds: Double = 2
+    /// Whether an admin listener (`serve --admin-port`) serves `/metrics`: then the public port
+    /// answers it 404, and only the admin port (127.0.0.1 by default) shows it.
+    public var metricsOnAdminListener = false
     /// Converted weights (`make weights`); defaults to `<data>/models`.
     public var modelsDirectory: URL
     /// Requests stylized at the same time. One alone uses every core; several split them

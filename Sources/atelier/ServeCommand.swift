@@ -5,7 +5,7 @@ import Service
 enum ServeCommand {
     static func run(_ args: ArraySlice<String>) throws {
         let a = try Arguments(args, flagNames: [])
-        try a.checkKnown(["host", "port", "data", "models", "workers", "queue", "max-body-mb", "training-photos", "training-threads", "job-queue", "concurrent-jobs", "default-model", "store", "role"])
+        try a.checkKnown(["host", "port", "data", "models", "workers", "queue", "max-body-mb", "training-photos", "training-threads", "job-queue", "concurrent-jobs", "default-model", "store", "role", "admin-port", "admin-host"])
         let env = ServiceSetup.environment
         var config = ServiceSetup.config(a)
         if let w = try a.int("workers") ?? env["ATELIER_WORKERS"].flatMap(Int.init) { config.workers = w }
@@ -26,9 +26,19 @@ enum ServeCommand {
         if let s = env["ATELIER_CHECKPOINT_SECONDS"].flatMap(Double.init), (1...3600).contains(s) { config.checkpointSeconds = s }
         try FileManager.default.createDirectory(at: config.dataDirectory, withIntermediateDirectories: true)
 
+        let adminPort = try a.int("admin-port") ?? env["ATELIER_ADMIN_PORT"].flatMap(Int.init)
+        let adminHost = a.options["admin-host"] ?? env["ATELIER_ADMIN_HOST"] ?? "127.0.0.1"
+        if let adminPort, !(0...65535).contains(adminPort) { throw CLIError("--admin-port must be 0…65535, not \(adminPort)") }
+        config.metricsOnAdminListener = adminPort != nil
+
         let registry = try ModelRegistry.load(from: config.modelsDirectory, defaultModel: config.defaultModel,
                                                  defaultArbitraryModel: config.defaultArbitraryModel)
         let service = try AtelierService(config: config, registry: registry)
+        let admin = try adminPort.map { port -> HTTPServer in
+            let server = HTTPServer(config: ServerConfig(host: adminHost, port: port), handler: service.handleAdmin)
+            print("atelier: admin listener (probes, metrics) on \(adminHost):\(try server.start())")
+            return server
+        }
         if config.role == .trainer { return runTrainer(service) }
 
         var serverConfig = ServerConfig(host: a.options["host"] ?? env["ATELIER_HOST"] ?? "0.0.0.0",
@@ -41,6 +51,7 @@ enum ServeCommand {
         print("atelier: \(config.access.summary)")
         print("atelier: serving on \(serverConfig.host):\(port) with models \(registry.models.keys.sorted()) (default \(registry.defaultModel)) from \(config.modelsDirectory.path)")
         server.waitUntilStopped()
+        admin?.shutdown(gracePeriod: 1)
         service.stop()
         print("atelier: stopped")
     }

@@ -11,7 +11,9 @@ usage: atelier <command> [options]
                    run the HTTP service (environment: ATELIER_HOST, ATELIER_PORT, ATELIER_DATA, ATELIER_MODELS,
                    ATELIER_WORKERS, ATELIER_QUEUE, ATELIER_THREADS, ATELIER_DEFAULT_MODEL / --default-model)
                    [--store postgres://…] [--role all|api|trainer]: replicas sharing one PostgreSQL database
-                   (ATELIER_STORE, ATELIER_ROLE; api serves and queues jobs, trainer runs them on no port)
+                   (ATELIER_STORE, ATELIER_ROLE; api serves and queues jobs, trainer runs them on no public port)
+                   [--admin-port N [--admin-host 127.0.0.1]]: /metrics (then not on the public port) and the
+                   probes on a listener of their own (ATELIER_ADMIN_PORT, ATELIER_ADMIN_HOST; trainers too)
   stylize IN OUT   [--style 3 | 3:0.5,12:0.5] [--model NAME] [--strength S] [--preserve-color]
                    [--style-image PAINTING[,PAINTING…] [--alpha A] [--style-size 512]]
                    [--max-size N] [--quality Q] [--data DIR] [--models DIR]

@@ -75,8 +75,17 @@ public final class AtelierService: @unchecked Sendable {
         }
     }
 
-    /// Entry point for `HTTPServer`.
+    /// Entry point for `HTTPServer`: the public listener.
     public func handle(_ request: HTTPRequest, respond: @escaping (HTTPResponse) -> Void) {
+        if config.metricsOnAdminListener && request.path == "/metrics" {
+            return respond(APIError.notFound("metrics are served on the admin listener (--admin-port)", code: "not_found").response)
+        }
+        serve(request, respond: respond)
+    }
+
+    /// Routes, authorizes, limits and answers one request; `admin`: from the admin listener,
+    /// which only `handleAdmin` sends here, needs no token and has no client limits.
+    func serve(_ request: HTTPRequest, admin: Bool = false, respond: @escaping (HTTPResponse) -> Void) {
         let start = DispatchTime.now().uptimeNanoseconds
         let match = router.match(request.path)
         let recorded: (HTTPResponse) -> Void = { [metrics] response in
@@ -88,12 +97,12 @@ public final class AtelierService: @unchecked Sendable {
             return recorded(APIError.notFound("no route \(request.path)", code: "not_found").response)
         }
         let method = request.method == "HEAD" ? "GET" : request.method
-        if let denied = config.access.check(method: method, path: request.path, authorization: request.headers["Authorization"]) {
+        if !admin, let denied = config.access.check(method: method, path: request.path, authorization: request.headers["Authorization"]) {
             return recorded(denied.response)
         }
         // Probes are never limited: a busy client must not make the service look dead (nor the static page).
         let client = ClientLimits.client(of: request.remoteAddress)
-        let limited = !AccessPolicy.openPaths.contains(request.path)
+        let limited = !admin && !AccessPolicy.openPaths.contains(request.path)
         if limited {
             guard clients.enter(client) else {
                 return recorded(APIError(status: 429, code: "too_many_requests",
