@@ -78,7 +78,7 @@ fi
 
 # --- 3. HTTP end to end ---------------------------------------------------------------------
 run python3 scripts/bench_http.py --bin "$BIN" --models "$MODELS" \
-  --image 512="$DIR/inputs/in512.jpg" --image 1024="$DIR/inputs/in1024.jpg" \
+  --image 512="$DIR/inputs/in512.jpg" --image 512="$DIR/inputs/in512.png" --image 1024="$DIR/inputs/in1024.jpg" \
   --requests 9 --load-size 512 --load-requests 32 --concurrency 1,2,4 --out "$DIR/http.json"
 
 # --- 4. peak RSS of one stylization ---------------------------------------------------------

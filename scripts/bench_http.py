@@ -1,16 +1,16 @@
 #!/usr/bin/env python3
 """End-to-end HTTP benchmark for `make bench`: starts `atelier serve` on 127.0.0.1 at a free
-port, POSTs real JPEGs to /stylize?style=3, and reports
+port, POSTs real JPEGs (and PNGs) to /stylize?style=3, and reports
 
   * latency: sequential requests at each size; the median wall time per request beside the
     median X-Inference-Seconds header (the network alone), so the difference is what HTTP,
-    JPEG decode, resize checks, tensor conversion and JPEG encode cost on top;
+    decoding, resize checks, tensor conversion and encoding (in the input's format) cost on top;
   * throughput: a fixed number of requests at concurrency 1, 2 and 4 (one keep-alive
     connection per client thread), requests/s, p50/p99 latency and the error count;
   * the server's peak RSS (VmHWM) after all of it.
 
     python3 scripts/bench_http.py --bin .build/release/atelier --models data/models \\
-        --image 512=in512.jpg --image 1024=in1024.jpg [--requests 7] [--load-size 512] \\
+        --image 512=in512.jpg --image 512=in512.png --image 1024=in1024.jpg [--requests 7] [--load-size 512] \\
         [--load-requests 24] [--out http.json]
 
 The server runs with its defaults (no benchmark-only flags or environment); only --host,
@@ -77,11 +77,16 @@ class Server:
             self.proc.wait()
 
 
+def media_type(body):
+    return "image/png" if body[:8] == b"\x89PNG\r\n\x1a\n" else "image/jpeg"
+
+
 def post(conn, body, max_size):
-    """One POST /stylize; returns (status, wall seconds, X-Inference-Seconds or None)."""
+    """One POST /stylize, answered in the body's own format; returns (status, wall seconds,
+    X-Inference-Seconds or None)."""
     start = time.perf_counter()
     conn.request("POST", f"/stylize?style=3&max_size={max_size}", body=body,
-                 headers={"Content-Type": "image/jpeg", "Accept": "image/jpeg"})
+                 headers={"Content-Type": media_type(body), "Accept": media_type(body)})
     response = conn.getresponse()
     response.read()
     wall = time.perf_counter() - start
@@ -102,7 +107,7 @@ def latency(port, body, size, requests):
         inferences.append(inference)
     conn.close()
     wall, inference = statistics.median(walls), statistics.median(inferences)
-    return {"size": size, "requests": requests, "errors": errors, "median_latency_s": wall,
+    return {"size": size, "format": media_type(body).split("/")[1].upper(), "requests": requests, "errors": errors, "median_latency_s": wall,
             "median_inference_s": inference, "overhead_s": wall - inference,
             "overhead_pct": 100 * (wall - inference) / inference, "bytes_in": len(body)}
 
@@ -150,7 +155,8 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--bin", required=True)
     p.add_argument("--models", required=True)
-    p.add_argument("--image", action="append", required=True, help="SIZE=FILE.jpg, a SIZE×SIZE JPEG")
+    p.add_argument("--image", action="append", required=True,
+                   help="SIZE=FILE, a SIZE×SIZE JPEG or PNG (answered in the same format); the load uses the JPEG of --load-size")
     p.add_argument("--requests", type=int, default=7, help="sequential requests per size for the latency")
     p.add_argument("--load-size", type=int, default=512)
     p.add_argument("--load-requests", type=int, default=24, help="requests per concurrency level")
@@ -158,22 +164,23 @@ def main():
     p.add_argument("--out")
     args = p.parse_args()
 
-    images = {}
+    images = []   # (size, bytes), in the order given
     for item in args.image:
         size, path = item.split("=", 1)
         with open(path, "rb") as f:
-            images[int(size)] = f.read()
+            images.append((int(size), f.read()))
+    load_body = next(body for size, body in images if size == args.load_size and media_type(body) == "image/jpeg")
 
     server = Server(args.bin, args.models)
     try:
         results = {"latency": [], "load": []}
-        for size in sorted(images):
-            r = latency(server.port, images[size], size, args.requests)
+        for size, body in images:
+            r = latency(server.port, body, size, args.requests)
             results["latency"].append(r)
-            print(f"http {size}²: median {r['median_latency_s'] * 1000:.0f} ms, inference {r['median_inference_s'] * 1000:.0f} ms, "
+            print(f"http {size}² {r['format']}: median {r['median_latency_s'] * 1000:.0f} ms, inference {r['median_inference_s'] * 1000:.0f} ms, "
                   f"overhead {r['overhead_pct']:.1f}%, errors {r['errors']}", file=sys.stderr)
         for c in (int(x) for x in args.concurrency.split(",")):
-            r = load(server.port, images[args.load_size], args.load_size, c, args.load_requests)
+            r = load(server.port, load_body, args.load_size, c, args.load_requests)
             results["load"].append(r)
             print(f"http load {args.load_size}² c={c}: {r['requests_per_s']:.2f} req/s, p50 {r['p50_s'] * 1000:.0f} ms, "
                   f"p99 {r['p99_s'] * 1000:.0f} ms, errors {r['errors']}", file=sys.stderr)

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Makes the square test JPEGs `make bench` sends to the service: the centre square of one photo,
-resampled (Lanczos) to each size and saved at JPEG quality 92 as inSIZE.jpg. Deterministic for a
-given photo and Pillow; an existing file is kept.
+"""Makes the square test images `make bench` sends to the service: the centre square of one photo,
+resampled (Lanczos) to each size and saved at JPEG quality 92 as inSIZE.jpg, and up to 1024² as
+inSIZE.png too (the PNG round trip's overhead). Deterministic for a given photo and Pillow; an
+existing file is kept.
 
     python3 scripts/bench_inputs.py PHOTO.jpg OUT_DIR 512 1024 2048 4096
 """
@@ -14,16 +15,18 @@ def main(photo, out_dir, sizes):
     os.makedirs(out_dir, exist_ok=True)
     image = None
     for size in sizes:
-        path = os.path.join(out_dir, f"in{size}.jpg")
-        if os.path.exists(path):
-            continue
-        if image is None:
-            image = Image.open(photo).convert("RGB")
-            side = min(image.size)
-            left, top = (image.width - side) // 2, (image.height - side) // 2
-            image = image.crop((left, top, left + side, top + side))
-        image.resize((size, size), Image.LANCZOS).save(path, quality=92)
-        print(f"bench_inputs: {path}", file=sys.stderr)
+        for suffix in ("jpg", "png") if size <= 1024 else ("jpg",):
+            path = os.path.join(out_dir, f"in{size}.{suffix}")
+            if os.path.exists(path):
+                continue
+            if image is None:
+                image = Image.open(photo).convert("RGB")
+                side = min(image.size)
+                left, top = (image.width - side) // 2, (image.height - side) // 2
+                image = image.crop((left, top, left + side, top + side))
+            resized = image.resize((size, size), Image.LANCZOS)
+            resized.save(path, quality=92) if suffix == "jpg" else resized.save(path)
+            print(f"bench_inputs: {path}", file=sys.stderr)
 
 
 if __name__ == "__main__":
