@@ -36,7 +36,8 @@ test-photos:
 ## test: everything CI runs (.ci/run calls this): XCTest (with a throwaway PostgreSQL for the shared
 ## store's tests: scripts/with_postgres.sh), replicas as processes on one database, the OpenAPI
 ## check, the web page in headless Chromium, then the live release server fuzzed against
-## openapi.yaml (scripts/test_contract.py) and put under load and slow clients (scripts/test_chaos.py)
+## openapi.yaml (scripts/test_contract.py), put under load and slow clients (scripts/test_chaos.py), and
+## killed -9 ten times while training and run on a full disk (scripts/test_training_faults.py)
 test: weights test-photos
 	$(SWIFT) build --build-tests
 	scripts/with_postgres.sh env ATELIER_MODELS=$(abspath $(MODELS)) $(SWIFT) test --skip-build --disable-swift-testing
@@ -46,6 +47,7 @@ test: weights test-photos
 	scripts/test_web_page.py --binary $(BIN) --models $(MODELS) --photos $(DATA)/test-photos
 	scripts/test_contract.py $(BIN) $(MODELS)
 	scripts/test_chaos.py $(BIN) $(MODELS)
+	scripts/test_training_faults.py $(BIN) $(MODELS)
 
 ## web-page-test: the browser test alone, screenshots into docs/ (docs/web-page.png, docs/web-page-phone.png)
 web-page-test: weights test-photos
