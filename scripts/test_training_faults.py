@@ -3,8 +3,8 @@
 library only; bounded in time (TOTAL_TIME_LIMIT) and in count.
 
 - kill -9: a style is learned and ready; then new styles train while the server is killed with
-  SIGKILL at random moments, KILLS times (checkpoints every second, so kills land before, during
-  and after checkpoint writes and the final rename). After each restart the ready styles are
+  SIGKILL, KILLS times: at random moments, and the instant a checkpoint's temporary file appears
+  (written, not yet renamed; checkpoints come every second). After each restart the ready styles are
   byte-identical (their files, their image, a stylization with them), every interrupted job is
   listed failed with a reason, and its style trains on under a new job, from its checkpoint; at
   the end every style is ready.
@@ -158,6 +158,19 @@ def wait_ready(server, style_id, timeout):
     raise CaseFailed(f"style {style_id} was not ready after {timeout} s")
 
 
+def kill_during_write(server, prefix, timeout=30):
+    """SIGKILL the moment a temporary file whose name starts with `prefix` shows in the styles
+    folder (an atomic write in progress: written, not yet renamed). Returns how it went."""
+    styles = os.path.join(server.data, "styles")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(n.startswith(prefix) and n.endswith(".tmp") for n in os.listdir(styles)):
+            server.kill9()
+            return f"during a write of {prefix.lstrip('.')}"
+    server.kill9()
+    return f"after {timeout} s without seeing a write of {prefix.lstrip('.')}"
+
+
 def first_iteration(server, job_id, timeout=20):
     """The first iteration a restarted job reports once running (None if it finished first)."""
     deadline = time.monotonic() + timeout
@@ -199,20 +212,28 @@ def case_kill9(binary, models, rng):
         wait_ready(server, ready_id, timeout=180)
         ready = {ready_id: fingerprint(server, ready_id)}
         training_id, job_id = learn_style(server, seed=2, iterations=60)
-        resumed_from_checkpoint, kills, moments = 0, 0, []
+        resumed_from_checkpoint, kills = 0, 0
         while kills < KILLS:
             s = style(server, training_id)
             if s["status"] == "ready":   # trained through the kills so far: it joins the ready ones, and another starts
                 ready[training_id] = fingerprint(server, training_id)
                 training_id, job_id = learn_style(server, seed=10 + kills, iterations=60)
-            delay = rng.uniform(0.3, 4.0)
-            time.sleep(delay)
-            before = job(server, job_id)["iteration"]
-            server.kill9()
+            # Kills 1–6 at a random moment; 7–10 the instant a checkpoint's temporary file
+            # appears, i.e. while it is written and before its rename.
+            if kills < KILLS - 4:
+                delay = rng.uniform(0.3, 4.0)
+                time.sleep(delay)
+                before = job(server, job_id)["iteration"]
+                server.kill9()
+                moment = f"after {delay:.1f} s"
+            else:
+                before = job(server, job_id)["iteration"]
+                moment = kill_during_write(server, f".{training_id}.checkpoint.safetensors")
             kills += 1
             leftovers = [n for _, _, names in os.walk(server.data) for n in names if ".tmp" in n or n.startswith(".")]
-            moments.append(f"{delay:.1f}s")
             server.start()
+            stale = [n for _, _, names in os.walk(server.data) for n in names if n.endswith(".tmp")]
+            check(not stale, f"kill {kills}: the restarted server left the cut-short writes' files: {stale}")
             for sid, expected in ready.items():
                 check(style(server, sid)["status"] == "ready", f"kill {kills}: ready style {sid} is no longer ready")
                 check(fingerprint(server, sid) == expected, f"kill {kills}: ready style {sid} changed")
@@ -233,8 +254,8 @@ def case_kill9(binary, models, rng):
                     check(first is None or first >= before // 2,
                           f"kill {kills}: the job was at iteration {before}, its successor started at {first}")
                     resumed_from_checkpoint += first is not None
-            print(f"  kill {kills} after {delay:.1f} s (job at iteration {before}, "
-                  f"{len(leftovers)} temporary files left): {len(ready)} ready styles unchanged", flush=True)
+            print(f"  kill {kills} {moment} (job at iteration {before}, "
+                  f"{len(leftovers)} temporary files left, removed at the restart): {len(ready)} ready styles unchanged", flush=True)
         wait_ready(server, training_id, timeout=300)
         final = style(server, training_id)
         print(f"  {kills} kills; the last style trained to ready; {len(ready)} ready styles byte-identical throughout; "

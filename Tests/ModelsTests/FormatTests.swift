@@ -34,6 +34,18 @@ final class SafeTensorsTests: XCTestCase {
         XCTAssertEqual(try SafeTensors.load(url).tensors["x"]?.scalars, [2])
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path), ["w.safetensors"])
     }
+
+    /// A crashed writer's temporary file goes; a live process's (this one's) and other files stay.
+    func testLeftoversOfDeadWritersAreRemoved() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("atelier-\(UUID())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // A pid no process has: above the kernel's pid_max (at most 2^22).
+        let names = [".w.safetensors.\(1 << 23).tmp", ".w.safetensors.\(getpid()).tmp", "w.safetensors", ".hidden", "x.tmp"]
+        for name in names { FileManager.default.createFile(atPath: dir.appendingPathComponent(name).path, contents: Data([1])) }
+        XCTAssertEqual(AtomicFile.removeLeftovers(in: dir), 1)
+        XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: dir.path)), Set(names.dropFirst()))
+    }
 }
 
 final class ONNXReaderTests: XCTestCase {

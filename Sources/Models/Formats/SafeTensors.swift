@@ -133,4 +133,19 @@ public enum AtomicFile {
         let dfd = open(dir.path, O_RDONLY)
         if dfd >= 0 { fsync(dfd); close(dfd) }
     }
+
+    /// Removes the temporary files of writes a crash interrupted (`.<name>.<pid>.tmp` whose
+    /// process is gone) from `directory`; returns how many. The files they were replacing are
+    /// intact, so this only frees the space.
+    @discardableResult
+    public static func removeLeftovers(in directory: URL) -> Int {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        var removed = 0
+        for name in names where name.hasPrefix(".") && name.hasSuffix(".tmp") {
+            let parts = name.dropLast(4).split(separator: ".")
+            guard let pid = parts.last.flatMap({ pid_t($0) }), pid != getpid(), kill(pid, 0) != 0, errno == ESRCH else { continue }
+            if unlink(directory.appendingPathComponent(name).path) == 0 { removed += 1 }
+        }
+        return removed
+    }
 }

@@ -34,6 +34,7 @@ public final class JobManager: @unchecked Sendable {
         // A job cancelled while queued is withdrawn from the pool, so the pool never holds more
         // than the `capacity` queued records `submit` allows.
         workers = WorkerPool(workers: concurrentJobs, capacity: capacity, name: "atelier.job")
+        AtomicFile.removeLeftovers(in: file.deletingLastPathComponent())
         if let data = FileManager.default.contents(atPath: file.path) {
             let saved = try JSONDecoder.file.decode([JobRecord].self, from: data)
             for var r in saved {

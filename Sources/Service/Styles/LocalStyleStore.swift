@@ -26,6 +26,7 @@ final class LocalStyleStore: StyleRepository, @unchecked Sendable {
     init(directory: URL) throws {
         self.directory = directory
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        AtomicFile.removeLeftovers(in: directory)   // of writes a crash cut short
         guard let data = FileManager.default.contents(atPath: indexURL.path) else { return }
         let index: Index
         do { index = try JSONDecoder.file.decode(Index.self, from: data) } catch {
