@@ -36,6 +36,10 @@ public final class PostgresPool: @unchecked Sendable {
     /// Since when, and why, the server has been unreachable; nil while it answers.
     public var unreachableSince: Date? { lock.withLock { unreachable?.since } }
 
+    /// The server answered elsewhere (a health check on a connection of its own): borrowers
+    /// stop failing fast at once, without waiting for the current probe's reconnect pauses.
+    public func noteReachable() { lock.withLock { unreachable = nil } }
+
     public func withConnection<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
         guard available.wait(timeout: .now() + waitSeconds) == .success else {
             throw PostgresError(.poolExhausted, "all \(size) connections stayed busy for \(Int(waitSeconds)) s")

@@ -20,7 +20,8 @@ final class PostgresStyleStore: StyleRepository, @unchecked Sendable {
         _ = try pool.withConnection { try StateSchema.migrations.apply(on: $0) }
     }
 
-    /// `SELECT 1` on the probe connection: one connection attempt at most, of at most 2 s.
+    /// `SELECT 1` on the probe connection: one connection attempt at most, of at most 2 s. When
+    /// it answers, the pool stops failing fast too.
     func checkReachable() throws {
         try probeLock.withLock {
             do {
@@ -28,6 +29,7 @@ final class PostgresStyleStore: StyleRepository, @unchecked Sendable {
                 c.reconnectDelays = [0]
                 probe = c
                 try c.query("SELECT 1", idempotent: true)
+                pool.noteReachable()   // so requests get through as soon as /readyz says ready
             } catch {
                 probe = nil
                 throw error
