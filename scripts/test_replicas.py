@@ -313,11 +313,11 @@ def database_outage(urls, start, processes, painting, image, photo, database, de
     check(len(dead) == 1 and next(iter(dead)).startswith("trainer"),
           f"processes other than the trainer killed earlier exited during the database outage: {dead}")
 
-    def during(began):
-        return stopped_at < began < restarted_at
+    def during(began, seconds):   # made and answered while the server was down
+        return stopped_at < began and began + seconds < restarted_at
     summary = {}
     for began, what, api, status, code, seconds in log:
-        summary.setdefault((what, "down" if during(began) else "after" if began > ready_at else "up"), []).append(status)
+        summary.setdefault((what, "down" if during(began, seconds) else "after" if began > ready_at else "up"), []).append(status)
         check(status in (200, 503), f"{what} on {api} answered {status} ({code}) {began - stopped_at:+.1f} s from the stop")
         if status == 503:
             check(code == "store_unavailable", f"{what} on {api}: 503 with error code {code!r}")
