@@ -13,10 +13,11 @@ p50/p99 latency and the errors. The set-ups alternate for `--rounds` rounds (bot
 throughout; with one API the second gets no requests), and each keeps its best round. Also measured while it runs: how busy the machine's cores were,
 and how much of that the API processes took, since other work on the machine skews the figure.
 
-Run it beside a database and write the section into BENCHMARKS.md:
+Run it beside a database and write the section into BENCHMARKS.md (or keep the raw results with
+--out and write the section from them later, with notes on what else ran: --from FILE --write):
 
     scripts/with_postgres.sh scripts/bench_scaleout.py --binary .build/release/atelier \\
-        --models data/models --image data/test-photos/chelsea.png --write BENCHMARKS.md
+        --models data/models --image data/test-photos/chelsea.png --out scaleout.json --write BENCHMARKS.md
 
 It needs two cores at least. Bounded: each run lasts --seconds; the servers are stopped at the end.
 """
@@ -173,6 +174,27 @@ def load(apis, request, clients, seconds, warmup=1.0):
     }
 
 
+def busy_processes(exclude, seconds=2.0, at_least=0.2):
+    """Other processes' CPU use over `seconds` (in cores), the busiest first: what else ran."""
+    def sample():
+        ticks = {}
+        for pid in os.listdir("/proc"):
+            if pid.isdigit() and int(pid) not in exclude:
+                try:
+                    with open(f"/proc/{pid}/comm") as f:
+                        name = f.read().strip()
+                    ticks[pid] = (name, process_ticks(int(pid)))
+                except OSError:
+                    pass
+        return ticks
+    hz = os.sysconf("SC_CLK_TCK")
+    before = sample()
+    time.sleep(seconds)
+    after = sample()
+    used = [(name, (t - before[pid][1]) / hz / seconds) for pid, (name, t) in after.items() if pid in before]
+    return sorted(((n, round(c, 2)) for n, c in used if c >= at_least), key=lambda x: -x[1])
+
+
 def machine():
     cpu = "?"
     with open("/proc/cpuinfo") as f:
@@ -188,6 +210,10 @@ def machine():
 def per_core(r):
     """Requests per second of CPU time the API processes used."""
     return r["per_second"] / max(1e-9, r["api_share"] * r["cores"])
+
+
+def fmt(processes):
+    return ", ".join(f"`{name}` {cores:.2f}" for name, cores in processes) if processes else "none"
 
 
 def section(results, m, command, others):
@@ -223,6 +249,9 @@ processes got, so it shows what a core's worth of API does whatever else ran bes
 |---|---:|---:|---:|---:|---:|---|---:|
 {chr(10).join(rows)}
 
+Other processes using at least a fifth of a core, sampled over 2 s before and after the runs
+(cores): before {fmt(results.get('others_before'))}; after {fmt(results.get('others_after'))}.
+
 Notes:
 {others}
 {END}"""
@@ -250,8 +279,15 @@ def main():
     parser.add_argument("--stylize-clients", type=int, default=4)
     parser.add_argument("--out", help="the raw results as JSON")
     parser.add_argument("--write", help="BENCHMARKS.md: write (or replace) the scale-out section there")
-    parser.add_argument("--notes", default="", help="a note on the machine's other work, added to the section")
+    parser.add_argument("--notes", default="", help="notes on the machine's other work (Markdown list items), added to the section")
+    parser.add_argument("--from", dest="saved", help="write the section from a run's --out JSON instead of measuring")
     args = parser.parse_args()
+    if args.saved:
+        with open(args.saved) as f:
+            results = json.load(f)
+        write_section(args.write, section(results, results["machine"], results["command"], args.notes or "- (none given)"))
+        print(f"scale-out: wrote the section into {args.write} from {args.saved}")
+        return 0
     store = os.environ.get("ATELIER_TEST_POSTGRES_URL")
     if not store:
         sys.exit("ATELIER_TEST_POSTGRES_URL is unset: run this under scripts/with_postgres.sh")
@@ -272,6 +308,8 @@ def main():
                     "stylize": ("POST", "/stylize?style=3&max_size=256", photo, {"Content-Type": kind})}
         clients = {"read": args.read_clients, "stylize": args.stylize_clients}
         results = {"seconds": args.seconds, "rounds": args.rounds, "clients": clients, "read": {}, "stylize": {}, "all_rounds": []}
+        ours = {os.getpid()} | {a.proc.pid for a in apis}
+        results["others_before"] = busy_processes(ours)
         for round in range(1, args.rounds + 1):
             for count in (1, 2):
                 for workload in ("read", "stylize"):
@@ -283,18 +321,19 @@ def main():
                     print(f"scale-out: round {round} {workload:8} {count} API: {r['per_second']:8.1f} req/s  p50 {r['p50_ms']:.1f} ms  p99 {r['p99_ms']:.1f} ms  "
                           f"errors {r['errors']}  machine busy {100 * r['machine_busy']:.0f} %, APIs {100 * r['api_share']:.0f} % "
                           f"({per_core(r):.1f} requests per API CPU-second)", flush=True)
+        results["others_after"] = busy_processes(ours)
         m = machine()
         results["machine"] = m
+        results["command"] = (f"scripts/with_postgres.sh scripts/bench_scaleout.py --binary {args.binary} --models {args.models} "
+                              f"--image {args.image} --seconds {args.seconds:g} --rounds {args.rounds} --read-clients {args.read_clients} "
+                              f"--stylize-clients {args.stylize_clients}" + (f" --out {args.out}" if args.out else ""))
         if args.out:
             with open(args.out, "w") as f:
                 json.dump(results, f, indent=1)
         for workload in ("read", "stylize"):
             print(f"scale-out: {workload}: 2 APIs vs 1: {results[workload]['2']['per_second'] / results[workload]['1']['per_second']:.2f}×")
         if args.write:
-            command = (f"scripts/with_postgres.sh scripts/bench_scaleout.py --binary {args.binary} --models {args.models} "
-                       f"--image {args.image} --seconds {args.seconds:g} --rounds {args.rounds} --read-clients {args.read_clients} "
-                       f"--stylize-clients {args.stylize_clients} --write {args.write}")
-            write_section(args.write, section(results, m, command, args.notes or "- (none given)"))
+            write_section(args.write, section(results, m, results["command"], args.notes or "- (none given)"))
             print(f"scale-out: wrote the section into {args.write}")
         return 0
     finally:
