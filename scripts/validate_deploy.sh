@@ -6,7 +6,8 @@
 #     (and, where kubectl is installed, `kubectl kustomize` renders it and the output validates too);
 #   - the Compose files, with check-jsonschema (PyPI) and the Compose Specification's schema it
 #     ships (vendor.compose-spec).
-# Installs the two validators, pinned, with pip when they are missing. Exits non-zero on any failure.
+# Installs the two validators, pinned, with pip when they are missing; checks first that each
+# rejects a file with a misspelt field. Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python="${PYTHON:-python3}"
@@ -20,6 +21,26 @@ missing=()
 if [ ${#missing[@]} -gt 0 ]; then
   echo "validate_deploy: installing ${missing[*]}" >&2
   "$python" -m pip install --quiet "${missing[@]}"
+fi
+
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+
+# First, that the validators can fail here: each must reject a file with a misspelt field.
+cat >"$scratch/bad-manifest.yaml" <<'YAML'
+apiVersion: v1
+kind: Service
+metadata: {name: bad}
+spec:
+  selector: {app: bad}
+  portz: [{port: 80}]
+YAML
+printf 'services:\n  bad:\n    image: bad\n    restartt: always\n' >"$scratch/bad-compose.yml"
+if "$python" -m kubernetes_validate --strict --quiet "$scratch/bad-manifest.yaml" >/dev/null 2>&1; then
+  echo "validate_deploy: kubernetes-validate accepted a manifest with an unknown field" >&2; exit 1
+fi
+if "$python" -m check_jsonschema --builtin-schema vendor.compose-spec "$scratch/bad-compose.yml" >/dev/null 2>&1; then
+  echo "validate_deploy: check-jsonschema accepted a Compose file with an unknown key" >&2; exit 1
 fi
 
 manifests=$(find deploy/kubernetes -name '*.yaml' ! -name kustomization.yaml | sort)
@@ -50,8 +71,8 @@ if failures:
 PY
 
 if command -v kubectl >/dev/null 2>&1; then
-  rendered=$(mktemp -d)
-  trap 'rm -rf "$rendered"' EXIT
+  rendered="$scratch/rendered"
+  mkdir "$rendered"
   for overlay in deploy/kubernetes/single deploy/kubernetes/scaled; do
     kubectl kustomize "$overlay" > "$rendered/$(basename "$overlay").yaml"
   done
