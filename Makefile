@@ -34,15 +34,18 @@ test-photos:
 	scripts/fetch_test_photos.sh $(DATA)/test-photos
 
 ## test: everything CI runs (.ci/run calls this): XCTest (with a throwaway PostgreSQL for the shared
-## store's tests: scripts/with_postgres.sh), replicas as processes on one database, the OpenAPI
-## check, the web page in headless Chromium, then the live release server fuzzed against
-## openapi.yaml (scripts/test_contract.py), put under load and slow clients (scripts/test_chaos.py), and
-## killed -9 ten times while training and run on a full disk (scripts/test_training_faults.py)
+## store's tests: scripts/with_postgres.sh), replicas as processes on one database (a trainer
+## killed, concurrent posts, the database stopped and started mid-traffic), the OpenAPI check,
+## the deployment files checked offline (scripts/validate_deploy.sh), the web page in headless
+## Chromium, then the live release server fuzzed against openapi.yaml (scripts/test_contract.py),
+## put under load and slow clients (scripts/test_chaos.py), and killed -9 ten times while
+## training and run on a full disk (scripts/test_training_faults.py)
 test: weights test-photos
 	$(SWIFT) build --build-tests
 	scripts/with_postgres.sh env ATELIER_MODELS=$(abspath $(MODELS)) $(SWIFT) test --skip-build --disable-swift-testing
 	scripts/with_postgres.sh scripts/test_replicas.py --binary $(BIN) --models $(MODELS) --photos $(DATA)/test-photos
 	scripts/validate_openapi.sh
+	scripts/validate_deploy.sh
 	@scripts/install_browser_test_deps.sh
 	scripts/test_web_page.py --binary $(BIN) --models $(MODELS) --photos $(DATA)/test-photos
 	scripts/test_contract.py $(BIN) $(MODELS)

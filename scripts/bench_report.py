@@ -297,6 +297,13 @@ scripts/bench_inputs.py. Knobs: `REPEATS` (11), `ROUNDS` (3), `BENCH_DIR` (`.cac
 JSON and the merged `results.json` land there). The pieces run alone too: `atelier bench --json`,
 `scripts/bench_peer.py`, `scripts/bench_http.py` (each has a header saying how).
 """
+    # Sections other scripts write between markers (scripts/bench_scaleout.py's) are kept.
+    if os.path.exists(args.out):
+        old = open(args.out).read()
+        for begin, end in (("<!-- scale-out:", "<!-- /scale-out -->"),):
+            if begin in old and end in old:
+                kept = begin + old.split(begin, 1)[1].split(end, 1)[0] + end
+                doc = doc.rstrip("\n") + "\n\n" + kept + "\n"
     with open(args.out, "w") as f:
         f.write(doc)
     print(f"\nbench: wrote {args.out} and {os.path.join(d, 'results.json')}")

@@ -12,16 +12,44 @@ public final class PostgresConnection {
     public let url: String
     /// Pauses before each reconnect attempt; when all have failed the statement fails.
     public var reconnectDelays: [TimeInterval] = [0, 0.25, 0.5, 1, 2, 4]
+    /// Seconds one connection attempt may take (libpq's `connect_timeout`; the URL's own wins).
+    public let connectTimeoutSeconds: Int
     private var conn: OpaquePointer?
     private var transactionDepth = 0
 
-    public static let connectTimeoutSeconds = 10
+    public static let defaultConnectTimeoutSeconds = 10
     public static let statementTimeoutMilliseconds = 60_000
 
     /// Connects at once, so a wrong URL fails at start-up rather than at the first request.
-    public init(url: String) throws {
+    public init(url: String, connectTimeoutSeconds: Int = PostgresConnection.defaultConnectTimeoutSeconds) throws {
         self.url = url
+        self.connectTimeoutSeconds = max(1, connectTimeoutSeconds)
         try connect()
+    }
+
+    /// Connects once the server answers: while nothing answers at the URL's address (not started
+    /// yet, or restarting), tries again after growing pauses (0.25 s doubling to 4 s) until
+    /// `waitSeconds` have passed, calling `waiting` with the reason before each pause. A server
+    /// that answers but refuses this client (a wrong password or database) fails at once.
+    public static func connectWhenReady(url: String, waitSeconds: TimeInterval,
+                                        waiting: (String) -> Void = { _ in }) throws -> PostgresConnection {
+        let deadline = Date().addingTimeInterval(waitSeconds)
+        var pause: TimeInterval = 0.25
+        while true {
+            do { return try PostgresConnection(url: url) } catch let error as PostgresError where error.kind == .connect {
+                guard serverIsAbsent(url: url), Date().addingTimeInterval(pause) < deadline else { throw error }
+                waiting(error.message)
+                Thread.sleep(forTimeInterval: pause)
+                pause = min(pause * 2, 4)
+            }
+        }
+    }
+
+    /// Whether no server answers at the URL (or it is starting or stopping), as opposed to one
+    /// that answers: then a failed connection is this client's fault and waiting will not help.
+    static func serverIsAbsent(url: String) -> Bool {
+        let outcome = withConnectionParameters(url: url, connectTimeout: defaultConnectTimeoutSeconds) { PQpingParams($0, $1, 1) }
+        return outcome == PQPING_NO_RESPONSE || outcome == PQPING_REJECT
     }
 
     deinit { if let conn { PQfinish(conn) } }
@@ -126,7 +154,14 @@ public final class PostgresConnection {
 
     /// Reconnects when the connection is broken, with backoff; throws once every attempt failed.
     /// Inside a transaction it throws instead: the transaction died with the connection.
+    /// Before a statement outside a transaction, reads what the server may have sent meanwhile
+    /// (without waiting): a server that shut down or restarted has closed the connection, which
+    /// this notices before the statement is sent, so even a write then goes to a new connection.
     private func ensureConnected() throws {
+        // Twice: the first read may take the server's goodbye (a FATAL notice), the second its close.
+        if let conn, transactionDepth == 0 {
+            for _ in 0..<2 where PQstatus(conn) == CONNECTION_OK { _ = PQconsumeInput(conn) }
+        }
         guard conn == nil || PQstatus(conn) != CONNECTION_OK else { return }
         guard transactionDepth == 0 else { throw PostgresError(.connectionLost, "the connection broke during a transaction") }
         var lastError: Error?
@@ -139,15 +174,7 @@ public final class PostgresConnection {
 
     private func connect() throws {
         if let old = conn { PQfinish(old); conn = nil }
-        // Ours come first: the URL's own settings, being expanded later, override them.
-        let settings = [("connect_timeout", String(Self.connectTimeoutSeconds)),
-                        ("application_name", "atelier"),
-                        ("dbname", url)]
-        let keywords = settings.map { strdup($0.0) }, values = settings.map { strdup($0.1) }
-        defer { (keywords + values).forEach { free($0) } }
-        let c = (keywords.map { UnsafePointer($0) } + [nil]).withUnsafeBufferPointer { k in
-            (values.map { UnsafePointer($0) } + [nil]).withUnsafeBufferPointer { v in PQconnectdbParams(k.baseAddress, v.baseAddress, 1) }
-        }
+        let c = Self.withConnectionParameters(url: url, connectTimeout: connectTimeoutSeconds) { PQconnectdbParams($0, $1, 1) }
         guard let c else { throw PostgresError(.connect, "libpq could not allocate a connection") }
         guard PQstatus(c) == CONNECTION_OK else {
             let message = String(cString: PQerrorMessage(c)).trimmingCharacters(in: .whitespacesAndNewlines)
@@ -158,5 +185,19 @@ public final class PostgresConnection {
         // Bounds every statement (a lock wait included); notices (e.g. "already exists,
         // skipping") would go to stderr.
         try execute("SET statement_timeout = \(Self.statementTimeoutMilliseconds); SET client_min_messages = warning")
+    }
+
+    /// libpq's keyword and value arrays for the URL with our defaults. Ours come first: the
+    /// URL's own settings, being expanded later, override them.
+    private static func withConnectionParameters<T>(url: String, connectTimeout: Int,
+                                                    _ body: (UnsafePointer<UnsafePointer<CChar>?>?, UnsafePointer<UnsafePointer<CChar>?>?) -> T) -> T {
+        let settings = [("connect_timeout", String(connectTimeout)),
+                        ("application_name", "atelier"),
+                        ("dbname", url)]
+        let keywords = settings.map { strdup($0.0) }, values = settings.map { strdup($0.1) }
+        defer { (keywords + values).forEach { free($0) } }
+        return (keywords.map { UnsafePointer($0) } + [nil]).withUnsafeBufferPointer { k in
+            (values.map { UnsafePointer($0) } + [nil]).withUnsafeBufferPointer { v in body(k.baseAddress, v.baseAddress) }
+        }
     }
 }

@@ -15,6 +15,15 @@ public struct ServiceConfig: Sendable {
     public var jobLeaseSeconds: Double = 30
     /// How often a serving replica re-reads a shared store for other replicas' styles.
     public var storeRefreshSeconds: Double = 2
+    /// At start, how long to keep trying while the shared store's server does not answer yet
+    /// (replicas and the database start in any order); then the start fails.
+    public var storeStartupWaitSeconds: Double = 60
+    /// A training job whose results cannot be stored because the shared store is unreachable
+    /// keeps them this long, trying again each second, before it gives the job back.
+    public var storeOutageSeconds: Double = 120
+    /// `/readyz` checks that the store is reachable at most this often; between checks it
+    /// answers what the last one found.
+    public var readinessCheckSeconds: Double = 1
     /// Whether an admin listener (`serve --admin-port`) serves `/metrics`: then the public port
     /// answers it 404, and only the admin port (127.0.0.1 by default) shows it.
     public var metricsOnAdminListener = false

@@ -24,6 +24,7 @@ enum ServeCommand {
         config.role = r
         if let s = env["ATELIER_JOB_LEASE_SECONDS"].flatMap(Double.init), (1...3600).contains(s) { config.jobLeaseSeconds = s }
         if let s = env["ATELIER_CHECKPOINT_SECONDS"].flatMap(Double.init), (1...3600).contains(s) { config.checkpointSeconds = s }
+        if let s = env["ATELIER_STORE_WAIT_SECONDS"].flatMap(Double.init), (0...3600).contains(s) { config.storeStartupWaitSeconds = s }
         try FileManager.default.createDirectory(at: config.dataDirectory, withIntermediateDirectories: true)
 
         let adminPort = try a.int("admin-port") ?? env["ATELIER_ADMIN_PORT"].flatMap(Int.init)

@@ -48,21 +48,56 @@ final class PostgresConnectionTests: XCTestCase {
         XCTAssertEqual(try c.query("SELECT array_agg(id)::text FROM t").first?.string(0), "{2}")
     }
 
-    /// A server-side kill of the connection: a read is retried on a new connection; a write
-    /// reports that the connection was lost (it may or may not have happened), and the next
-    /// statement reconnects.
+    /// A server-side kill of an idle connection is noticed before the next statement is sent,
+    /// so that statement, even a write, runs on a new connection; a connection lost during a
+    /// write reports it (the write may or may not have happened), and the next statement reconnects.
     func testReconnectsAfterTheServerDroppedTheConnection() throws {
         let c = try PostgresConnection(url: schema.url), killer = try PostgresConnection(url: schema.url)
         try c.execute("CREATE TABLE t (id int)")
+        func kill(_ pid: Int32) throws {
+            try killer.query("SELECT pg_terminate_backend($1::int)", [.int(Int(pid))])
+            let end = Date().addingTimeInterval(10)   // until the backend is gone (its socket closed)
+            while Date() < end, try killer.query("SELECT count(*) FROM pg_stat_activity WHERE pid = $1", [.int(Int(pid))]).first?.int(0) != 0 { usleep(10_000) }
+            usleep(200_000)   // it leaves pg_stat_activity a moment before its process exits and the socket closes
+        }
         let first = c.backendPID
-        try killer.query("SELECT pg_terminate_backend($1::int)", [.int(Int(first))])
+        try kill(first)
         XCTAssertEqual(try c.query("SELECT 1", idempotent: true).first?.int(0), 1)
         XCTAssertNotEqual(c.backendPID, first)
 
-        try killer.query("SELECT pg_terminate_backend($1::int)", [.int(Int(c.backendPID))])
-        XCTAssertThrowsError(try c.query("INSERT INTO t VALUES (1)")) { XCTAssertEqual(($0 as? PostgresError)?.kind, .connectionLost, "\($0)") }
+        let second = c.backendPID
+        try kill(second)
+        try c.query("INSERT INTO t VALUES (1)")
+        XCTAssertNotEqual(c.backendPID, second, "the write went to a new connection")
+
+        XCTAssertThrowsError(try c.query("SELECT pg_terminate_backend(pg_backend_pid())")) {
+            XCTAssertEqual(($0 as? PostgresError)?.kind, .connectionLost, "\($0)")
+        }
         try c.query("INSERT INTO t VALUES (2)")
-        XCTAssertEqual(try c.query("SELECT count(*) FROM t").first?.int(0), 1)
+        XCTAssertEqual(try c.query("SELECT count(*) FROM t").first?.int(0), 2)
+    }
+
+    /// Waiting for a server at start-up: nothing answering is waited for, within the limit; a
+    /// server that answers but refuses the client fails at once.
+    func testConnectWhenReadyWaitsForAnAbsentServerButNotForARefusal() throws {
+        var reasons: [String] = []
+        let started = Date()
+        XCTAssertThrowsError(try PostgresConnection.connectWhenReady(url: "postgresql://nobody@127.0.0.1:1/none", waitSeconds: 1.2) { reasons.append($0) }) {
+            XCTAssertEqual(($0 as? PostgresError)?.kind, .connect, "\($0)")
+        }
+        let waited = Date().timeIntervalSince(started)
+        XCTAssertGreaterThan(waited, 0.6, "it tried again for a while")
+        XCTAssertLessThan(waited, 3)
+        XCTAssertGreaterThanOrEqual(reasons.count, 2, "\(reasons)")
+
+        var parts = URLComponents(string: schema.url)!
+        parts.user = "no_such_role_\(UInt32.random(in: 0...UInt32.max))"
+        let refused = Date()
+        XCTAssertThrowsError(try PostgresConnection.connectWhenReady(url: parts.string!, waitSeconds: 30)) {
+            XCTAssertEqual(($0 as? PostgresError)?.kind, .connect, "\($0)")
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(refused), 2, "a refusal is not waited out")
+        XCTAssertEqual(try PostgresConnection.connectWhenReady(url: schema.url, waitSeconds: 5).query("SELECT 1").first?.int(0), 1)
     }
 
     /// The first connection fails at once (a wrong URL shows at start-up), without the password.

@@ -38,4 +38,34 @@ final class PostgresPoolTests: XCTestCase {
         XCTAssertEqual(errors, [])
         XCTAssertEqual(try pool.query("SELECT count(DISTINCT n) FROM hits").first?.int(0), 30)
     }
+
+    /// Once the server is found unreachable, one borrower at a time tries it again while the
+    /// others fail at once; the first one that gets through ends that.
+    func testAnUnreachableServerFailsFastForAllButOneBorrower() throws {
+        let role = "pool_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        try schema.administer("CREATE ROLE \(role) LOGIN")
+        defer { try? schema.administer("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '\(role)'; DROP ROLE \(role)") }
+        let pool = try PostgresPool(url: schema.url(user: role), size: 4)
+        pool.reconnectDelays = [0, 0.1]
+        XCTAssertNil(pool.unreachableSince)
+        try schema.administer("ALTER ROLE \(role) NOLOGIN; SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '\(role)'")
+        XCTAssertThrowsError(try pool.query("SELECT 1", idempotent: true))
+        XCTAssertNotNil(pool.unreachableSince)
+
+        // One borrower holds the probe (a slow reconnect); another fails at once meanwhile.
+        let probing = DispatchSemaphore(value: 0), done = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            _ = try? pool.withConnection { c -> Void in probing.signal(); usleep(500_000); try c.query("SELECT 1") }
+            done.signal()
+        }
+        probing.wait()
+        let started = Date()
+        XCTAssertThrowsError(try pool.query("SELECT 1")) { XCTAssertEqual(($0 as? PostgresError)?.kind, .connect, "\($0)") }
+        XCTAssertLessThan(Date().timeIntervalSince(started), 0.3, "failed without trying")
+        done.wait()
+
+        try schema.administer("ALTER ROLE \(role) LOGIN")
+        XCTAssertEqual(try pool.query("SELECT 1").first?.int(0), 1, "the next borrower got through")
+        XCTAssertNil(pool.unreachableSince)
+    }
 }

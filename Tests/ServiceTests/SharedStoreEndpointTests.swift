@@ -77,15 +77,35 @@ final class SharedStoreEndpointTests: XCTestCase {
             $0.storeURL = url
         }
         XCTAssertEqual(try service.client.request("GET", "/jobs").status, 200)
+        XCTAssertEqual(try service.client.request("GET", "/readyz").status, 200)
 
         try database.administer("ALTER ROLE \(role) NOLOGIN; SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '\(role)'")
         let down = try service.client.request("GET", "/jobs")
         XCTAssertEqual(down.status, 503, String(decoding: down.body, as: UTF8.self))
         XCTAssertEqual(down.errorCode, "store_unavailable")
         XCTAssertEqual(down.headers["retry-after"], "5")
+        let fast = Date()
+        XCTAssertEqual(try service.client.request("GET", "/jobs").errorCode, "store_unavailable")
+        XCTAssertLessThan(Date().timeIntervalSince(fast), 2.5, "later requests do not each wait through the reconnect attempts")
+        // Readiness is checked at most once a second: within two, it says the store is away.
+        let unready = try waitForStatus(service, "/readyz", 503)
+        XCTAssertEqual(unready.errorCode, "store_unavailable", String(decoding: unready.body, as: UTF8.self))
+        XCTAssertEqual(try service.client.request("GET", "/healthz").status, 200, "alive all the same")
 
         try database.administer("ALTER ROLE \(role) LOGIN")
         XCTAssertEqual(try service.client.request("GET", "/jobs").status, 200, "reconnected")
+        XCTAssertEqual(try waitForStatus(service, "/readyz", 200).status, 200)
         try database.administer("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '\(role)'")
+    }
+
+    /// GETs `path` until it answers `status`, for up to 5 s; the last answer.
+    private func waitForStatus(_ service: ServiceFixture, _ path: String, _ status: Int) throws -> TestClient.Response {
+        let end = Date().addingTimeInterval(5)
+        var response = try service.client.request("GET", path)
+        while response.status != status, Date() < end {
+            usleep(100_000)
+            response = try service.client.request("GET", path)
+        }
+        return response
     }
 }

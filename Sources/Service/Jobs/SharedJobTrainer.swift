@@ -9,6 +9,8 @@ final class SharedJobTrainer: @unchecked Sendable {
     let board: PostgresJobBoard
     let runners: (String) -> JobRunner?
     let pollSeconds: Double
+    /// How long the end of a job is retried while the store is unreachable.
+    let outageSeconds: Double
     /// Who holds a lease: host, process and a random part (a restarted process is someone new).
     let owner: String
     private let lock = NSLock()
@@ -17,8 +19,8 @@ final class SharedJobTrainer: @unchecked Sendable {
     private let wake = DispatchSemaphore(value: 0)
     private var active = 0
 
-    init(board: PostgresJobBoard, runners: @escaping (String) -> JobRunner?, pollSeconds: Double) {
-        (self.board, self.runners, self.pollSeconds) = (board, runners, pollSeconds)
+    init(board: PostgresJobBoard, runners: @escaping (String) -> JobRunner?, pollSeconds: Double, outageSeconds: Double = 120) {
+        (self.board, self.runners, self.pollSeconds, self.outageSeconds) = (board, runners, pollSeconds, outageSeconds)
         owner = "\(ProcessInfo.processInfo.hostName):\(getpid()):\(UUID().uuidString.prefix(8).lowercased())"
     }
 
@@ -96,13 +98,30 @@ final class SharedJobTrainer: @unchecked Sendable {
         } catch {
             outcome = (.failed, "\(error)")
         }
+        // The end is recorded while the keeper still renews the lease, so a store that is away
+        // for a while does not let another trainer take (and redo) a job that is over.
+        if let p = latest.take(), !leaseLost.isSet { _ = try? board.renew(job.id, owner: owner, progress: p) }
+        recordEnd(job.id, stillHeld: { !leaseLost.isSet }) { [self] in
+            if let outcome { try board.finish(job.id, owner: owner, status: outcome.status, error: outcome.error) }
+            else { try board.release(job.id, owner: owner) }
+        }
         keeperDone.signal()
         keeperEnded.wait()
         lock.withLock { running[job.id] = nil }
-        guard !leaseLost.isSet else { return }
-        if let p = latest.take() { _ = try? board.renew(job.id, owner: owner, progress: p) }
-        if let outcome { try? board.finish(job.id, owner: owner, status: outcome.status, error: outcome.error) }
-        else { try? board.release(job.id, owner: owner) }
+    }
+
+    /// Runs `write`, and again each second while the store is unreachable, for up to
+    /// `outageSeconds`, as long as the lease is `stillHeld`.
+    private func recordEnd(_ id: String, stillHeld: () -> Bool, _ write: () throws -> Void) {
+        let giveUp = Date().addingTimeInterval(outageSeconds)
+        while stillHeld() {
+            do { return try write() } catch {
+                guard StyleStores.isOutage(error), Date() < giveUp else {
+                    return print("atelier: trainer could not record how job \(id) ended: \(error)")
+                }
+                Thread.sleep(forTimeInterval: 1)
+            }
+        }
     }
 
     /// The last progress report not yet written to the board.

@@ -21,8 +21,13 @@ public final class AtelierService: @unchecked Sendable {
     let swatches = StyleSwatches()
     let metrics = Metrics()
     let clients: ClientLimits
+    /// Whether the store answers, checked at most once per `config.readinessCheckSeconds` (`/readyz`).
+    private let readiness: Readiness
     /// Re-reads a shared store now and then, for what other replicas changed.
     private var refresher: DispatchSourceTimer?
+    /// Whether the last refresh failed (touched on the refresh timer's queue only): one message
+    /// per outage, not one per tick.
+    private var refreshFailing = false
     private var router = Router()
 
     /// Opens the store (the data folder's styles/ and jobs.json, or the shared database), resumes
@@ -35,6 +40,7 @@ public final class AtelierService: @unchecked Sendable {
         pool = WorkerPool(workers: config.workers, capacity: config.queueCapacity, sharesCores: true)
         let store = try StyleStores.open(config)
         self.store = store
+        readiness = Readiness(every: config.readinessCheckSeconds) { try store.checkReachable() }
         let jobs: JobQueue
         if let shared = store as? PostgresStyleStore {
             jobs = SharedJobQueue(board: PostgresJobBoard(pool: shared.pool, capacity: config.jobQueueCapacity, leaseSeconds: config.jobLeaseSeconds))
@@ -65,7 +71,14 @@ public final class AtelierService: @unchecked Sendable {
         router.add("DELETE", "/jobs/{id}") { [unowned self] in try cancelJob($0, respond: $1) }
         router.add("GET", "/models") { [unowned self] _, r in r(.json(["models": modelList()])) }
         router.add("GET", "/healthz") { _, r in r(.json(["status": "ok"])) }
-        router.add("GET", "/readyz") { _, r in r(.json(["status": "ready"])) }   // the registry loads before serving
+        // The registry loads before serving; the store may go away and come back.
+        router.add("GET", "/readyz") { [unowned self] _, r in
+            if let failure = readiness.failure() {
+                r(APIError(status: 503, code: "store_unavailable", message: "the style store is unreachable: \(failure)", retryAfter: 5).response)
+            } else {
+                r(.json(["status": "ready"]))
+            }
+        }
         router.add("GET", "/metrics") { [unowned self] _, r in
             r(.bytes(contentType: "text/plain; version=0.0.4; charset=utf-8",
                      body: Array(metrics.render(queueDepth: pool.waiting, running: pool.running, queueCapacity: pool.capacity,
@@ -136,6 +149,29 @@ public final class AtelierService: @unchecked Sendable {
         }
     }
 
+    /// The last result of a readiness check, redone when older than `every` seconds. One check
+    /// runs at a time; callers arriving meanwhile wait for it (it is bounded: `checkReachable`).
+    final class Readiness: @unchecked Sendable {
+        private let lock = NSLock()
+        private let every: Double
+        private let check: () throws -> Void
+        private var last: (at: DispatchTime, failure: String?)?
+
+        init(every: Double, check: @escaping () throws -> Void) { (self.every, self.check) = (every, check) }
+
+        /// nil when the store answered, else why not.
+        func failure() -> String? {
+            lock.withLock {
+                let now = DispatchTime.now()
+                if let last, Double(now.uptimeNanoseconds - last.at.uptimeNanoseconds) / 1e9 < every { return last.failure }
+                var failure: String?
+                do { try check() } catch { failure = "\(error)" }
+                last = (DispatchTime.now(), failure)
+                return failure
+            }
+        }
+    }
+
     /// True the first time only: a handler answers once, and the client's count must drop once.
     final class AnsweredOnce: @unchecked Sendable {
         private let lock = NSLock()
@@ -172,8 +208,11 @@ public final class AtelierService: @unchecked Sendable {
             do {
                 try learning?.refresh()
                 try registration.refresh()
+                if refreshFailing { print("atelier: the shared store answers again; styles refreshed") }
+                refreshFailing = false
             } catch {
-                print("atelier: could not refresh styles from the shared store: \(error)")
+                if !refreshFailing { print("atelier: could not refresh styles from the shared store (retrying every \(seconds) s): \(error)") }
+                refreshFailing = true
             }
         }
         timer.resume()

@@ -170,7 +170,10 @@ extension AtelierService {
 
     /// The model of the stored styles `ids` name (ids from `StoredStyle.firstID` are unique across
     /// models), when they all are stored styles of one model.
+    /// Built-in style ids (below `firstID`) are never stored, so naming only those does not read
+    /// the store (and works while a shared store is unreachable).
     func storedStylesModel(_ ids: [Int]) throws -> String? {
+        guard ids.contains(where: { $0 >= StoredStyle.firstID }) else { return nil }
         let models = Set(try ids.map { try store.style($0)?.model })
         guard !ids.isEmpty, models.count == 1, let model = models.first ?? nil else { return nil }
         return model

@@ -46,6 +46,14 @@ final class LocalStyleStore: StyleRepository, @unchecked Sendable {
         }
     }
 
+    /// The folder is there (records live in memory; nothing else can be out of reach).
+    func checkReachable() throws {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isFolder), isFolder.boolValue else {
+            throw ServiceError("the styles folder \(directory.path) is gone")
+        }
+    }
+
     func all() -> [StoredStyle] { lock.withLock { entries.values.sorted { $0.id < $1.id } } }
     func count() -> Int { lock.withLock { entries.count } }
     func style(_ id: Int) -> StoredStyle? { lock.withLock { entries[id] } }

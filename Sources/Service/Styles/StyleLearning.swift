@@ -175,31 +175,62 @@ final class StyleLearning: @unchecked Sendable {
     // MARK: - The training job
 
     private func runJob(_ id: Int, context: JobContext) throws {
+        do {
+            try learnStyle(id, context: context)
+        } catch let error where StyleStores.isOutage(error) {
+            // The shared store went away for longer than `storeOutageSeconds`: give the job back
+            // (or let its lease lapse) instead of failing it; it resumes from its last checkpoint.
+            print("atelier: giving style \(id)'s training back; the store is unreachable: \(error)")
+            throw JobCancelled(reason: .shutdown)
+        }
+    }
+
+    private func learnStyle(_ id: Int, context: JobContext) throws {
         guard let style = try store.style(id) else { throw JobCancelled(reason: .user) }   // deleted while queued
+        // Learned already, for these weights: a trainer finished it but could not record the
+        // job's end (the store was away), and the job was claimed again.
+        if style.status == .ready, let bank = try? store.bank(id), bank.autoencoder == model.autoencoderFingerprint { return }
         let started = Date()
         do {
             let deadline = style.settings?.seconds.map { started.addingTimeInterval(Double($0)) }
             let result = try Parallel.withThreadLimit(config.trainingThreads) { try learnBank(style, context: context, deadline: deadline) }
-            try lock.withLock {
-                guard try store.style(id) != nil else { throw JobCancelled(reason: .user) }   // deleted as it finished
-                try store.writeBank(id, weights: result.weights, autoencoder: model.autoencoderFingerprint)
-                try model.installBank(id, name: style.name, weights: store.bank(id).weights)   // serve exactly what a restart loads (F16)
-                try store.update(id) {
-                    $0.status = .ready
-                    $0.error = nil
-                    $0.trainingSeconds = Date().timeIntervalSince(started)
-                    $0.finalLoss = result.loss
-                    $0.trainedIterations = result.iterations
+            try retryingThroughOutages(context) {
+                try lock.withLock {
+                    guard try store.style(id) != nil else { throw JobCancelled(reason: .user) }   // deleted as it finished
+                    try store.writeBank(id, weights: result.weights, autoencoder: model.autoencoderFingerprint)
+                    try model.installBank(id, name: style.name, weights: store.bank(id).weights)   // serve exactly what a restart loads (F16)
+                    try store.update(id) {
+                        $0.status = .ready
+                        $0.error = nil
+                        $0.trainingSeconds = Date().timeIntervalSince(started)
+                        $0.finalLoss = result.loss
+                        $0.trainedIterations = result.iterations
+                    }
                 }
             }
             try? store.deleteFile(.checkpoint, of: id)
         } catch let cancelled as JobCancelled {
             if cancelled.reason == .user { forget(id) }
             throw cancelled   // on shutdown the style stays `training` and resumes at the next start
+        } catch let error where StyleStores.isOutage(error) {
+            throw error   // not the style's fault: `runJob` gives the job back
         } catch {
             markFailed(id, "\(error)")
             try? store.deleteFile(.checkpoint, of: id)
             throw error
+        }
+    }
+
+    /// Runs `body`, and again every second while it fails because the store is unreachable,
+    /// for up to `config.storeOutageSeconds` or until the job is cancelled (or its lease lost).
+    private func retryingThroughOutages<T>(_ context: JobContext, _ body: () throws -> T) throws -> T {
+        let giveUp = Date().addingTimeInterval(config.storeOutageSeconds)
+        while true {
+            do { return try body() } catch let error where StyleStores.isOutage(error) {
+                try context.checkCancellation()
+                guard Date() < giveUp else { throw error }
+                Thread.sleep(forTimeInterval: 1)
+            }
         }
     }
 
@@ -239,6 +270,7 @@ final class StyleLearning: @unchecked Sendable {
         }
         var recent: [Float] = []   // the reported loss: a mean over the last steps (one step's is noisy)
         var lastCheckpoint = Date()
+        var checkpointMissed = false
         let started = Date()
         while trainer.iteration < settings.iterations {
             if let deadline, trainer.iteration > 0, Date() >= deadline { break }   // the time budget is spent
@@ -254,8 +286,16 @@ final class StyleLearning: @unchecked Sendable {
             recent = (recent + [losses.total]).suffix(20)
             context.report(iteration: trainer.iteration, loss: Double(recent.reduce(0, +) / Float(recent.count)), deadline: deadline)
             if Date().timeIntervalSince(lastCheckpoint) >= config.checkpointSeconds {
-                try saveCheckpoint()
-                lastCheckpoint = Date()
+                do {
+                    try saveCheckpoint()
+                    lastCheckpoint = Date()
+                    checkpointMissed = false
+                } catch where StyleStores.isOutage(error) {
+                    // Training goes on in memory; the checkpoint is tried again in a second.
+                    if !checkpointMissed { print("atelier: style \(style.id)'s checkpoint was not saved, the store is unreachable (trying again each second): \(error)") }
+                    checkpointMissed = true
+                    lastCheckpoint = Date().addingTimeInterval(1 - config.checkpointSeconds)
+                }
             }
         }
         let bank = trainer.parameters.filter { $0.key.hasPrefix("bank.\(style.id).") }

@@ -39,6 +39,8 @@ protocol StyleRepository: AnyObject, Sendable {
     func file(_ kind: StyleFile, of id: Int) throws -> Data?
     func write(_ kind: StyleFile, of id: Int, _ bytes: Data) throws
     func deleteFile(_ kind: StyleFile, of id: Int) throws
+    /// Throws when the store cannot be reached now (`/readyz`): a cheap check, bounded to a few seconds.
+    func checkReachable() throws
 }
 
 /// What the service stores, in the formats both stores share: PNG images, safetensors data.

@@ -11,6 +11,14 @@ enum StyleStores {
         guard url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") else {
             throw ServiceError("ATELIER_STORE must be a postgres:// or postgresql:// URL (or unset, for the data folder), not \(PostgresConnection.redacted(url))")
         }
-        return try PostgresStyleStore(url: url)
+        return try PostgresStyleStore(url: url, startupWaitSeconds: config.storeStartupWaitSeconds) { reason in
+            print("atelier: waiting for the database (\(reason))")
+        }
+    }
+
+    /// Whether `error` says the store is out of reach for now (down, restarting, or saturated),
+    /// so the operation may succeed later, as opposed to one that failed for good.
+    static func isOutage(_ error: Error) -> Bool {
+        (error as? PostgresError)?.isUnavailable == true
     }
 }
