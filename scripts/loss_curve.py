@@ -1,14 +1,30 @@
 #!/usr/bin/env python3
-"""Summarize a training log (`loss.tsv` from `atelier train stylebank` or `atelier train adain`;
-AdaIN's has no identity column, and its identity curve is left empty).
+"""Summarize a training log (`loss.tsv` from `atelier train stylebank`, `adain` or `munit`;
+AdaIN's has no identity column, and its identity curve is left empty; MUNIT's has its own).
 
     scripts/loss_curve.py LOSS.tsv OUT.tsv [OUT.png] [--window 100]
 
-OUT.tsv: per window of iterations, the mean content, style and identity losses. OUT.png (needs
-Pillow): the three curves on a log scale, one panel each, so a provenance file can show them.
+OUT.tsv: per window of iterations, the mean of each loss (StyleBank and AdaIN: content, style
+and identity; MUNIT: discriminator, adversarial, image, style and content). OUT.png (needs
+Pillow): the curves on a log scale, one panel each, so a provenance file can show them.
 """
 import math
 import sys
+
+
+def generic_windows(path, size):
+    """Every column between `iteration` and `seconds`, averaged per window: (names, series)."""
+    with open(path) as f:
+        names = next(f).rstrip("\n").split("\t")[1:-1]
+        rows = {}
+        for line in f:
+            fields = line.rstrip("\n").split("\t")
+            w = (int(fields[0]) - 1) // size
+            rows.setdefault(w, []).append([float(x) for x in fields[1:-1]])
+    if rows and len(rows[max(rows)]) < size // 2:   # a last window under half full: left out, as below
+        del rows[max(rows)]
+    series = [((w + 1) * size, *[sum(col) / len(col) for col in zip(*r)]) for w, r in sorted(rows.items())]
+    return names, series
 
 
 def windows(path, size):
@@ -39,11 +55,10 @@ def windows(path, size):
     return [((w + 1) * size, mean(r["content"]), mean(r["style"]), mean(r["identity"])) for w, r in sorted(rows.items())]
 
 
-def plot(series, path):
+def plot(series, path, names=("content", "style", "identity")):
     from PIL import Image, ImageDraw
-    names = ["content", "style", "identity"]
     width, height, pad = 900, 240, 40
-    img = Image.new("RGB", (width, height * 3), "white")
+    img = Image.new("RGB", (width, height * len(names)), "white")
     d = ImageDraw.Draw(img)
     xs = [s[0] for s in series]
     for k, name in enumerate(names):
@@ -69,6 +84,17 @@ def main():
     size = int(sys.argv[sys.argv.index("--window") + 1]) if "--window" in sys.argv else 100
     if "--window" in sys.argv:
         args.remove(str(size))
+    with open(args[0]) as f:
+        header = f.readline().rstrip("\n").split("\t")
+    if "discriminator" in header:   # atelier train munit
+        names, series = generic_windows(args[0], size)
+        with open(args[1], "w") as f:
+            f.write("iteration\t" + "\t".join(names) + "\n")
+            for row in series:
+                f.write(f"{row[0]}\t" + "\t".join(f"{v:.6g}" for v in row[1:]) + "\n")
+        if len(args) > 2:
+            plot(series, args[2], names)
+        return
     series = windows(args[0], size)
     with open(args[1], "w") as f:
         f.write("iteration\tcontent\tstyle\tidentity\n")
