@@ -17,21 +17,10 @@ The server runs with its defaults (no benchmark-only flags or environment); only
 --port, --data (a temporary folder) and --models are passed. The load generator is bounded:
 every run sends a fixed number of requests to 127.0.0.1 and then stops.
 """
-import argparse, http.client, os, signal, socket, statistics, subprocess, sys, tempfile, threading, time
-from bench_timing import write_results
+import argparse, http.client, os, signal, statistics, subprocess, sys, tempfile, threading, time
+from bench_timing import free_port, percentile, write_results
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def percentile(values, p):
-    """Nearest-rank percentile of a non-empty list."""
-    ordered = sorted(values)
-    rank = max(1, -(-len(ordered) * p // 100))   # ceil(n·p/100)
-    return ordered[int(rank) - 1]
 
 
 class Server:

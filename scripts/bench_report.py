@@ -194,22 +194,17 @@ def main():
             best_s = min(next(x["seconds"] for x in r["png_512"] if x["level"] == row["level"] and x["filters"] == row["filters"]) for r in ours)
             t.append(f"| PNG | {row['level']} | {row['filters']} | {ms(best_s)} | {row['bytes'] / 1024:.0f} KB |")
         t.append(f"| JPEG quality 90 | | | {ms(best(ours, 'jpeg_512_q90'))} | |")
-    for key, label in [("adain_512_content_encoding", "content encoding"), ("adain_512_style_encoding", "style encoding"),
-                       ("adain_512_decoding", "decoding"), ("adain_512_cached_style", "whole, style cached"), ("adain_512_new_style", "whole, new style")]:
-        if all(key in r for r in ours):
-            if key == "adain_512_content_encoding":
-                t.append(f"\n### 7. AdaIN at 512² (ours only: no peer runs our decoder)\n")
-                t.append("| part | time (best round) |")
-                t.append("|---|---:|")
-            t.append(f"| {label} | {ms(best(ours, key))} |")
-    for key, label in [("munit_512_content_encoding", "content encoding, 512²"), ("munit_256_style_encoding", "an example's style encoding, 256²"),
-                       ("munit_512_decoding", "decoding (MLP + decoder), 512²")]:
-        if all(key in r for r in ours):
-            if key == "munit_512_content_encoding":
-                t.append(f"\n### 8. MUNIT by part (ours only: no peer runs our generators)\n")
-                t.append("| part | time (best round) |")
-                t.append("|---|---:|")
-            t.append(f"| {label} | {ms(best(ours, key))} |")
+    for title, rows in [("7. AdaIN at 512² (ours only: no peer runs our decoder)",
+                         [("adain_512_content_encoding", "content encoding"), ("adain_512_style_encoding", "style encoding"),
+                          ("adain_512_decoding", "decoding"), ("adain_512_cached_style", "whole, style cached"),
+                          ("adain_512_new_style", "whole, new style")]),
+                        ("8. MUNIT by part (ours only: no peer runs our generators)",
+                         [("munit_512_content_encoding", "content encoding, 512²"), ("munit_256_style_encoding", "an example's style encoding, 256²"),
+                          ("munit_512_decoding", "decoding (MLP + decoder), 512²")])]:
+        measured = [(key, label) for key, label in rows if all(key in r for r in ours)]
+        if measured:
+            t.extend([f"\n### {title}\n", "| part | time (best round) |", "|---|---:|"])
+            t.extend(f"| {label} | {ms(best(ours, key))} |" for key, label in measured)
     t.extend(check_and_record(m, results, ours, training_ratios(d)))
     table = "\n".join(t)
     print(table)

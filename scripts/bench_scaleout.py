@@ -27,7 +27,6 @@ import json
 import os
 import platform
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -36,21 +35,12 @@ import time
 import uuid
 from datetime import datetime, timezone
 
+from bench_timing import free_port, percentile
+
 BEGIN = "<!-- scale-out: written by scripts/bench_scaleout.py; make bench keeps it -->"
 END = "<!-- /scale-out -->"
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def percentile(values, p):
-    """Nearest-rank percentile of a non-empty list."""
-    ordered = sorted(values)
-    rank = max(1, -(-len(ordered) * p // 100))
-    return ordered[int(rank) - 1]
 
 
 def cpu_ticks():

@@ -1,6 +1,21 @@
-"""What the benchmark peers share: how a body is timed and where the results go."""
+"""What the benchmarks share: how a body is timed, percentiles, a free port for a server under
+test, and where the results go."""
 import json
+import socket
 import time
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def percentile(values, p):
+    """Nearest-rank percentile of a non-empty list."""
+    ordered = sorted(values)
+    rank = max(1, -(-len(ordered) * p // 100))   # ceil(n·p/100)
+    return ordered[int(rank) - 1]
 
 
 def median_seconds(repeats, body):
