@@ -66,6 +66,11 @@ public struct ConvBlock {
     }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
+        if runsInStripes(inputShape: x.shape) {   // a large image: no whole upsampled or padded copy, normalized in place
+            var y = stripedConvolution(x)
+            if spec.normalized { instanceNormInPlace(&y, gamma: gamma, beta: beta, activation: spec.activation) } else { y = activate(y, spec.activation) }
+            return y
+        }
         let input = spec.upsample ? upsampleNearest(x, factor: 2) : x
         let p = spec.padding
         let y = conv(p > 0 ? pad2d(input, top: p, bottom: p, left: p, right: p, mode: .reflect) : input)

@@ -19,27 +19,46 @@ public func activate(_ x: Tensor, _ activation: Activation) -> Tensor {
 /// `gamma` and `beta` have C values, or N·C to give every image in the batch its own.
 public func instanceNorm(_ x: Tensor, gamma: [Float], beta: [Float], epsilon: Float = 1e-5,
                          activation: Activation = .none) -> Tensor {
-    precondition(x.rank == 4)
-    let (n, c) = (x.shape[0], x.shape[1])
-    let plane = x.shape[2] * x.shape[3]
+    var out = Tensor(uninitialized: x.shape)
+    out.withUnsafeMutableBufferPointer { dst in
+        x.withUnsafeBufferPointer { src in
+            instanceNorm(src.baseAddress!, into: dst.baseAddress!, shape: x.shape, gamma: gamma, beta: beta, epsilon: epsilon, activation: activation)
+        }
+    }
+    return out
+}
+
+/// `instanceNorm` over `x`'s own storage (copied first only if shared): a full-resolution
+/// activation of a large image is normalized without a second buffer of its size.
+public func instanceNormInPlace(_ x: inout Tensor, gamma: [Float], beta: [Float], epsilon: Float = 1e-5, activation: Activation = .none) {
+    let shape = x.shape
+    x.withUnsafeMutableBufferPointer { p in
+        instanceNorm(p.baseAddress!, into: p.baseAddress!, shape: shape, gamma: gamma, beta: beta, epsilon: epsilon, activation: activation)
+    }
+}
+
+/// Statistics from `source`, then the affine map (and activation) written to `destination`,
+/// which may be `source` itself: every value is read before its own place is written.
+private func instanceNorm(_ source: UnsafePointer<Float>, into destination: UnsafeMutablePointer<Float>, shape: [Int],
+                          gamma: [Float], beta: [Float], epsilon: Float, activation: Activation) {
+    precondition(shape.count == 4)
+    let (n, c) = (shape[0], shape[1])
+    let plane = shape[2] * shape[3]
     precondition(gamma.count == beta.count && (gamma.count == c || gamma.count == n * c),
                  "instance norm needs \(c) (or \(n * c)) γ/β values, got \(gamma.count)")
     // Small batches of huge planes (3 output channels at 1024²) would leave cores idle, so each
     // plane is cut into `parts` chunks: one pass gathers shifted sums per chunk, one applies.
     let planes = n * c
-    guard plane > 0 else { return x }
+    guard plane > 0 else { return }
     let parts = max(1, min((2 * Parallel.threadsForCurrentThread + planes - 1) / planes, plane / 65_536))
     let chunk = (plane + parts - 1) / parts
     var sums = [(Double, Double)](repeating: (0, 0), count: planes * parts)
-    var out = Tensor(uninitialized: x.shape)
-    x.withUnsafeBufferPointer { src in
-        sums.withUnsafeMutableBufferPointer { sums in
-            Parallel.forEach(planes * parts) { t in
-                let (p, part) = (t / parts, t % parts)
-                let start = part * chunk, count = min(chunk, plane - start)
-                let base = src.baseAddress! + p * plane
-                if count > 0 { sums[t] = shiftedSums(base + start, count: count, shift: roughMean(base, count: plane)) }
-            }
+    sums.withUnsafeMutableBufferPointer { sums in
+        Parallel.forEach(planes * parts) { t in
+            let (p, part) = (t / parts, t % parts)
+            let start = part * chunk, count = min(chunk, plane - start)
+            let base = source + p * plane
+            if count > 0 { sums[t] = shiftedSums(base + start, count: count, shift: roughMean(base, count: plane)) }
         }
     }
     var scale = [Float](repeating: 0, count: planes), shift = scale
@@ -47,7 +66,7 @@ public func instanceNorm(_ x: Tensor, gamma: [Float], beta: [Float], epsilon: Fl
         var s = 0.0, sq = 0.0
         for part in 0..<parts { s += sums[p * parts + part].0; sq += sums[p * parts + part].1 }
         // Sums of (x − x₀) keep precision when the mean is large next to the spread.
-        let x0 = Double(x.withUnsafeBufferPointer { roughMean($0.baseAddress! + p * plane, count: plane) })
+        let x0 = Double(roughMean(source + p * plane, count: plane))
         let meanShifted = s / Double(plane)
         let variance = max(sq / Double(plane) - meanShifted * meanShifted, 0)
         let mean = x0 + meanShifted
@@ -56,18 +75,13 @@ public func instanceNorm(_ x: Tensor, gamma: [Float], beta: [Float], epsilon: Fl
         scale[p] = Float(sc)
         shift[p] = Float(b - mean * sc)
     }
-    out.withUnsafeMutableBufferPointer { dst in
-        x.withUnsafeBufferPointer { src in
-            Parallel.forEach(planes * parts) { t in
-                let (p, part) = (t / parts, t % parts)
-                let start = part * chunk, count = min(chunk, plane - start)
-                guard count > 0 else { return }
-                applyAffine(src.baseAddress! + p * plane + start, dst.baseAddress! + p * plane + start, count: count,
-                            scale: scale[p], shift: shift[p], activation: activation)
-            }
-        }
+    Parallel.forEach(planes * parts) { t in
+        let (p, part) = (t / parts, t % parts)
+        let start = part * chunk, count = min(chunk, plane - start)
+        guard count > 0 else { return }
+        applyAffine(source + p * plane + start, destination + p * plane + start, count: count,
+                    scale: scale[p], shift: shift[p], activation: activation)
     }
-    return out
 }
 
 /// The mean of the first (up to) 64 values: a shift that keeps the shifted sums small.
