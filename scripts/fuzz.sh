@@ -21,8 +21,7 @@ RSS_MB=${FUZZ_RSS_MB:-2048}
 DIR=${FUZZ_DIR:-.cache/fuzz}
 SWIFT=${SWIFT:-swift}
 ALL=(HTTPRequestFuzzer ChunkedBodyFuzzer MultipartFuzzer StylizeParametersFuzzer PNGFuzzer JPEGFuzzer SafeTensorsFuzzer ONNXFuzzer)
-TARGETS=("${@:-${ALL[@]}}")
-if [ $# -eq 0 ]; then TARGETS=("${ALL[@]}"); fi
+if [ $# -gt 0 ]; then TARGETS=("$@"); else TARGETS=("${ALL[@]}"); fi
 
 # Every Swift and C module the targets use is instrumented for coverage and checked by ASan.
 BUILD=(env ATELIER_FUZZ=1 "$SWIFT" build --scratch-path .build/fuzz
