@@ -61,3 +61,23 @@ let package = Package(
     ],
     swiftLanguageModes: [.v5]
 )
+
+// libFuzzer targets (Fuzz/, one executable each; scripts/fuzz.sh, `make fuzz`). Declared only when
+// ATELIER_FUZZ is set: they link only with -sanitize=fuzzer (FuzzDriver starts libFuzzer).
+if Context.environment["ATELIER_FUZZ"] != nil {
+    let fuzzFlags: [SwiftSetting] = [.unsafeFlags(["-parse-as-library"])]
+    package.targets += [
+        .target(name: "FuzzDriver", path: "Fuzz/FuzzDriver"),
+        .target(name: "FuzzSupport", dependencies: ["FuzzDriver", "HTTP", "ImageIO"], path: "Fuzz/FuzzSupport"),
+        .executableTarget(name: "HTTPRequestFuzzer", dependencies: ["FuzzSupport"], path: "Fuzz/HTTPRequestFuzzer", swiftSettings: fuzzFlags),
+        .executableTarget(name: "ChunkedBodyFuzzer", dependencies: ["FuzzSupport"], path: "Fuzz/ChunkedBodyFuzzer", swiftSettings: fuzzFlags),
+        .executableTarget(name: "MultipartFuzzer", dependencies: ["FuzzSupport"], path: "Fuzz/MultipartFuzzer", swiftSettings: fuzzFlags),
+        .executableTarget(name: "PNGFuzzer", dependencies: ["FuzzSupport"], path: "Fuzz/PNGFuzzer", swiftSettings: fuzzFlags),
+        .executableTarget(name: "JPEGFuzzer", dependencies: ["FuzzSupport"], path: "Fuzz/JPEGFuzzer", swiftSettings: fuzzFlags),
+        .executableTarget(name: "SafeTensorsFuzzer", dependencies: ["FuzzSupport", "Models"], path: "Fuzz/SafeTensorsFuzzer", swiftSettings: fuzzFlags),
+        .executableTarget(name: "ONNXFuzzer", dependencies: ["FuzzSupport", "Models"], path: "Fuzz/ONNXFuzzer", swiftSettings: fuzzFlags),
+        .executableTarget(name: "StylizeParametersFuzzer", dependencies: ["FuzzSupport", "Service", "HTTP"], path: "Fuzz/StylizeParametersFuzzer", swiftSettings: fuzzFlags),
+    ]
+    package.products += package.targets.filter { $0.type == .executable && $0.name.hasSuffix("Fuzzer") }
+        .map { .executable(name: $0.name, targets: [$0.name]) }
+}

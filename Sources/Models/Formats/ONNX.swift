@@ -96,7 +96,7 @@ public struct ONNXModel {
         while let (field, value) = try r.next() {
             switch field {
             case 1: t.dims += try ProtobufReader.varints(value).map { Int(Int64(bitPattern: $0)) }
-            case 2: if case .varint(let v) = value { t.dataType = Int(v) }
+            case 2: if case .varint(let v) = value { t.dataType = Int(exactly: v) ?? -1 }
             case 4: floatData += try ProtobufReader.floats(value)
             case 5, 7: intData += try ProtobufReader.varints(value).map { Int64(bitPattern: $0) }
             case 8: t.name = try ProtobufReader.string(value)
@@ -105,7 +105,9 @@ public struct ONNXModel {
             default: break
             }
         }
-        let count = t.dims.reduce(1, *)
+        guard t.dims.allSatisfy({ $0 >= 0 }), let count = elementCount(t.dims) else {
+            throw ModelError("initializer \(t.name): invalid dims \(t.dims)")
+        }
         if let raw {
             t.values = try decodeRaw(raw, dataType: t.dataType, count: count, name: t.name)
         } else if !floatData.isEmpty {
@@ -125,7 +127,7 @@ public struct ONNXModel {
         func le(_ i: Int, _ n: Int) -> UInt64 { (0..<n).reduce(0) { $0 | UInt64(b[i * n + $1]) << (8 * UInt64($1)) } }
         let width = [1: 4, 2: 1, 3: 1, 6: 4, 7: 8][dataType]
         guard let width else { throw ModelError("initializer \(name): unsupported data type \(dataType)") }
-        guard b.count == count * width else { throw ModelError("initializer \(name): \(b.count) bytes for \(count) values") }
+        guard count.multipliedReportingOverflow(by: width) == (b.count, false) else { throw ModelError("initializer \(name): \(b.count) bytes for \(count) values") }
         switch dataType {
         case 1: return b.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
         case 2: return b.map { Float($0) }
@@ -134,4 +136,16 @@ public struct ONNXModel {
         default: return (0..<count).map { Float(Int64(bitPattern: le($0, 8))) }
         }
     }
+}
+
+/// The number of elements of a shape with non-negative dimensions; nil when it overflows `Int`
+/// (a corrupt or hostile file, since no real tensor comes near).
+func elementCount(_ shape: [Int]) -> Int? {
+    var count = 1
+    for d in shape {
+        let (product, overflow) = count.multipliedReportingOverflow(by: d)
+        if overflow { return nil }
+        count = product
+    }
+    return count
 }

@@ -43,12 +43,15 @@ public enum SafeTensors {
             guard let dtype = DType(rawValue: dtypeName) else {
                 throw ModelError("\(source): \(name) has unsupported dtype \(dtypeName)")
             }
-            let count = shape.reduce(1, *)
             let width = dtype == .f32 ? 4 : 2
-            let begin = headerEnd + offsets[0], end = headerEnd + offsets[1]
-            guard shape.allSatisfy({ $0 >= 0 }), offsets[0] >= 0, end <= data.count, end - begin == count * width else {
+            // Offsets are checked against the data's size before any sum, so nothing overflows.
+            let dataBytes = data.count - headerEnd
+            guard shape.allSatisfy({ $0 >= 0 }), let count = elementCount(shape),
+                  offsets[0] >= 0, offsets[0] <= offsets[1], offsets[1] <= dataBytes,
+                  count.multipliedReportingOverflow(by: width) == (offsets[1] - offsets[0], false) else {
                 throw ModelError("\(source): \(name) data offsets \(offsets) do not fit shape \(shape) in the file")
             }
+            let begin = headerEnd + offsets[0]
             var t = Tensor(uninitialized: shape)
             t.withUnsafeMutableBufferPointer { dst in
                 data.withUnsafeBytes { raw in

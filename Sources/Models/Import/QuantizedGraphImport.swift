@@ -30,8 +30,20 @@ public enum QuantizedGraphImport {
             return c[0]
         }
 
+        /// A constant holding whole numbers (pads, a shape), each within ±2³¹.
+        func integers(_ n: String, _ what: String) throws -> [Int] {
+            let values = try constant(n, what).scalars
+            guard values.allSatisfy({ $0 == $0.rounded() && abs($0) <= Float(Int32.max) }) else {
+                throw ModelError("\(what) holds values that are not integers")
+            }
+            return values.map { Int($0) }
+        }
+
         for node in model.nodes {
             let ins = node.inputs, out = node.outputs.first ?? ""
+            if let needed = Self.minimumInputs[node.opType], ins.count < needed {
+                throw ModelError("\(node.name): \(node.opType) has \(ins.count) inputs; it needs \(needed)")
+            }
             switch node.opType {
             case "DequantizeLinear":
                 if let q = constants[name(ins[0])] {
@@ -71,16 +83,16 @@ public enum QuantizedGraphImport {
             case "GlobalAveragePool": ops.append(.globalAveragePool(input: name(ins[0]), output: out))
             case "Pad":
                 guard node.stringAttributes["mode"] == "reflect" else { throw ModelError("\(node.name): only reflect padding is supported") }
-                ops.append(.reflectPad(input: name(ins[0]), output: out, pads: try constant(ins[1], "\(node.name) pads").scalars.map { Int($0) }))
+                ops.append(.reflectPad(input: name(ins[0]), output: out, pads: try integers(ins[1], "\(node.name) pads")))
             case "Resize":
                 guard node.stringAttributes["mode"] == "nearest", ins.count > 2,
                       let scales = constants[name(ins[2])]?.scalars, scales.count == 4, scales[0] == 1, scales[1] == 1,
-                      scales[2] == scales[3], scales[2] == scales[2].rounded(), scales[2] >= 1 else {
+                      scales[2] == scales[3], scales[2] == scales[2].rounded(), scales[2] >= 1, scales[2] <= 64 else {
                     throw ModelError("\(node.name): only nearest upsampling of H and W by an integer factor is supported")
                 }
                 ops.append(.upsample(input: name(ins[0]), output: out, factor: Int(scales[2])))
             case "Reshape":
-                ops.append(.reshape(input: name(ins[0]), output: out, shape: try constant(ins[1], "\(node.name) shape").scalars.map { Int($0) }))
+                ops.append(.reshape(input: name(ins[0]), output: out, shape: try integers(ins[1], "\(node.name) shape")))
             case "Transpose":
                 guard let perm = node.intAttributes["perm"] else { throw ModelError("\(node.name): transpose without perm") }
                 ops.append(.transpose(input: name(ins[0]), output: out, permutation: perm))
@@ -92,8 +104,16 @@ public enum QuantizedGraphImport {
         return (QuantizedGraph(inputs: inputs, outputs: model.graphOutputs.map(name), ops: ops), weights)
     }
 
+    /// Inputs each op reads without checking for them (a missing one fails the import by name).
+    static let minimumInputs: [String: Int] = [
+        "DequantizeLinear": 2, "QuantizeLinear": 2, "Conv": 2, "Clip": 3, "Relu": 1, "Sigmoid": 1, "Sqrt": 1,
+        "Reciprocal": 1, "Add": 2, "Sub": 2, "Mul": 2, "GlobalAveragePool": 1, "Pad": 2, "Resize": 1, "Reshape": 2,
+        "Transpose": 1,
+    ]
+
     /// (q − zero point) · scale, per tensor or per slice along `axis`.
     static func dequantize(_ q: Tensor, scale: Tensor, zeroPoint: Tensor, axis: Int, node: String) throws -> Tensor {
+        guard scale.count > 0, zeroPoint.count > 0 else { throw ModelError("\(node): an empty scale or zero point") }
         if scale.count == 1 {
             return Tensor(shape: q.shape, values: q.scalars.map { ($0 - zeroPoint[0]) * scale[0] })
         }

@@ -8,15 +8,10 @@ import Training
 /// decode → stylize → encode work on the worker pool and answers from the worker.
 extension AtelierService {
     func stylize(_ route: RouteRequest, respond: @escaping (HTTPResponse) -> Void) throws {
-        let upload = try Upload(route.http)
-        let parameters = try RequestParameters(query: route.http.queryItems, upload: upload, route: "POST /stylize",
-                                               known: StylizeRequest.textParameters, files: StylizeRequest.fileParameters,
-                                               repeatable: ["style_image"])
-        let input = try upload.image("image", maxPixels: config.maxInputPixels)
-        let maskBytes = upload.files["mask"] == nil ? nil : try upload.image("mask", maxPixels: config.maxInputPixels).bytes
-        let paintings = try upload.images("style_image", maxPixels: config.maxInputPixels)
-        var request = try StylizeRequest(parameters, paintings: paintings.count, hasMask: maskBytes != nil,
-                                         limits: .init(minSide: config.minSide, maxSideLimit: config.maxSideLimit))
+        let upload = try StylizeUpload(route.http, maxInputPixels: config.maxInputPixels,
+                                       limits: .init(minSide: config.minSide, maxSideLimit: config.maxSideLimit))
+        let (input, maskBytes, paintings) = (upload.input, upload.maskBytes, upload.paintings)
+        var request = upload.request
         let model = try model(for: request)
         if model.takesSeed && !request.namesStyle { request.styles = .drawn(seed: nil) }   // draw one and say which
         let validIDs = Set(model.styles.map(\.id))
