@@ -38,6 +38,43 @@ final class ConvBlockStripesTests: XCTestCase {
         }
     }
 
+    /// Two blocks in stripes (the first's output never whole) against running them one by one:
+    /// an encoder's front (9×9, then 3×3 / 2) and a decoder's back (×2 3×3, then a linear 9×9).
+    func testStripedPairsEqualTheBlocksInTurn() throws {
+        let pairs: [(ConvBlockSpec, ConvBlockSpec, [Int])] = [
+            (ConvBlockSpec("f0", 3, 8, kernel: 9), ConvBlockSpec("f1", 8, 16, kernel: 3, stride: 2), [1, 3, 29, 23]),
+            (ConvBlockSpec("b0", 16, 8, kernel: 3, upsample: true), ConvBlockSpec("b1", 8, 3, kernel: 9, normalized: false, activation: .none), [1, 16, 15, 12]),
+        ]
+        for (i, (a, b, shape)) in pairs.enumerated() {
+            var wa = a.initialWeights(seed: UInt64(20 + i)), wb = b.initialWeights(seed: UInt64(30 + i))
+            // γ and β away from 1 and 0, so a wrong statistic cannot hide.
+            if a.normalized { wa["\(a.name).gamma"] = Tensor(shape: [a.outChannels], values: Self.values(a.outChannels, seed: 5).map { 1 + $0 }) }
+            if b.normalized { wb["\(b.name).beta"] = Tensor(shape: [b.outChannels], values: Self.values(b.outChannels, seed: 6)) }
+            let (first, second) = (try ConvBlock(a, weights: wa), try ConvBlock(b, weights: wb))
+            let x = Tensor(shape: shape, values: Self.values(shape.reduce(1, *), seed: UInt64(40 + i)))
+            let inTurn = second(first(x))
+            for rows in [4, 7, 64] {
+                let striped = StripedPair.run(first, second, x, stripeRows: rows)
+                XCTAssertEqual(striped.shape, inTurn.shape, "\(a.name) rows \(rows)")
+                for (u, v) in zip(striped.scalars, inTurn.scalars) { XCTAssertEqual(u, v, accuracy: 2e-4 * max(1, abs(v)), "\(a.name) rows \(rows)") }
+            }
+        }
+    }
+
+    /// Which pairs run striped: a large one-image input to an IN + ReLU block followed by a block
+    /// that does not upsample; not a small one, a batch, or a first block that is not IN + ReLU.
+    func testWhichPairsRunStriped() throws {
+        func block(_ spec: ConvBlockSpec) throws -> ConvBlock { try ConvBlock(spec, weights: spec.initialWeights(seed: 1)) }
+        let front = try block(ConvBlockSpec("f0", 3, 32, kernel: 9)), next = try block(ConvBlockSpec("f1", 32, 64, kernel: 3, stride: 2))
+        XCTAssertTrue(StripedPair.suits(front, next, inputShape: [1, 3, 2048, 2048]))
+        XCTAssertFalse(StripedPair.suits(front, next, inputShape: [1, 3, 512, 512]))
+        XCTAssertFalse(StripedPair.suits(front, next, inputShape: [2, 3, 2048, 2048]))
+        let linear = try block(ConvBlockSpec("l", 3, 32, kernel: 9, normalized: false, activation: .none))
+        XCTAssertFalse(StripedPair.suits(linear, next, inputShape: [1, 3, 2048, 2048]))
+        let upsampling = try block(ConvBlockSpec("u", 32, 16, kernel: 3, upsample: true))
+        XCTAssertFalse(StripedPair.suits(front, upsampling, inputShape: [1, 3, 2048, 2048]))
+    }
+
     func testInPlaceInstanceNormMatches() {
         let x = Tensor(shape: [1, 5, 9, 13], values: Self.values(5 * 9 * 13, seed: 3).map { $0 * 4 + 2 })
         let gamma: [Float] = [1, 0.5, 2, -1, 0.1], beta: [Float] = [0, 1, -1, 0.5, 2]

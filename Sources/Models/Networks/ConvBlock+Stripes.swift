@@ -9,10 +9,14 @@ extension ConvBlock {
 
     /// Whether an input of `shape` runs in stripes (`stripedConvolution`): one image whose output is large.
     func runsInStripes(inputShape shape: [Int]) -> Bool {
-        let (h, w) = spec.upsample ? (2 * shape[2], 2 * shape[3]) : (shape[2], shape[3])
-        let p = spec.padding
-        let (ho, wo) = conv.outputSize(height: h + 2 * p, width: w + 2 * p)
+        let (ho, wo) = outputSize(inputShape: shape)
         return shape[0] == 1 && spec.outChannels * ho * wo >= Self.stripedAboveOutputFloats
+    }
+
+    /// The output's height and width for an input of `shape` (after upsampling and padding).
+    func outputSize(inputShape shape: [Int]) -> (height: Int, width: Int) {
+        let factor = spec.upsample ? 2 : 1, p = spec.padding
+        return conv.outputSize(height: shape[2] * factor + 2 * p, width: shape[3] * factor + 2 * p)
     }
 
     /// The convolution of the upsampled (if the block upsamples), reflect-padded `x`, with the
@@ -23,18 +27,11 @@ extension ConvBlock {
     /// the same products in the same order.
     func stripedConvolution(_ x: Tensor, stripeRows: Int = ConvBlock.stripeRows) -> Tensor {
         precondition(x.shape[0] == 1, "striped convolution takes one image at a time")
-        let (c, h, w) = (x.shape[1], x.shape[2], x.shape[3])
-        let factor = spec.upsample ? 2 : 1
-        let (uh, uw) = (h * factor, w * factor)                 // the (virtually) upsampled input
-        let p = spec.padding, k = spec.kernel, s = spec.stride
-        let (ho, wo) = conv.outputSize(height: uh + 2 * p, width: uw + 2 * p)
-        // Source column of x for every column of a padded, upsampled row.
-        let columns = (0..<(uw + 2 * p)).map { sourceIndex($0 - p, size: uw, mode: .reflect) / factor }
+        let (ho, wo) = outputSize(inputShape: x.shape)
         var output = Tensor(uninitialized: [1, spec.outChannels, ho, wo])
         for r0 in stride(from: 0, to: ho, by: stripeRows) {
             let r1 = min(ho, r0 + stripeRows)
-            let rows = ((s * r0)..<(s * (r1 - 1) + k)).map { sourceIndex($0 - p, size: uh, mode: .reflect) / factor }
-            let y = conv(Self.gather(x, rows: rows, columns: columns, channels: c, height: h, width: w))
+            let y = convolvedRows(x, r0..<r1)
             output.withUnsafeMutableBufferPointer { dst in
                 y.withUnsafeBufferPointer { src in
                     for ch in 0..<spec.outChannels {
@@ -44,6 +41,18 @@ extension ConvBlock {
             }
         }
         return output
+    }
+
+    /// Output rows `range` of the convolution of the upsampled (if the block upsamples),
+    /// reflect-padded `x` (one image), from just the input rows they read: [1, Cout, rows, Wo].
+    func convolvedRows(_ x: Tensor, _ range: Range<Int>) -> Tensor {
+        let (c, h, w) = (x.shape[1], x.shape[2], x.shape[3])
+        let factor = spec.upsample ? 2 : 1
+        let (uh, uw) = (h * factor, w * factor)
+        let p = spec.padding, k = spec.kernel, s = spec.stride
+        let columns = (0..<(uw + 2 * p)).map { sourceIndex($0 - p, size: uw, mode: .reflect) / factor }
+        let rows = ((s * range.lowerBound)..<(s * (range.upperBound - 1) + k)).map { sourceIndex($0 - p, size: uh, mode: .reflect) / factor }
+        return conv(Self.gather(x, rows: rows, columns: columns, channels: c, height: h, width: w))
     }
 
     /// [1, C, rows.count, columns.count]: element (r, j) of channel c is x[c, rows[r], columns[j]].

@@ -100,9 +100,10 @@ public struct StyleBankNetwork {
         banks[id] = try ConvBlock(StyleBankArchitecture.bank(id), weights: weights)
     }
 
-    public func encode(_ image: Tensor) -> Tensor { encoder.reduce(image) { $1($0) } }
+    /// (A large image's full-resolution blocks run in stripes: `StripedPair`, `ConvBlock.stripedConvolution`.)
+    public func encode(_ image: Tensor) -> Tensor { encoder.run(image) }
     /// The decoded image, clamped to 0…1 (the output layer is linear).
-    public func decode(_ features: Tensor) -> Tensor { clampUnit(decoder.reduce(features) { $1($0) }) }
+    public func decode(_ features: Tensor) -> Tensor { clampUnit(decoder.run(features)) }
 
     /// Linear fusion (Chen et al. §3.3): the weighted sum of the chosen banks' responses to the
     /// content features, decoded. `image` is [N, 3, H, W] in 0…1 with H, W multiples of 4.

@@ -1,0 +1,84 @@
+import Tensor
+
+/// Two conv blocks in a row, `second(first(x))`, computed in horizontal stripes so that `first`'s
+/// full-resolution output never exists whole (32 channels × 4096² is 2 GiB): the encoder's first
+/// two blocks, and the decoder's last two, of a large image.
+///
+///   first:  [nearest ×2] → reflect pad → conv (stride 1) → IN → ReLU
+///   second: reflect pad → conv (any stride) → IN and its activation, or a bias and its activation
+///
+/// Instance norm needs the whole image's statistics, so `first` runs twice: once stripe by stripe
+/// to gather each channel's mean and variance, then again per stripe of `second`'s output, for
+/// just the rows that stripe reads, normalized by those statistics (as `StripedFront` does for
+/// multistyle26's conditional blocks). Equal to the unstriped blocks up to float summation order
+/// in the statistics.
+enum StripedPair {
+    /// Whether `first` then `second` can run this way on an input of `shape`, and it is worth it.
+    static func suits(_ first: ConvBlock, _ second: ConvBlock, inputShape shape: [Int]) -> Bool {
+        first.spec.normalized && first.spec.activation == .relu && first.spec.stride == 1 && !second.spec.upsample
+            && first.spec.outChannels == second.spec.inChannels && first.runsInStripes(inputShape: shape)
+    }
+
+    static func run(_ first: ConvBlock, _ second: ConvBlock, _ x: Tensor, stripeRows: Int = ConvBlock.stripeRows) -> Tensor {
+        precondition(x.shape[0] == 1, "striped evaluation takes one image at a time")
+        let (h1, w1) = first.outputSize(inputShape: x.shape)
+        let channels = first.spec.outChannels
+
+        // Pass 1: the first block's per-channel statistics over the whole image.
+        var moments = [PlaneMoments](repeating: PlaneMoments(), count: channels)
+        for r0 in stride(from: 0, to: h1, by: stripeRows) {
+            let y = first.convolvedRows(x, r0..<min(h1, r0 + stripeRows))
+            y.withUnsafeBufferPointer { buf in
+                let plane = y.shape[2] * w1
+                for c in 0..<channels { moments[c].add(buf.baseAddress! + c * plane, count: plane) }
+            }
+        }
+        let scale = (0..<channels).map { first.gamma[$0] / (moments[$0].meanVariance.variance + 1e-5).squareRoot() }
+        let shift = (0..<channels).map { first.beta[$0] - moments[$0].meanVariance.mean * scale[$0] }
+
+        // Pass 2: per stripe of the second block's output, the normalized first-block rows it reads.
+        let p2 = second.spec.padding, k2 = second.spec.kernel, s2 = second.spec.stride
+        let (ho, wo) = second.outputSize(inputShape: [1, channels, h1, w1])
+        let columns = (0..<(w1 + 2 * p2)).map { sourceIndex($0 - p2, size: w1, mode: .reflect) }
+        var output = Tensor(uninitialized: [1, second.spec.outChannels, ho, wo])
+        let outRows = max(1, stripeRows / s2)
+        for r0 in stride(from: 0, to: ho, by: outRows) {
+            let r1 = min(ho, r0 + outRows)
+            let source = ((s2 * r0)..<(s2 * (r1 - 1) + k2)).map { sourceIndex($0 - p2, size: h1, mode: .reflect) }
+            let lo = source.min()!, hi = source.max()! + 1
+            let a = StripedFront.normalizedReLU(first.convolvedRows(x, lo..<hi), scale: scale, shift: shift)
+            let y = second.conv(ConvBlock.gather(a, rows: source.map { $0 - lo }, columns: columns, channels: channels, height: hi - lo, width: w1))
+            output.withUnsafeMutableBufferPointer { dst in
+                y.withUnsafeBufferPointer { src in
+                    for c in 0..<y.shape[1] {
+                        (dst.baseAddress! + (c * ho + r0) * wo).update(from: src.baseAddress! + c * (r1 - r0) * wo, count: (r1 - r0) * wo)
+                    }
+                }
+            }
+        }
+        if second.spec.normalized {
+            instanceNormInPlace(&output, gamma: second.gamma, beta: second.beta, activation: second.spec.activation)
+            return output
+        }
+        return activate(output, second.spec.activation)
+    }
+}
+
+extension Array where Element == ConvLayer {
+    /// The layers in order on `x`, where two conv blocks in a row suit `StripedPair` (a large
+    /// image's full-resolution blocks), as one striped pair.
+    func run(_ x: Tensor) -> Tensor {
+        var y = x, i = 0
+        while i < count {
+            if i + 1 < count, case .conv(let first) = self[i], case .conv(let second) = self[i + 1],
+               StripedPair.suits(first, second, inputShape: y.shape) {
+                y = StripedPair.run(first, second, y)
+                i += 2
+            } else {
+                y = self[i](y)
+                i += 1
+            }
+        }
+        return y
+    }
+}
