@@ -111,7 +111,7 @@ public struct StyleBankNetwork {
         let features = encode(image)
         var mixed: Tensor?
         for (id, w) in blend.sorted(by: { $0.key < $1.key }) {
-            let response = scale(banks[id]!(features), by: w)
+            let response = w == 1 ? banks[id]!(features) : scale(banks[id]!(features), by: w)   // one style: no copy
             mixed = mixed.map { add($0, response) } ?? response
         }
         return decode(mixed ?? features)
