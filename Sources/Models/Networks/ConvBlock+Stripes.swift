@@ -30,15 +30,7 @@ extension ConvBlock {
         let (ho, wo) = outputSize(inputShape: x.shape)
         var output = Tensor(uninitialized: [1, spec.outChannels, ho, wo])
         for r0 in stride(from: 0, to: ho, by: stripeRows) {
-            let r1 = min(ho, r0 + stripeRows)
-            let y = convolvedRows(x, r0..<r1)
-            output.withUnsafeMutableBufferPointer { dst in
-                y.withUnsafeBufferPointer { src in
-                    for ch in 0..<spec.outChannels {
-                        (dst.baseAddress! + (ch * ho + r0) * wo).update(from: src.baseAddress! + ch * (r1 - r0) * wo, count: (r1 - r0) * wo)
-                    }
-                }
-            }
+            Stripes.place(convolvedRows(x, r0..<min(ho, r0 + stripeRows)), into: &output, atRow: r0)
         }
         return output
     }
@@ -46,28 +38,11 @@ extension ConvBlock {
     /// Output rows `range` of the convolution of the upsampled (if the block upsamples),
     /// reflect-padded `x` (one image), from just the input rows they read: [1, Cout, rows, Wo].
     func convolvedRows(_ x: Tensor, _ range: Range<Int>) -> Tensor {
-        let (c, h, w) = (x.shape[1], x.shape[2], x.shape[3])
         let factor = spec.upsample ? 2 : 1
-        let (uh, uw) = (h * factor, w * factor)
+        let (uh, uw) = (x.shape[2] * factor, x.shape[3] * factor)
         let p = spec.padding, k = spec.kernel, s = spec.stride
-        let columns = (0..<(uw + 2 * p)).map { sourceIndex($0 - p, size: uw, mode: .reflect) / factor }
+        let columns = Stripes.reflectedColumns(width: uw, padding: p).map { $0 / factor }
         let rows = ((s * range.lowerBound)..<(s * (range.upperBound - 1) + k)).map { sourceIndex($0 - p, size: uh, mode: .reflect) / factor }
-        return conv(Self.gather(x, rows: rows, columns: columns, channels: c, height: h, width: w))
-    }
-
-    /// [1, C, rows.count, columns.count]: element (r, j) of channel c is x[c, rows[r], columns[j]].
-    static func gather(_ x: Tensor, rows: [Int], columns: [Int], channels c: Int, height h: Int, width w: Int) -> Tensor {
-        var out = Tensor(uninitialized: [1, c, rows.count, columns.count])
-        out.withUnsafeMutableBufferPointer { dst in
-            x.withUnsafeBufferPointer { src in
-                Parallel.forEach(c) { ch in
-                    for (r, row) in rows.enumerated() {
-                        let s = src.baseAddress! + (ch * h + row) * w, d = dst.baseAddress! + (ch * rows.count + r) * columns.count
-                        for (j, col) in columns.enumerated() { d[j] = s[col] }
-                    }
-                }
-            }
-        }
-        return out
+        return conv(Stripes.gather(x, rows: rows, columns: columns))
     }
 }

@@ -25,36 +25,21 @@ enum StripedPair {
         let channels = first.spec.outChannels
 
         // Pass 1: the first block's per-channel statistics over the whole image.
-        var moments = [PlaneMoments](repeating: PlaneMoments(), count: channels)
-        for r0 in stride(from: 0, to: h1, by: stripeRows) {
-            let y = first.convolvedRows(x, r0..<min(h1, r0 + stripeRows))
-            y.withUnsafeBufferPointer { buf in
-                let plane = y.shape[2] * w1
-                for c in 0..<channels { moments[c].add(buf.baseAddress! + c * plane, count: plane) }
-            }
-        }
-        let scale = (0..<channels).map { first.gamma[$0] / (moments[$0].meanVariance.variance + 1e-5).squareRoot() }
-        let shift = (0..<channels).map { first.beta[$0] - moments[$0].meanVariance.mean * scale[$0] }
+        let (scale, shift) = Stripes.normalization(channels: channels, height: h1, stripeRows: stripeRows,
+                                                   gamma: first.gamma, beta: first.beta) { first.convolvedRows(x, $0) }
 
         // Pass 2: per stripe of the second block's output, the normalized first-block rows it reads.
         let p2 = second.spec.padding, k2 = second.spec.kernel, s2 = second.spec.stride
         let (ho, wo) = second.outputSize(inputShape: [1, channels, h1, w1])
-        let columns = (0..<(w1 + 2 * p2)).map { sourceIndex($0 - p2, size: w1, mode: .reflect) }
+        let columns = Stripes.reflectedColumns(width: w1, padding: p2)
         var output = Tensor(uninitialized: [1, second.spec.outChannels, ho, wo])
         let outRows = max(1, stripeRows / s2)
         for r0 in stride(from: 0, to: ho, by: outRows) {
             let r1 = min(ho, r0 + outRows)
             let source = ((s2 * r0)..<(s2 * (r1 - 1) + k2)).map { sourceIndex($0 - p2, size: h1, mode: .reflect) }
             let lo = source.min()!, hi = source.max()! + 1
-            let a = StripedFront.normalizedReLU(first.convolvedRows(x, lo..<hi), scale: scale, shift: shift)
-            let y = second.conv(ConvBlock.gather(a, rows: source.map { $0 - lo }, columns: columns, channels: channels, height: hi - lo, width: w1))
-            output.withUnsafeMutableBufferPointer { dst in
-                y.withUnsafeBufferPointer { src in
-                    for c in 0..<y.shape[1] {
-                        (dst.baseAddress! + (c * ho + r0) * wo).update(from: src.baseAddress! + c * (r1 - r0) * wo, count: (r1 - r0) * wo)
-                    }
-                }
-            }
+            let a = Stripes.normalizedReLU(first.convolvedRows(x, lo..<hi), scale: scale, shift: shift)
+            Stripes.place(second.conv(Stripes.gather(a, rows: source.map { $0 - lo }, columns: columns)), into: &output, atRow: r0)
         }
         if second.spec.normalized {
             instanceNormInPlace(&output, gamma: second.gamma, beta: second.beta, activation: second.spec.activation)
