@@ -33,7 +33,7 @@ import uuid
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "scripts", "testing"))
-from live_server import free_port  # noqa: E402
+from live_server import LiveServer  # noqa: E402
 from synthetic_png import gradient_png, noise_png  # noqa: E402
 
 KILLS = 10
@@ -48,64 +48,6 @@ class CaseFailed(Exception):
 def check(condition, message):
     if not condition:
         raise CaseFailed(message)
-
-
-class Server:
-    """`atelier serve` on a data folder that outlives it: started, killed and started again."""
-
-    def __init__(self, binary, models, folder):
-        self.binary, self.models, self.folder = binary, models, folder
-        self.data = os.path.join(folder, "data")
-        self.photos = os.path.join(folder, "photos")
-        self.log_path = os.path.join(folder, "server.log")
-        os.makedirs(self.photos, exist_ok=True)
-        for i in range(4):
-            with open(os.path.join(self.photos, f"photo-{i}.png"), "wb") as f:
-                f.write(gradient_png(160, 128, seed=i))
-        self.process = None
-        self.port = None
-
-    @property
-    def url(self):
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self, timeout=120):
-        self.port = free_port()
-        with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(
-                [self.binary, "serve", "--host", "127.0.0.1", "--port", str(self.port), "--data", self.data,
-                 "--models", self.models, "--training-photos", self.photos],
-                stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **ENV})
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            check(self.process.poll() is None, f"the server exited with {self.process.returncode}:\n{self.log_tail()}")
-            try:
-                if request(self, "GET", "/healthz", timeout=1)[0] == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.2)
-        raise CaseFailed(f"the server was not healthy after {timeout} s:\n{self.log_tail()}")
-
-    def kill9(self):
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait()
-
-    def stop(self):
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=40)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-    def log_tail(self, lines=30):
-        try:
-            with open(self.log_path, errors="replace") as f:
-                return "".join(f.readlines()[-lines:])
-        except OSError:
-            return ""
 
 
 def request(server, method, path, body=None, headers=None, timeout=60):
@@ -205,7 +147,7 @@ def fingerprint(server, style_id):
 
 def case_kill9(binary, models, rng):
     folder = tempfile.mkdtemp(prefix="atelier-faults-")
-    server = Server(binary, models, folder)
+    server = LiveServer(binary, models, env=ENV, training_photos=4, folder=folder)
     try:
         server.start()
         ready_id, _ = learn_style(server, seed=1, iterations=20)
@@ -262,7 +204,7 @@ def case_kill9(binary, models, rng):
               f"jobs killed past iteration 8 went on from their checkpoint {resumed_from_checkpoint} times", flush=True)
         check(resumed_from_checkpoint > 0, "no interrupted job was ever resumed from its checkpoint")
         return final
-    except CaseFailed:
+    except (CaseFailed, RuntimeError):   # RuntimeError: a restart that did not come up (LiveServer)
         print(server.log_tail(), flush=True)
         raise
     finally:
@@ -272,7 +214,7 @@ def case_kill9(binary, models, rng):
 
 def case_full_disk(binary, models):
     folder = tempfile.mkdtemp(prefix="atelier-fulldisk-")
-    server = Server(binary, models, folder)
+    server = LiveServer(binary, models, env=ENV, training_photos=4, folder=folder)
     os.makedirs(server.data)
     if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", server.data], capture_output=True).returncode != 0:
         shutil.rmtree(folder, ignore_errors=True)
@@ -313,7 +255,7 @@ def case_full_disk(binary, models):
         check(fingerprint(server, ready_id) == expected, "after a restart the ready style is not byte-identical")
         print(f"  full disk: {outcome}; healthy; the ready style byte-identical before and after a restart", flush=True)
         return "passed"
-    except CaseFailed:
+    except (CaseFailed, RuntimeError):   # RuntimeError: a restart that did not come up (LiveServer)
         print(server.log_tail(), flush=True)
         raise
     finally:
@@ -346,7 +288,7 @@ def main():
                 print(f"  {name}: {result}", flush=True)
             else:
                 print(f"  {name}: passed in {time.monotonic() - started:.0f} s", flush=True)
-        except CaseFailed as failure:
+        except (CaseFailed, RuntimeError) as failure:
             print(f"  {name}: FAILED: {failure}", flush=True)
             failures.append(name)
     signal.alarm(0)

@@ -4,7 +4,8 @@ live-server tests (test_contract.py, test_chaos.py). Standard library only.
     with LiveServer(binary, models, env={"ATELIER_WORKERS": "1"}) as server:
         urllib.request.urlopen(server.url + "/healthz")
 
-The server is stopped (SIGTERM, then SIGKILL) and its folder removed however the block ends.
+The server is stopped (SIGTERM, then SIGKILL) and its folder removed however the block ends
+(unless the caller gave the folder: test_training_faults.py restarts servers on one).
 """
 
 import os
@@ -27,17 +28,20 @@ def free_port() -> int:
 
 
 class LiveServer:
-    def __init__(self, binary, models, env=None, args=(), training_photos=0, start_timeout=120):
+    def __init__(self, binary, models, env=None, args=(), training_photos=0, start_timeout=120, folder=None):
         """`training_photos`: how many small synthetic photos to give `POST /styles` (0: none, so
-        training answers 503 training_unavailable)."""
+        training answers 503 training_unavailable). `folder`: a folder that outlives the server, so
+        `kill9()` and `start()` restart it on the same data (kept at exit); by default a
+        temporary one, removed at exit."""
         self.binary = os.path.abspath(binary)
         self.models = os.path.abspath(models)
         self.env = dict(env or {})
         self.args = list(args)
         self.training_photos = training_photos
         self.start_timeout = start_timeout
+        self.folder = folder
+        self.owns_folder = folder is None
         self.process = None
-        self.folder = None
         self.port = None
 
     @property
@@ -48,39 +52,57 @@ class LiveServer:
     def pid(self) -> int:
         return self.process.pid
 
+    @property
+    def data(self) -> str:
+        return os.path.join(self.folder, "data")
+
     def __enter__(self):
-        self.folder = tempfile.mkdtemp(prefix="atelier-live-")
-        photos = os.path.join(self.folder, "training-photos")
-        os.makedirs(photos)
-        for i in range(self.training_photos):
-            with open(os.path.join(photos, f"photo-{i}.png"), "wb") as f:
-                f.write(gradient_png(160, 128, seed=i))
-        self.port = free_port()
-        self.log_path = os.path.join(self.folder, "server.log")
-        command = [self.binary, "serve", "--host", "127.0.0.1", "--port", str(self.port),
-                   "--data", os.path.join(self.folder, "data"), "--models", self.models,
-                   "--training-photos", photos, *self.args]
-        with open(self.log_path, "wb") as log:
-            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
-                                            env={**os.environ, **self.env})
+        if self.folder is None:
+            self.folder = tempfile.mkdtemp(prefix="atelier-live-")
         try:
-            self._wait_until_healthy()
+            self.start()
         except BaseException:
             self.__exit__(None, None, None)
             raise
         return self
 
     def __exit__(self, *exc):
+        self.stop()
+        if self.folder and self.owns_folder:
+            shutil.rmtree(self.folder, ignore_errors=True)
+        return False
+
+    def start(self):
+        """Starts the server on the folder (again, after `kill9` or `stop`) at a new port."""
+        photos = os.path.join(self.folder, "training-photos")
+        if not os.path.isdir(photos):
+            os.makedirs(photos)
+            for i in range(self.training_photos):
+                with open(os.path.join(photos, f"photo-{i}.png"), "wb") as f:
+                    f.write(gradient_png(160, 128, seed=i))
+        self.port = free_port()
+        self.log_path = os.path.join(self.folder, "server.log")
+        command = [self.binary, "serve", "--host", "127.0.0.1", "--port", str(self.port),
+                   "--data", self.data, "--models", self.models, "--training-photos", photos, *self.args]
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
+                                            env={**os.environ, **self.env})
+        self._wait_until_healthy()
+
+    def kill9(self):
+        """SIGKILL: no drain, no checkpoint, whatever the server was writing cut short."""
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait()
+
+    def stop(self):
+        """SIGTERM, then SIGKILL past the server's own 30 s grace period."""
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
-                self.process.wait(timeout=35)   # the server's own grace period is 30 s
+                self.process.wait(timeout=35)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        if self.folder:
-            shutil.rmtree(self.folder, ignore_errors=True)
-        return False
 
     def healthy(self, timeout=5) -> bool:
         try:
