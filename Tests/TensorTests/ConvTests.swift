@@ -30,6 +30,10 @@ final class ConvTests: XCTestCase {
             (1, 40, 24, 8, 8, 1, 1, true),     // 1×1 layers run over the whole plane: 64 pixels
             (2, 19, 33, 7, 9, 1, 1, false),    // 63 pixels: a tail in every image
             (1, 64, 20, 33, 35, 1, 1, true),   // several spans per image
+            (1, 4, 3, 12, 150, 9, 1, true),    // 3 output channels, rows of 142: two 64-pixel short tiles, a wide one, a tail
+            (1, 6, 1, 5, 70, 3, 1, false),     // 1 output channel
+            (1, 5, 4, 4, 200, 3, 1, true),     // 4 output channels
+            (1, 3, 11, 6, 80, 3, 1, true),     // a full panel, then one of 3 rows
         ]
         for c in cases {
             let x = rng.tensor([c.n, c.cin, c.h, c.w])
