@@ -10,6 +10,8 @@ public struct ConditionalConvLayer {
     public let beta: Tensor    // [styles, C]
     public let upsample: Bool
     public let activation: Activation
+    /// An upsampling 3×3 layer's convolution with the upsampling folded in (`UpsampledConv3x3`).
+    public let upsampledConv: UpsampledConv3x3?
 
     public init(conv: Conv2D, gamma: Tensor, beta: Tensor, upsample: Bool, activation: Activation) {
         precondition(gamma.shape == beta.shape && gamma.rank == 2 && gamma.shape[1] == conv.outChannels)
@@ -18,14 +20,21 @@ public struct ConditionalConvLayer {
         self.beta = beta
         self.upsample = upsample
         self.activation = activation
+        upsampledConv = upsample && conv.kernelH == 3 && conv.kernelW == 3 && conv.stride == 1
+            ? UpsampledConv3x3(weight: conv.weight, bias: conv.bias) : nil
     }
 
     public var styleCount: Int { gamma.shape[0] }
 
     public func callAsFunction(_ x: Tensor, styleWeights: [Float]) -> Tensor {
-        let input = upsample ? upsampleNearest(x, factor: 2) : x
-        let p = conv.kernelH / 2
-        let y = conv(pad2d(input, top: p, bottom: p, left: p, right: p, mode: .reflect))
+        let y: Tensor
+        if let upsampledConv {
+            y = upsampledConv(x)
+        } else {
+            let input = upsample ? upsampleNearest(x, factor: 2) : x
+            let p = conv.kernelH / 2
+            y = conv(pad2d(input, top: p, bottom: p, left: p, right: p, mode: .reflect))
+        }
         return instanceNorm(y, gamma: blend(gamma, styleWeights), beta: blend(beta, styleWeights), activation: activation)
     }
 

@@ -46,6 +46,8 @@ extension ConvBlockSpec {
 public struct ConvBlock {
     public let spec: ConvBlockSpec
     public let conv: Conv2D
+    /// An upsampling 3×3 block's convolution with the upsampling folded in (`UpsampledConv3x3`).
+    public let upsampledConv: UpsampledConv3x3?
     public let gamma: [Float], beta: [Float]
 
     public init(_ spec: ConvBlockSpec, weights: [String: Tensor]) throws {
@@ -63,6 +65,7 @@ public struct ConvBlock {
             conv = Conv2D(weight: w, bias: b, stride: spec.stride)
             (gamma, beta) = ([], [])
         }
+        upsampledConv = spec.upsample && spec.kernel == 3 && spec.stride == 1 ? UpsampledConv3x3(weight: w, bias: conv.bias) : nil
     }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
@@ -71,9 +74,14 @@ public struct ConvBlock {
             if spec.normalized { instanceNormInPlace(&y, gamma: gamma, beta: beta, activation: spec.activation) } else { y = activate(y, spec.activation) }
             return y
         }
-        let input = spec.upsample ? upsampleNearest(x, factor: 2) : x
-        let p = spec.padding
-        let y = conv(p > 0 ? pad2d(input, top: p, bottom: p, left: p, right: p, mode: .reflect) : input)
+        let y: Tensor
+        if let upsampledConv {
+            y = upsampledConv(x)
+        } else {
+            let input = spec.upsample ? upsampleNearest(x, factor: 2) : x
+            let p = spec.padding
+            y = conv(p > 0 ? pad2d(input, top: p, bottom: p, left: p, right: p, mode: .reflect) : input)
+        }
         return spec.normalized ? instanceNorm(y, gamma: gamma, beta: beta, activation: spec.activation) : activate(y, spec.activation)
     }
 }
