@@ -68,7 +68,7 @@ head -1 /proc/stat >"$DIR/stat_before.txt"   # with `times` below: how busy othe
 for round in $(seq 1 "$ROUNDS"); do
   run "$BIN" bench --models "$MODELS" --sizes 256,512,1024 --repeats "$REPEATS" --png-photo "$PHOTO" --json | tee "$DIR/ours-$round.log" >&2
   tail -1 "$DIR/ours-$round.log" >"$DIR/ours-$round.json"
-  run python3 scripts/bench_peer.py --wheels "$WHEELS" --ours "$DIR/ours-$round.json" --out "$DIR/peer-$round.json"
+  run python3 scripts/bench_peer.py --wheels "$WHEELS" --models "$MODELS" --ours "$DIR/ours-$round.json" --out "$DIR/peer-$round.json"
 done
 
 # --- 2b. StyleBank training steps, ours and PyTorch, alternating ------------------------------

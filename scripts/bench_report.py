@@ -110,7 +110,9 @@ def main():
 
     nets = []
     for key, name, shape in [("multistyle26_256", "multistyle26", "256²"), ("multistyle26_512", "multistyle26", "512²"),
-                             ("multistyle26_1024", "multistyle26", "1024²"), ("vgg16_relu4_3_256", "VGG16 conv → relu4_3", "256²"),
+                             ("multistyle26_1024", "multistyle26", "1024²"), ("stylebank_256", "StyleBank (style 3)", "256²"),
+                             ("stylebank_512", "StyleBank (style 3)", "512²"), ("stylebank_1024", "StyleBank (style 3)", "1024²"),
+                             ("vgg16_relu4_3_256", "VGG16 conv → relu4_3", "256²"),
                              ("magenta_predict_256", "magenta style predictor", "256²"), ("magenta_transform_256", "magenta transformer", "256²"),
                              ("magenta_transform_512", "magenta transformer", "512²"), ("magenta_transform_1024", "magenta transformer", "1024²")]:
         if not all(key in r for r in ours + peer):
@@ -244,9 +246,10 @@ side keeps its best median, so a busy moment hurts neither side more than the ot
 {table}
 
 Notes:
-- Networks: the same input on both sides (multistyle26: 1×3×S×S filled with 0.5, style 3 alone;
+- Networks: the same input on both sides (multistyle26 and StyleBank: 1×3×S×S filled with 0.5, style 3 alone;
   VGG16: 1×3×256×256 filled with 10, fed to onnxruntime as the NHWC tensor holding the same
-  values). onnxruntime runs the wheel's own ONNX graphs; the VGG graph is cut at
+  values). onnxruntime runs the wheel's own ONNX graphs, and for StyleBank our network exported by
+  scripts/export_stylebank_onnx.py (which checks it against `atelier stylize`); the VGG graph is cut at
   `functional_1/block4_conv3_1/Relu:0` with free spatial dims, as scripts/make_vgg_golden.py does.
 - Convolution: our side is the whole `Conv2D` call inference makes (both threads): for 3×3 stride-1
   layers with at least 64 channels that is Winograd F(2×2, 3×3) (16 GEMMs on transformed tiles,

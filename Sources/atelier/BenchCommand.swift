@@ -27,6 +27,18 @@ enum BenchCommand {
             print(String(format: "multistyle26 %4d²: %8.1f ms", size, t * 1000))
         }
 
+        // The default model, style 3 alone; scripts/export_stylebank_onnx.py gives onnxruntime the same network.
+        let stylebankFile = config.modelsDirectory.appendingPathComponent("stylebank.safetensors")
+        if FileManager.default.fileExists(atPath: stylebankFile.path) {
+            let stylebank = try StyleBankNetwork(weights: SafeTensors.load(stylebankFile).tensors, styles: [3])
+            for size in sizes {
+                let x = Tensor(shape: [1, 3, size, size], repeating: 0.5)
+                let t = median(repeats) { _ = stylebank(x, blend: [3: 1]) }
+                results["stylebank_\(size)"] = t
+                print(String(format: "stylebank %4d²: %8.1f ms", size, t * 1000))
+            }
+        }
+
         let vgg = try VGG16(weights: SafeTensors.load(config.modelsDirectory.appendingPathComponent("vgg16.safetensors")).tensors)
         let x = Tensor(shape: [1, 3, 256, 256], repeating: 10)
         let tv = median(repeats) { _ = vgg.features(x, at: ["block4_conv3"]) }

@@ -4,7 +4,7 @@ import Service
 import Tensor
 import Training
 
-/// `atelier profile [--network multistyle26|vgg16|stylebank-backward|stylebank-learn|stylebank-train] [--size 1024]`:
+/// `atelier profile [--network multistyle26|stylebank|vgg16|stylebank-backward|stylebank-learn|stylebank-train] [--size 1024]`:
 /// where a network's time goes, op by op, with the convolutions' GFLOP/s, so kernel work can aim at
 /// the biggest share. `stylebank-backward` times the two gradients of every StyleBank convolution
 /// that a training step computes (at `--size` crops, e.g. 128); the VGG loss runs `vgg16`'s shapes.
@@ -25,13 +25,14 @@ enum ProfileCommand {
         switch a.options["network"] ?? "multistyle26" {
         case "multistyle26": try multistyle26(config: config, size: size, repeats: repeats)
         case "vgg16": try vgg16(config: config, size: size, repeats: repeats)
+        case "stylebank": try stylebank(config: config, size: size, repeats: repeats)
         case "stylebank-backward": stylebankBackward(size: size, repeats: repeats)
         case "stylebank-learn": try stylebankSteps(config: config, size: size, repeats: repeats, learn: true, stepFile: stepFile)
         case "stylebank-train": try stylebankSteps(config: config, size: size, repeats: repeats, learn: false, stepFile: stepFile)
         case "losses": try perceptualLosses(config: config, size: size, repeats: repeats)
         case "munit-train": try munitSteps(size: size, repeats: repeats)
         case "magenta": try magenta(config: config, size: size, repeats: repeats)
-        case let other: throw CLIError("unknown network \(other): multistyle26, vgg16, stylebank-backward, stylebank-learn, stylebank-train, losses, munit-train or magenta")
+        case let other: throw CLIError("unknown network \(other): multistyle26, stylebank, vgg16, stylebank-backward, stylebank-learn, stylebank-train, losses, munit-train or magenta")
         }
     }
 
@@ -84,14 +85,22 @@ enum ProfileCommand {
         var rows: [Row] = []
         func time<T>(_ body: () -> T) -> (T, Double) { Self.time(repeats, body) }
         func layer(_ name: String, _ l: ConditionalConvLayer, _ x: Tensor) -> Tensor {
-            var h = x
-            if l.upsample { let (u, t) = time { upsampleNearest(h, factor: 2) }; h = u; rows.append((name, "upsample", t, 0)) }
-            let p = l.conv.kernelH / 2
-            let (padded, tp) = time { pad2d(h, top: p, bottom: p, left: p, right: p, mode: .reflect) }
-            rows.append((name, "pad", tp, 0))
-            let (y, tc) = time { l.conv(padded) }
-            let flop = 2.0 * Double(y.count) * Double(l.conv.inChannels * l.conv.kernelH * l.conv.kernelW)
-            rows.append((name, "conv \(l.conv.kernelH)×\(l.conv.kernelW)/\(l.conv.stride) \(l.conv.inChannels)→\(l.conv.outChannels)", tc, flop / 1e9))
+            let shape = "\(l.conv.kernelH)×\(l.conv.kernelW)/\(l.conv.stride) \(l.conv.inChannels)→\(l.conv.outChannels)"
+            let y: Tensor
+            if let folded = l.upsampledConv {
+                let (out, t) = time { folded(x) }
+                y = out
+                rows.append((name, "upsample + conv \(shape), folded", t, 2.0 * Double(y.count) * Double(l.conv.inChannels * 9) / 1e9))
+            } else {
+                var h = x
+                if l.upsample { let (u, t) = time { upsampleNearest(h, factor: 2) }; h = u; rows.append((name, "upsample", t, 0)) }
+                let p = l.conv.kernelH / 2
+                let (padded, tp) = time { pad2d(h, top: p, bottom: p, left: p, right: p, mode: .reflect) }
+                rows.append((name, "pad", tp, 0))
+                let (out, tc) = time { l.conv(padded) }
+                y = out
+                rows.append((name, "conv \(shape)", tc, 2.0 * Double(y.count) * Double(l.conv.inChannels * l.conv.kernelH * l.conv.kernelW) / 1e9))
+            }
             let g = [Float](repeating: 1, count: l.conv.outChannels), b = [Float](repeating: 0, count: l.conv.outChannels)
             let (n, tn) = time { instanceNorm(y, gamma: g, beta: b, activation: l.activation) }
             rows.append((name, "instance norm", tn, 0))
@@ -107,6 +116,54 @@ enum ProfileCommand {
         }
         for (i, l) in net.expand.enumerated() { x = layer("expand.\(i)", l, x) }
         report(rows, title: "multistyle26 at \(size)²", timing: "best of \(repeats) per op")
+    }
+
+    /// The default model's inference (style 3), block by block as `ConvBlock` runs it below the
+    /// stripes' threshold: upsample, pad, conv, instance norm with its activation; residual adds.
+    static func stylebank(config: ServiceConfig, size: Int, repeats: Int) throws {
+        let net = try StyleBankNetwork(weights: SafeTensors.load(config.modelsDirectory.appendingPathComponent("stylebank.safetensors")).tensors,
+                                       styles: [3])
+        var rows: [Row] = []
+        func time<T>(_ body: () -> T) -> (T, Double) { Self.time(repeats, body) }
+        func block(_ b: ConvBlock, _ x: Tensor) -> Tensor {
+            let name = b.spec.name
+            let shape = "\(b.spec.kernel)×\(b.spec.kernel)/\(b.spec.stride) \(b.spec.inChannels)→\(b.spec.outChannels)"
+            let y: Tensor
+            if let folded = b.upsampledConv {
+                // GFLOP/s counted as the unfolded convolution's, so the rows compare across layers.
+                let (out, t) = time { folded(x) }
+                y = out
+                rows.append((name, "upsample + conv \(shape), folded", t, 2.0 * Double(y.count) * Double(b.spec.inChannels * 9) / 1e9))
+            } else {
+                var h = x
+                if b.spec.upsample { let (u, t) = time { upsampleNearest(h, factor: 2) }; h = u; rows.append((name, "upsample", t, 0)) }
+                let p = b.spec.padding
+                let (padded, tp) = time { pad2d(h, top: p, bottom: p, left: p, right: p, mode: .reflect) }
+                rows.append((name, "pad", tp, 0))
+                let (out, tc) = time { b.conv(padded) }
+                y = out
+                rows.append((name, "conv \(shape)", tc, 2.0 * Double(y.count) * Double(b.spec.inChannels * b.spec.kernel * b.spec.kernel) / 1e9))
+            }
+            let (n, tn) = b.spec.normalized ? time { instanceNorm(y, gamma: b.gamma, beta: b.beta, activation: b.spec.activation) }
+                                            : time { activate(y, b.spec.activation) }
+            rows.append((name, b.spec.normalized ? "instance norm" : "activation", tn, 0))
+            return n
+        }
+        func layer(_ l: ConvLayer, _ x: Tensor) -> Tensor {
+            switch l {
+            case .conv(let b): return block(b, x)
+            case .residual(let a, let b):
+                let y = block(b, block(a, x))
+                let (s, t) = time { add(x, y) }
+                rows.append((l.name, "add", t, 0))
+                return s
+            }
+        }
+        var x = Tensor(shape: [1, 3, size, size], repeating: 0.5)
+        for l in net.encoder { x = layer(l, x) }
+        x = block(net.banks[3]!, x)
+        for l in net.decoder { x = layer(l, x) }
+        report(rows, title: "stylebank (style 3) at \(size)²", timing: "best of \(repeats) per op")
     }
 
     /// ∂L/∂w and ∂L/∂x of each StyleBank convolution (standard layout, one bank) on its training
@@ -245,7 +302,7 @@ enum ProfileCommand {
             print(String(format: "%@ %-28@ %8.2f ms %5.1f%%  %@", name, r.op, r.seconds * 1000, 100 * r.seconds / total, rate))
         }
         var byOp: [String: Double] = [:]
-        for r in rows { byOp[r.op.hasPrefix("conv") ? "conv" : r.op, default: 0] += r.seconds }
+        for r in rows { byOp[r.op.hasPrefix("conv") || r.op.hasPrefix("upsample + conv") ? "conv" : r.op, default: 0] += r.seconds }
         let gflop = rows.reduce(0) { $0 + $1.gflop }
         guard gflop > 0 else { return print(String(format: "total %.1f ms", total * 1000)) }   // phases, not ops
         let counted = rows.filter { $0.gflop > 0 }.reduce(0) { $0 + $1.seconds }
