@@ -29,3 +29,31 @@ final class BufferCacheTests: XCTestCase {
         XCTAssertEqual(u.scalars.reduce(0, +), 0)
     }
 }
+
+final class BufferCacheBudgetTests: XCTestCase {
+    /// The cache gives way to buffers in use: while they and the cache would pass the budget, the
+    /// oldest cached buffers are freed, so caching never raises the process's peak past it.
+    func testCacheShrinksAsBuffersInUseGrow() {
+        BufferCache.purge()
+        let (savedLimit, savedBudget) = (BufferCache.limitBytes, BufferCache.budgetBytes)
+        defer { BufferCache.limitBytes = savedLimit; BufferCache.budgetBytes = savedBudget; BufferCache.purge() }
+        let mb = 1 << 20
+        BufferCache.limitBytes = 8 * mb
+        BufferCache.budgetBytes = 12 * mb
+        let base = BufferCache.usage.live
+        let a = BufferCache.allocate(bytes: 4 * mb), b = BufferCache.allocate(bytes: 4 * mb)
+        XCTAssertEqual(BufferCache.usage.live - base, 8 * mb)
+        BufferCache.release(a.pointer, bytes: a.capacity)
+        BufferCache.release(b.pointer, bytes: b.capacity)
+        XCTAssertEqual(BufferCache.usage.cached, 8 * mb, "both kept: within the limit and the budget")
+        let c = BufferCache.allocate(bytes: 6 * mb)   // no 4 MB buffer serves 6 MB: a fresh one, over the budget with both cached
+        XCTAssertEqual(BufferCache.usage.cached, 4 * mb, "the oldest cached buffer was freed for it")
+        let d = BufferCache.allocate(bytes: 4 * mb)
+        XCTAssertEqual(d.pointer, b.pointer, "the newer one is still there to reuse")
+        XCTAssertEqual(BufferCache.usage.cached, 0)
+        BufferCache.release(c.pointer, bytes: c.capacity)
+        BufferCache.release(d.pointer, bytes: d.capacity)
+        XCTAssertLessThanOrEqual(BufferCache.usage.cached, 8 * mb, "never past the limit")
+        XCTAssertEqual(BufferCache.usage.live, base)
+    }
+}
