@@ -27,7 +27,7 @@ public struct ConditionalConvLayer {
     public var styleCount: Int { gamma.shape[0] }
 
     public func callAsFunction(_ x: Tensor, styleWeights: [Float]) -> Tensor {
-        let y: Tensor
+        var y: Tensor
         if let upsampledConv {
             y = upsampledConv(x)
         } else {
@@ -35,7 +35,8 @@ public struct ConditionalConvLayer {
             let p = conv.kernelH / 2
             y = conv(pad2d(input, top: p, bottom: p, left: p, right: p, mode: .reflect))
         }
-        return instanceNorm(y, gamma: blend(gamma, styleWeights), beta: blend(beta, styleWeights), activation: activation)
+        instanceNormInPlace(&y, gamma: blend(gamma, styleWeights), beta: blend(beta, styleWeights), activation: activation)
+        return y
     }
 
     /// Σ_s w_s · table[s]

@@ -74,7 +74,7 @@ public struct ConvBlock {
             if spec.normalized { instanceNormInPlace(&y, gamma: gamma, beta: beta, activation: spec.activation) } else { y = activate(y, spec.activation) }
             return y
         }
-        let y: Tensor
+        var y: Tensor
         if let upsampledConv {
             y = upsampledConv(x)
         } else {
@@ -82,7 +82,9 @@ public struct ConvBlock {
             let p = spec.padding
             y = conv(p > 0 ? pad2d(input, top: p, bottom: p, left: p, right: p, mode: .reflect) : input)
         }
-        return spec.normalized ? instanceNorm(y, gamma: gamma, beta: beta, activation: spec.activation) : activate(y, spec.activation)
+        guard spec.normalized else { return activate(y, spec.activation) }
+        instanceNormInPlace(&y, gamma: gamma, beta: beta, activation: spec.activation)   // y is this block's own: no second buffer
+        return y
     }
 }
 
@@ -139,7 +141,10 @@ public enum ConvLayer {
     public func callAsFunction(_ x: Tensor) -> Tensor {
         switch self {
         case .conv(let b): return b(x)
-        case .residual(let a, let b): return add(x, b(a(x)))
+        case .residual(let a, let b):
+            var y = b(a(x))
+            addInPlace(&y, x)
+            return y
         }
     }
 }

@@ -57,7 +57,11 @@ public struct MultiStyleNetwork {
             x = contract[1](contract[0](image, styleWeights: styleWeights), styleWeights: styleWeights)
         }
         x = contract[2](x, styleWeights: styleWeights)
-        for (a, b) in residual { x = add(x, b(a(x, styleWeights: styleWeights), styleWeights: styleWeights)) }
+        for (a, b) in residual {
+            var y = b(a(x, styleWeights: styleWeights), styleWeights: styleWeights)
+            addInPlace(&y, x)
+            x = y
+        }
         for layer in expand { x = layer(x, styleWeights: styleWeights) }
         return x
     }

@@ -53,6 +53,16 @@ public func add(_ a: Tensor, _ b: Tensor) -> Tensor {
     return out
 }
 
+/// y += x, elementwise (same shapes): a residual sum without a third buffer.
+public func addInPlace(_ y: inout Tensor, _ x: Tensor) {
+    precondition(x.shape == y.shape, "add: shapes \(y.shape) and \(x.shape) differ")
+    y.withUnsafeMutableBufferPointer { d in
+        x.withUnsafeBufferPointer { s in
+            for i in 0..<d.count { d[i] += s[i] }
+        }
+    }
+}
+
 /// max(x, 0), elementwise.
 public func relu(_ x: Tensor) -> Tensor {
     var out = x
