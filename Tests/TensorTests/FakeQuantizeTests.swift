@@ -2,18 +2,24 @@ import XCTest
 import Tensor
 
 final class FakeQuantizeTests: XCTestCase {
-    /// The vector pass against the textbook one: ties (both ways), saturation, ±∞, NaN, zero
-    /// points, and a length off the vector width.
+    /// The vector pass of every kernel variant this CPU has against the textbook one: ties (both
+    /// ways), saturation, ±∞, NaN, zero points, and a length off both vector widths whose scalar
+    /// tail holds the special values too.
     func testMatchesTheReference() {
         var rng = SeededValues(seed: 4)
         let special: [Float] = [0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 126.5, 127.5, -128.5, 1e9, -1e9, .infinity, -.infinity, .nan, 0, -0]
-        let values = special + (0..<1000).map { _ in rng.next() * 300 }
+        let values = special + (0..<1000).map { _ in rng.next() * 300 } + special.suffix(13)
         let x = Tensor(shape: [values.count], values: values)
-        for (scale, zero) in [(Float(1), Float(0)), (0.0235294, -128), (0.0198789, -25), (1 / 255, -128), (0.37, 59)] {
-            let fast = fakeQuantize(x, scale: scale, zeroPoint: zero).scalars
-            for (i, v) in values.enumerated() {
-                let expected = fakeQuantizeReference(v, scale: scale, zeroPoint: zero)
-                XCTAssertEqual(fast[i], expected, "x \(v) scale \(scale) zero \(zero)")
+        let saved = GEMM.variant
+        defer { GEMM.variant = saved }
+        for variant in GEMM.Variant.allCases where variant.isSupported {
+            GEMM.variant = variant
+            for (scale, zero) in [(Float(1), Float(0)), (0.0235294, -128), (0.0198789, -25), (1 / 255, -128), (0.37, 59)] {
+                let fast = fakeQuantize(x, scale: scale, zeroPoint: zero).scalars
+                for (i, v) in values.enumerated() {
+                    let expected = fakeQuantizeReference(v, scale: scale, zeroPoint: zero)
+                    XCTAssertEqual(fast[i], expected, "\(variant): x \(v) scale \(scale) zero \(zero)")
+                }
             }
         }
         XCTAssertEqual(fakeQuantizeReference(2.5, scale: 1, zeroPoint: 0), 2)

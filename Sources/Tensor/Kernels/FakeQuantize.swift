@@ -1,12 +1,10 @@
+import TensorAVX2
+import TensorAVX512
+
 /// int8 quantization and dequantization in one pass (ONNX QuantizeLinear then DequantizeLinear,
 /// per tensor): x ↦ (clamp(round_half_even(x / scale) + zeroPoint, −128, 127) − zeroPoint) · scale.
-/// A NaN becomes the zero point's value (0); ±∞ saturate.
-///
-/// Rounding uses the 1.5·2²³ trick, which rounds half to even in the default rounding mode for
-/// |v| < 2²²: Swift's `.rounded(.toNearestOrEven)` on a vector compiled to one libm `rintf` call per
-/// lane on a plain x86-64 target (perf: 52% of a Magenta stylization). Larger |v| saturate anyway,
-/// so v is clamped to ±2²² first. Eight lanes: with sixteen the six constants alone filled the
-/// sixteen SSE registers and every step reloaded them from the stack. Chunks run on the workers.
+/// A NaN becomes the zero point's value (0); ±∞ saturate. The loop is `QuantizeKernel`'s, in the
+/// widest instruction set the CPU has; chunks run on the workers.
 public func fakeQuantize(_ x: Tensor, scale: Float, zeroPoint: Float) -> Tensor {
     var out = Tensor(uninitialized: x.shape)
     out.withUnsafeMutableBufferPointer { d in
@@ -22,22 +20,14 @@ public func fakeQuantizeInPlace(_ x: inout Tensor, scale: Float, zeroPoint: Floa
 }
 
 private func fakeQuantize(_ src: UnsafePointer<Float>, into d: UnsafeMutablePointer<Float>, count: Int, scale: Float, zeroPoint: Float) {
-    typealias V = SIMD8<Float>
+    let variant = GEMM.variant
     Parallel.forEachChunk(of: count) { range in
-        let (vs, vz) = (V(repeating: scale), V(repeating: zeroPoint))
-        let (lo, hi, big, magic) = (V(repeating: -128), V(repeating: 127), V(repeating: 4_194_304), V(repeating: 12_582_912))
-        var i = range.lowerBound
-        let end = range.upperBound
-        while i + 8 <= end {
-            var v = UnsafeRawPointer(src + i).loadUnaligned(as: V.self) / vs
-            v = v.replacing(with: V(repeating: 0), where: v .!= v)      // NaN → 0
-            v = v.replacing(with: -big, where: v .< -big).replacing(with: big, where: v .> big)
-            var q = (v + magic) - magic + vz
-            q = q.replacing(with: lo, where: q .< lo).replacing(with: hi, where: q .> hi)
-            UnsafeMutableRawPointer(d + i).storeBytes(of: (q - vz) * vs, as: V.self)
-            i += 8
+        let (s, o, n) = (src + range.lowerBound, d + range.lowerBound, range.count)
+        switch variant {
+        case .portable: QuantizeKernel.fakeQuantize(s, into: o, count: n, scale: scale, zeroPoint: zeroPoint)
+        case .avx2: TensorAVX2.QuantizeKernel.fakeQuantize(s, into: o, count: n, scale: scale, zeroPoint: zeroPoint)
+        case .avx512: TensorAVX512.QuantizeKernel.fakeQuantize(s, into: o, count: n, scale: scale, zeroPoint: zeroPoint)
         }
-        while i < end { d[i] = fakeQuantizeReference(src[i], scale: scale, zeroPoint: zeroPoint); i += 1 }
     }
 }
 
