@@ -151,10 +151,10 @@ public struct Conv2D {
                     for i in 0..<ph {
                         for py in 0..<s {
                             let y = py + s * i
-                            // One input row feeds row i of the s phase planes (py, 0..<s).
-                            let rows = (0..<s).map { px in to + ((py * s + px) * ph + i) * pw }
-                            guard y < h else { for r in rows { r.update(repeating: 0, count: pw) }; continue }
-                            deinterleave(from + y * w, count: w, stride: s, into: rows, width: pw)
+                            // One input row feeds row i of the s phase planes (py, 0..<s), ph·pw floats apart.
+                            let first = to + (py * s * ph + i) * pw
+                            guard y < h else { for px in 0..<s { (first + px * ph * pw).update(repeating: 0, count: pw) }; continue }
+                            deinterleave(from + y * w, count: w, stride: s, into: first, rowDistance: ph * pw, width: pw)
                         }
                     }
                 }
@@ -163,13 +163,15 @@ public struct Conv2D {
         return out
     }
 
-    /// rows[p][j] = src[p + s·j], zero where p + s·j ≥ count; for s = 2 sixteen pairs at a time.
+    /// row p (at `first + p · rowDistance`)[j] = src[p + s·j], zero where p + s·j ≥ count; for s = 2
+    /// sixteen pairs at a time. (The rows were once an array made per input row: at 256² that was
+    /// 8,000 heap allocations per stride-2 layer.)
     @inline(__always)
     static func deinterleave(_ src: UnsafePointer<Float>, count: Int, stride s: Int,
-                             into rows: [UnsafeMutablePointer<Float>], width: Int) {
+                             into first: UnsafeMutablePointer<Float>, rowDistance: Int, width: Int) {
         var j = 0
         if s == 2 {
-            let even = rows[0], odd = rows[1]
+            let even = first, odd = first + rowDistance
             while 2 * j + 32 <= count {
                 let v = UnsafeRawPointer(src + 2 * j).loadUnaligned(as: SIMD32<Float>.self)
                 UnsafeMutableRawPointer(even + j).storeBytes(of: v.evenHalf, as: SIMD16<Float>.self)
@@ -178,7 +180,7 @@ public struct Conv2D {
             }
         }
         for p in 0..<s {
-            let row = rows[p]
+            let row = first + p * rowDistance
             for jj in j..<width { row[jj] = p + s * jj < count ? src[p + s * jj] : 0 }
         }
     }
