@@ -78,6 +78,28 @@ enum ProfileCommand {
         report(rows, title: "vgg16 to relu4_3 at \(size)²", timing: "best of \(repeats) per op")
     }
 
+    /// A block's convolution as inference runs it, timed into `rows`: the folded upsampling
+    /// convolution (its GFLOP/s counted as the unfolded one's, so rows compare across layers), or
+    /// [upsample], reflection pad and convolution as separate rows.
+    static func convolution(_ name: String, _ conv: Conv2D, folded: UpsampledConv3x3?, upsample: Bool, _ x: Tensor,
+                            repeats: Int, rows: inout [Row]) -> Tensor {
+        let shape = "\(conv.kernelH)×\(conv.kernelW)/\(conv.stride) \(conv.inChannels)→\(conv.outChannels)"
+        func flop(_ y: Tensor) -> Double { 2.0 * Double(y.count) * Double(conv.inChannels * conv.kernelH * conv.kernelW) / 1e9 }
+        if let folded {
+            let (y, t) = time(repeats) { folded(x) }
+            rows.append((name, "upsample + conv \(shape), folded", t, flop(y)))
+            return y
+        }
+        var h = x
+        if upsample { let (u, t) = time(repeats) { upsampleNearest(h, factor: 2) }; h = u; rows.append((name, "upsample", t, 0)) }
+        let p = conv.kernelH / 2
+        let (padded, tp) = time(repeats) { pad2d(h, top: p, bottom: p, left: p, right: p, mode: .reflect) }
+        rows.append((name, "pad", tp, 0))
+        let (y, tc) = time(repeats) { conv(padded) }
+        rows.append((name, "conv \(shape)", tc, flop(y)))
+        return y
+    }
+
     static func multistyle26(config: ServiceConfig, size: Int, repeats: Int) throws {
         let net = try MultiStyleNetwork(weights: SafeTensors.load(config.modelsDirectory.appendingPathComponent("multistyle26.safetensors")).tensors)
         var weights = [Float](repeating: 0, count: 26)
@@ -85,22 +107,7 @@ enum ProfileCommand {
         var rows: [Row] = []
         func time<T>(_ body: () -> T) -> (T, Double) { Self.time(repeats, body) }
         func layer(_ name: String, _ l: ConditionalConvLayer, _ x: Tensor) -> Tensor {
-            let shape = "\(l.conv.kernelH)×\(l.conv.kernelW)/\(l.conv.stride) \(l.conv.inChannels)→\(l.conv.outChannels)"
-            let y: Tensor
-            if let folded = l.upsampledConv {
-                let (out, t) = time { folded(x) }
-                y = out
-                rows.append((name, "upsample + conv \(shape), folded", t, 2.0 * Double(y.count) * Double(l.conv.inChannels * 9) / 1e9))
-            } else {
-                var h = x
-                if l.upsample { let (u, t) = time { upsampleNearest(h, factor: 2) }; h = u; rows.append((name, "upsample", t, 0)) }
-                let p = l.conv.kernelH / 2
-                let (padded, tp) = time { pad2d(h, top: p, bottom: p, left: p, right: p, mode: .reflect) }
-                rows.append((name, "pad", tp, 0))
-                let (out, tc) = time { l.conv(padded) }
-                y = out
-                rows.append((name, "conv \(shape)", tc, 2.0 * Double(y.count) * Double(l.conv.inChannels * l.conv.kernelH * l.conv.kernelW) / 1e9))
-            }
+            let y = convolution(name, l.conv, folded: l.upsampledConv, upsample: l.upsample, x, repeats: repeats, rows: &rows)
             let g = [Float](repeating: 1, count: l.conv.outChannels), b = [Float](repeating: 0, count: l.conv.outChannels)
             let (n, tn) = time { instanceNorm(y, gamma: g, beta: b, activation: l.activation) }
             rows.append((name, "instance norm", tn, 0))
@@ -127,23 +134,7 @@ enum ProfileCommand {
         func time<T>(_ body: () -> T) -> (T, Double) { Self.time(repeats, body) }
         func block(_ b: ConvBlock, _ x: Tensor) -> Tensor {
             let name = b.spec.name
-            let shape = "\(b.spec.kernel)×\(b.spec.kernel)/\(b.spec.stride) \(b.spec.inChannels)→\(b.spec.outChannels)"
-            let y: Tensor
-            if let folded = b.upsampledConv {
-                // GFLOP/s counted as the unfolded convolution's, so the rows compare across layers.
-                let (out, t) = time { folded(x) }
-                y = out
-                rows.append((name, "upsample + conv \(shape), folded", t, 2.0 * Double(y.count) * Double(b.spec.inChannels * 9) / 1e9))
-            } else {
-                var h = x
-                if b.spec.upsample { let (u, t) = time { upsampleNearest(h, factor: 2) }; h = u; rows.append((name, "upsample", t, 0)) }
-                let p = b.spec.padding
-                let (padded, tp) = time { pad2d(h, top: p, bottom: p, left: p, right: p, mode: .reflect) }
-                rows.append((name, "pad", tp, 0))
-                let (out, tc) = time { b.conv(padded) }
-                y = out
-                rows.append((name, "conv \(shape)", tc, 2.0 * Double(y.count) * Double(b.spec.inChannels * b.spec.kernel * b.spec.kernel) / 1e9))
-            }
+            let y = convolution(name, b.conv, folded: b.upsampledConv, upsample: b.spec.upsample, x, repeats: repeats, rows: &rows)
             let (n, tn) = b.spec.normalized ? time { instanceNorm(y, gamma: b.gamma, beta: b.beta, activation: b.spec.activation) }
                                             : time { activate(y, b.spec.activation) }
             rows.append((name, b.spec.normalized ? "instance norm" : "activation", tn, 0))
