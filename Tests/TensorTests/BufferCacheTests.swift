@@ -6,7 +6,10 @@ final class BufferCacheTests: XCTestCase {
     /// goes back to the cache at its real size.
     func testReusesTheSmallestBufferThatFits() {
         BufferCache.purge()
-        defer { BufferCache.purge() }
+        // Buffers other tests keep alive count against the budget; this test is about matching.
+        let savedBudget = BufferCache.budgetBytes
+        BufferCache.budgetBytes = .max / 2
+        defer { BufferCache.budgetBytes = savedBudget; BufferCache.purge() }
         let big = 4 << 20
         let a = BufferCache.allocate(bytes: big)
         XCTAssertEqual(a.capacity, big)
@@ -38,9 +41,10 @@ final class BufferCacheBudgetTests: XCTestCase {
         let (savedLimit, savedBudget) = (BufferCache.limitBytes, BufferCache.budgetBytes)
         defer { BufferCache.limitBytes = savedLimit; BufferCache.budgetBytes = savedBudget; BufferCache.purge() }
         let mb = 1 << 20
-        BufferCache.limitBytes = 8 * mb
-        BufferCache.budgetBytes = 12 * mb
+        // The budget counts every large buffer in use, those other tests keep alive included.
         let base = BufferCache.usage.live
+        BufferCache.limitBytes = 8 * mb
+        BufferCache.budgetBytes = base + 12 * mb
         let a = BufferCache.allocate(bytes: 4 * mb), b = BufferCache.allocate(bytes: 4 * mb)
         XCTAssertEqual(BufferCache.usage.live - base, 8 * mb)
         BufferCache.release(a.pointer, bytes: a.capacity)
@@ -54,6 +58,22 @@ final class BufferCacheBudgetTests: XCTestCase {
         BufferCache.release(c.pointer, bytes: c.capacity)
         BufferCache.release(d.pointer, bytes: d.capacity)
         XCTAssertLessThanOrEqual(BufferCache.usage.cached, 8 * mb, "never past the limit")
+        XCTAssertEqual(BufferCache.usage.live, base)
+    }
+
+    /// Buffers in use are counted back down when tensors go: a network's worth of large
+    /// activations made and dropped leaves the count where it was (a drift upwards would shrink
+    /// the cache for good).
+    func testBuffersInUseAreCountedBackDown() {
+        let base = BufferCache.usage.live
+        do {
+            var rng = SeededValues(seed: 9)
+            let x = rng.tensor([1, 8, 96, 96])                           // under 1 MB: malloc's
+            let up = UpsampledConv3x3(weight: rng.tensor([16, 8, 3, 3]))(x)   // 16×192×192 floats: 2.4 MB
+            var y = Conv2D(weight: rng.tensor([32, 16, 3, 3]))(up)
+            addInPlace(&y, Conv2D(weight: rng.tensor([32, 16, 3, 3]))(up))
+            XCTAssertGreaterThan(BufferCache.usage.live, base)
+        }
         XCTAssertEqual(BufferCache.usage.live, base)
     }
 }
