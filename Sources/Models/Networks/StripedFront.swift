@@ -18,7 +18,6 @@ enum StripedFront {
         precondition(!first.upsample && first.conv.stride == 1 && !second.upsample && first.activation == .relu)
         let (h, w) = (image.shape[2], image.shape[3])
         let p0 = first.conv.kernelH / 2, p1 = second.conv.kernelH / 2
-        let s1 = second.conv.stride, k1 = second.conv.kernelH
         let channels = first.conv.outChannels
         let input = pad2d(image, top: p0, bottom: p0, left: p0, right: p0, mode: .reflect)
         let firstRows = { (range: Range<Int>) in first.conv(sliceRows(input, range.lowerBound..<(range.upperBound + 2 * p0))) }
@@ -29,18 +28,8 @@ enum StripedFront {
                                                    rows: firstRows)
 
         // Pass 2: per output stripe of `second`, the normalized first-layer rows it reads.
-        let (ho, wo) = second.conv.outputSize(height: h + 2 * p1, width: w + 2 * p1)
-        let columns = Stripes.reflectedColumns(width: w, padding: p1)
-        var output = Tensor(uninitialized: [1, second.conv.outChannels, ho, wo])
-        let outRows = max(1, stripeRows / s1)
-        for r0 in stride(from: 0, to: ho, by: outRows) {
-            let r1 = min(ho, r0 + outRows)
-            // Rows of the padded second-layer input this stripe reads, and their source rows.
-            let source = ((s1 * r0)..<(s1 * (r1 - 1) + k1)).map { sourceIndex($0 - p1, size: h, mode: .reflect) }
-            let lo = source.min()!, hi = source.max()! + 1
-            let a = Stripes.normalizedReLU(firstRows(lo..<hi), scale: scale, shift: shift)
-            Stripes.place(second.conv(Stripes.gather(a, rows: source.map { $0 - lo }, columns: columns)), into: &output, atRow: r0)
-        }
+        let output = Stripes.convolveNormalized(rows: firstRows, height: h, width: w, scale: scale, shift: shift,
+                                                conv: second.conv, padding: p1, stripeRows: stripeRows)
         return instanceNorm(output, gamma: second.blend(second.gamma, styleWeights), beta: second.blend(second.beta, styleWeights),
                             activation: second.activation)
     }

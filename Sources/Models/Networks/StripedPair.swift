@@ -29,18 +29,8 @@ enum StripedPair {
                                                    gamma: first.gamma, beta: first.beta) { first.convolvedRows(x, $0) }
 
         // Pass 2: per stripe of the second block's output, the normalized first-block rows it reads.
-        let p2 = second.spec.padding, k2 = second.spec.kernel, s2 = second.spec.stride
-        let (ho, wo) = second.outputSize(inputShape: [1, channels, h1, w1])
-        let columns = Stripes.reflectedColumns(width: w1, padding: p2)
-        var output = Tensor(uninitialized: [1, second.spec.outChannels, ho, wo])
-        let outRows = max(1, stripeRows / s2)
-        for r0 in stride(from: 0, to: ho, by: outRows) {
-            let r1 = min(ho, r0 + outRows)
-            let source = ((s2 * r0)..<(s2 * (r1 - 1) + k2)).map { sourceIndex($0 - p2, size: h1, mode: .reflect) }
-            let lo = source.min()!, hi = source.max()! + 1
-            let a = Stripes.normalizedReLU(first.convolvedRows(x, lo..<hi), scale: scale, shift: shift)
-            Stripes.place(second.conv(Stripes.gather(a, rows: source.map { $0 - lo }, columns: columns)), into: &output, atRow: r0)
-        }
+        var output = Stripes.convolveNormalized(rows: { first.convolvedRows(x, $0) }, height: h1, width: w1, scale: scale, shift: shift,
+                                                conv: second.conv, padding: second.spec.padding, stripeRows: stripeRows)
         if second.spec.normalized {
             instanceNormInPlace(&output, gamma: second.gamma, beta: second.beta, activation: second.spec.activation)
             return output

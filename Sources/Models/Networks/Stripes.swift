@@ -66,4 +66,26 @@ enum Stripes {
             }
         }
     }
+
+    /// Pass 2 of a striped pair of blocks: `conv` with reflection padding `p` over the first
+    /// block's H×W output, one stripe of its own output rows at a time (`stripeRows` input rows'
+    /// worth), each from just the first-block rows it reads — recomputed by `rows`, then
+    /// normalized with the whole image's statistics (`scale`, `shift`) and ReLU.
+    static func convolveNormalized(rows: (Range<Int>) -> Tensor, height h: Int, width w: Int, scale: [Float], shift: [Float],
+                                   conv: Conv2D, padding p: Int, stripeRows: Int) -> Tensor {
+        let (k, s) = (conv.kernelH, conv.stride)
+        let (ho, wo) = conv.outputSize(height: h + 2 * p, width: w + 2 * p)
+        let columns = reflectedColumns(width: w, padding: p)
+        var output = Tensor(uninitialized: [1, conv.outChannels, ho, wo])
+        let outRows = max(1, stripeRows / s)
+        for r0 in stride(from: 0, to: ho, by: outRows) {
+            let r1 = min(ho, r0 + outRows)
+            // Rows of the padded input this stripe reads, and their source rows.
+            let source = ((s * r0)..<(s * (r1 - 1) + k)).map { sourceIndex($0 - p, size: h, mode: .reflect) }
+            let lo = source.min()!, hi = source.max()! + 1
+            let a = normalizedReLU(rows(lo..<hi), scale: scale, shift: shift)
+            place(conv(gather(a, rows: source.map { $0 - lo }, columns: columns)), into: &output, atRow: r0)
+        }
+        return output
+    }
 }
