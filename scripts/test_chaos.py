@@ -33,6 +33,7 @@ from collections import Counter
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "scripts", "testing"))
+from cases import CaseFailed, check  # noqa: E402
 from live_server import LiveServer  # noqa: E402
 from synthetic_png import gradient_png, noise_png  # noqa: E402
 
@@ -51,15 +52,6 @@ SATURATION_SECONDS = 20
 IDLE_CONNECTIONS = 300
 MAX_PEAK_RSS_MIB = int(os.environ.get("CHAOS_MAX_RSS_MIB", "1024"))
 TOTAL_TIME_LIMIT = 240           # the whole script; SIGALRM ends a hung case
-
-
-class CaseFailed(Exception):
-    pass
-
-
-def check(condition, message):
-    if not condition:
-        raise CaseFailed(message)
 
 
 def request(server, method, path, body=None, headers=None, timeout=60):

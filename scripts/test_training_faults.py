@@ -33,21 +33,13 @@ import uuid
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "scripts", "testing"))
+from cases import CaseFailed, check  # noqa: E402
 from live_server import LiveServer  # noqa: E402
 from synthetic_png import gradient_png, noise_png  # noqa: E402
 
 KILLS = 10
 TOTAL_TIME_LIMIT = 900
 ENV = {"ATELIER_CHECKPOINT_SECONDS": "1", "ATELIER_TRAINING_THREADS": "1", "ATELIER_THREADS": "2"}
-
-
-class CaseFailed(Exception):
-    pass
-
-
-def check(condition, message):
-    if not condition:
-        raise CaseFailed(message)
 
 
 def request(server, method, path, body=None, headers=None, timeout=60):
