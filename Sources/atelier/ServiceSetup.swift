@@ -12,7 +12,6 @@ enum ServiceSetup {
         let models = a.options["models"] ?? environment["ATELIER_MODELS"]
         var config = ServiceConfig(dataDirectory: URL(fileURLWithPath: data), modelsDirectory: models.map { URL(fileURLWithPath: $0) })
         if let s = a.options["store"] ?? environment["ATELIER_STORE"], !s.isEmpty { config.storeURL = s }
-        if let t = environment["ATELIER_THREADS"].flatMap(Int.init), t > 0 { Parallel.maxThreads = t }
         if let m = environment["ATELIER_MAX_PIXELS"].flatMap(Int.init), m > 0 { config.maxInputPixels = m }
         if let m = a.options["default-model"] ?? environment["ATELIER_DEFAULT_MODEL"] { config.defaultModel = m }
         if let m = environment["ATELIER_DEFAULT_ARBITRARY_MODEL"] { config.defaultArbitraryModel = m }

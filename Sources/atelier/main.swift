@@ -45,6 +45,13 @@ usage: atelier <command> [options]
                    [--iterations 160000] [--lr 1e-4] [--lr-decay 5e-5] [--style-weight 10] [--photo-side 512]
                    [--style-side 512] [--checkpoint-every 100] [--fresh] [--init adain-decoder.safetensors]
                    train AdaIN's decoder (VGG16 encoder to relu4_1, frozen); resumes from OUT/checkpoint.safetensors
+  train munit      --a DIR --b DIR [--out data/training/munit] [--size 128] [--batch 1] [--width 32]
+                   [--residual-blocks 3] [--iterations N] [--checkpoint-every 200] [--lr 1e-4] [--lr-step 100000]
+                   [--side 2×size] [--gan-weight 1] [--image-weight 10] [--style-weight 1] [--content-weight 1]
+                   [--seed 1] [--max-images N] [--log-every 20] [--fresh]
+                   train MUNIT between two folders (a: photos, b: paintings); resumes from OUT/checkpoint.safetensors
+
+every command: ATELIER_THREADS=N caps the threads its kernels use (default: one per core)
 """
 
 let commands: [String: (ArraySlice<String>) throws -> Void] = [
@@ -62,6 +69,9 @@ let commands: [String: (ArraySlice<String>) throws -> Void] = [
 ]
 
 Parallel.flushDenormals()   // the main thread runs the single-threaded steps of the commands
+// Every command's kernels use at most ATELIER_THREADS threads (default: every core), so a
+// training can be kept to one core while the other builds or serves.
+if let t = ProcessInfo.processInfo.environment["ATELIER_THREADS"].flatMap(Int.init), t > 0 { Parallel.maxThreads = t }
 let argv = CommandLine.arguments
 guard argv.count >= 2, let command = commands[argv[1]] else {
     if argv.count >= 2 && ["-h", "--help", "help"].contains(argv[1]) { print(usage); exit(0) }
