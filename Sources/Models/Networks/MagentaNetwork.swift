@@ -11,8 +11,8 @@ public struct MagentaNetwork {
     /// The transformer downsamples twice: inputs are padded to a multiple of this.
     public static let sizeMultiple = 4
 
-    let predict: (graph: QuantizedGraph, weights: [String: Tensor])
-    let transform: (graph: QuantizedGraph, weights: [String: Tensor])
+    let predict: PreparedQuantizedGraph
+    let transform: PreparedQuantizedGraph
 
     public init(predict: (graph: QuantizedGraph, weights: [String: Tensor]), transform: (graph: QuantizedGraph, weights: [String: Tensor])) throws {
         guard predict.graph.inputs.count == 1, predict.graph.outputs.count == 1,
@@ -20,8 +20,8 @@ public struct MagentaNetwork {
             throw ModelError("magenta: expected a one-input style predictor and a two-input transformer")
         }
         // Run the graphs without the clips their quantizations make redundant (bit-identical).
-        self.predict = (predict.graph.simplified(), predict.weights)
-        self.transform = (transform.graph.simplified(), transform.weights)
+        self.predict = try PreparedQuantizedGraph(predict.graph.simplified(), weights: predict.weights)
+        self.transform = try PreparedQuantizedGraph(transform.graph.simplified(), weights: transform.weights)
     }
 
     public init(predictFile: URL, transformFile: URL) throws {
@@ -32,8 +32,7 @@ public struct MagentaNetwork {
 
     /// The style embedding of a painting ([1, 3, H, W] RGB 0…1).
     public func embedding(_ painting: Tensor, observe: ((QuantizedGraph.Op, [[Int]], Double) -> Void)? = nil) throws -> [Float] {
-        let out = try predict.graph.run([predict.graph.inputs[0]: QuantizedGraph.transpose(painting, [0, 2, 3, 1])],
-                                        weights: predict.weights, observe: observe)
+        let out = try predict.run([predict.graph.inputs[0]: QuantizedGraph.transpose(painting, [0, 2, 3, 1])], observe: observe)
         let e = out[predict.graph.outputs[0]]!.scalars
         guard e.count == Self.embeddingSize else { throw ModelError("magenta: embedding of \(e.count) values") }
         return e
@@ -44,9 +43,9 @@ public struct MagentaNetwork {
         // The transformer's inputs: the image (NHWC) and the embedding, in the graph's order.
         let imageInput = transform.graph.inputs.first { !$0.contains("mobilenet") } ?? transform.graph.inputs[0]
         let embeddingInput = transform.graph.inputs.first { $0 != imageInput }!
-        let out = try transform.graph.run([imageInput: QuantizedGraph.transpose(content, [0, 2, 3, 1]),
+        let out = try transform.run([imageInput: QuantizedGraph.transpose(content, [0, 2, 3, 1]),
                                            embeddingInput: Tensor(shape: [1, 1, 1, Self.embeddingSize], values: embedding)],
-                                          weights: transform.weights, observe: observe)
+                                          observe: observe)
         return QuantizedGraph.transpose(out[transform.graph.outputs[0]]!, [0, 3, 1, 2])
     }
 }

@@ -67,69 +67,12 @@ public struct QuantizedGraph: Codable, Sendable {
         }
     }
 
-    /// Runs the graph on `feeds` (by input name) with `weights`; returns the outputs by name.
-    /// An intermediate value is dropped after the last op that reads it, so memory holds only
-    /// the values still needed (a 1024² photo's 32-channel maps would otherwise all stay).
-    /// `observe`, when given, hears each op with its operands' shapes and the seconds it took (`atelier profile --network magenta`).
+    /// Runs the graph once on `feeds` (by input name) with `weights`; returns the outputs by name.
+    /// A network that runs many times keeps a `PreparedQuantizedGraph` instead, which packs each
+    /// convolution's weights once rather than on every run.
     public func run(_ feeds: [String: Tensor], weights: [String: Tensor],
                     observe: ((Op, [[Int]], Double) -> Void)? = nil) throws -> [String: Tensor] {
-        var values = weights
-        for name in inputs {
-            guard let t = feeds[name] else { throw ModelError("graph input \(name) not given") }
-            values[name] = t
-        }
-        var lastUse: [String: Int] = [:]
-        for (i, op) in ops.enumerated() { for name in Self.operands(op) where weights[name] == nil { lastUse[name] = i } }
-        let kept = Set(outputs)
-        func get(_ name: String) throws -> Tensor {
-            guard let t = values[name] else { throw ModelError("graph value \(name) is not computed before its use") }
-            return t
-        }
-        for (i, op) in ops.enumerated() {
-            let start = observe == nil ? 0 : DispatchTime.now().uptimeNanoseconds
-            switch op {
-            case let .conv(input, output, weight, bias, stride, pads, group):
-                var x = try get(input)
-                let w = try get(weight), b = try bias.map(get)
-                if group == 1 {
-                    if pads.contains(where: { $0 != 0 }) { x = pad2d(x, top: pads[0], bottom: pads[2], left: pads[1], right: pads[3], mode: .zero) }
-                    values[output] = Conv2D(weight: w, bias: b, stride: stride)(x)
-                } else {
-                    guard group == x.shape[1], w.shape[1] == 1 else { throw ModelError("grouped convolution \(group) is not depthwise") }
-                    values[output] = depthwiseConv2d(x, weight: w, bias: b, stride: stride, pads: pads)
-                }
-            case let .clip(input, output, lo, hi): values[output] = clipped(try get(input), lo, hi)
-            case let .relu(input, output): values[output] = clipped(try get(input), 0, .infinity)
-            case let .sigmoid(input, output): values[output] = sigmoid(try get(input))
-            case let .sqrt(input, output): values[output] = Self.map(try get(input)) { $0.squareRoot() }
-            case let .reciprocal(input, output): values[output] = Self.map(try get(input)) { 1 / $0 }
-            case let .add(a, b, output): values[output] = try Self.broadcast(try get(a), try get(b), Add.self)
-            case let .sub(a, b, output): values[output] = try Self.broadcast(try get(a), try get(b), Subtract.self)
-            case let .mul(a, b, output): values[output] = try Self.broadcast(try get(a), try get(b), Multiply.self)
-            case let .globalAveragePool(input, output): values[output] = globalAveragePool(try get(input))
-            case let .reflectPad(input, output, pads): values[output] = try Self.reflectPad(try get(input), pads: pads)
-            case let .upsample(input, output, factor):
-                let x = try get(input)
-                values[output] = factor == 1 ? x : upsampleNearest(x, factor: factor)
-            case let .reshape(input, output, shape): values[output] = try Self.reshape(try get(input), shape)
-            case let .transpose(input, output, permutation): values[output] = Self.transpose(try get(input), permutation)
-            case let .fakeQuant(input, output, scale, zeroPoint):
-                if lastUse[input] == i, !kept.contains(input), weights[input] == nil, !inputs.contains(input), var x = values.removeValue(forKey: input) {
-                    fakeQuantizeInPlace(&x, scale: scale, zeroPoint: zeroPoint)   // no other reader: reuse its buffer
-                    values[output] = x
-                } else {
-                    values[output] = fakeQuantize(try get(input), scale: scale, zeroPoint: zeroPoint)
-                }
-            }
-            if let observe {
-                let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-                observe(op, Self.operands(op).map { values[$0]?.shape ?? [] }, seconds)
-            }
-            for name in Self.operands(op) where lastUse[name] == i && !kept.contains(name) { values[name] = nil }
-        }
-        var out: [String: Tensor] = [:]
-        for name in outputs { out[name] = try get(name) }
-        return out
+        try PreparedQuantizedGraph(self, weights: weights).run(feeds, observe: observe)
     }
 
     static func map(_ x: Tensor, _ f: (Float) -> Float) -> Tensor {
