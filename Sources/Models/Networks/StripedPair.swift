@@ -41,9 +41,10 @@ enum StripedPair {
 
 extension Array where Element == ConvLayer {
     /// The layers in order on `x`, where two conv blocks in a row suit `StripedPair` (a large
-    /// image's full-resolution blocks), as one striped pair.
-    func run(_ x: Tensor) -> Tensor {
-        var y = x, i = 0
+    /// image's full-resolution blocks), as one striped pair. Each layer's input is released as
+    /// soon as its output exists (`x` too, when the caller passes its last use).
+    func run(_ x: consuming Tensor) -> Tensor {
+        var y = consume x, i = 0
         while i < count {
             if i + 1 < count, case .conv(let first) = self[i], case .conv(let second) = self[i + 1],
                StripedPair.suits(first, second, inputShape: y.shape) {

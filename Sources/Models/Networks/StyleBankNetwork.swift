@@ -102,19 +102,26 @@ public struct StyleBankNetwork {
 
     /// (A large image's full-resolution blocks run in stripes: `StripedPair`, `ConvBlock.stripedConvolution`.)
     public func encode(_ image: Tensor) -> Tensor { encoder.run(image) }
-    /// The decoded image, clamped to 0…1 (the output layer is linear).
-    public func decode(_ features: Tensor) -> Tensor { clampUnit(decoder.run(features)) }
+    /// The decoded image, clamped to 0…1 (the output layer is linear). It takes the features
+    /// (`consuming`) so that, passed as their last use, they are freed once the first decoder
+    /// layer has read them: at 4096² they are 512 MB.
+    public func decode(_ features: consuming Tensor) -> Tensor { clampUnit(decoder.run(features)) }
 
     /// Linear fusion (Chen et al. §3.3): the weighted sum of the chosen banks' responses to the
     /// content features, decoded. `image` is [N, 3, H, W] in 0…1 with H, W multiples of 4.
     public func callAsFunction(_ image: Tensor, blend: [Int: Float]) -> Tensor {
-        let features = encode(image)
+        let fused = fuse(encode(image), blend: blend)   // the features are gone before decoding
+        return decode(consume fused)
+    }
+
+    /// The weighted sum of the blend's bank responses to `features`.
+    func fuse(_ features: Tensor, blend: [Int: Float]) -> Tensor {
         var mixed: Tensor?
         for (id, w) in blend.sorted(by: { $0.key < $1.key }) {
             let response = w == 1 ? banks[id]!(features) : scale(banks[id]!(features), by: w)   // one style: no copy
             mixed = mixed.map { add($0, response) } ?? response
         }
-        return decode(mixed ?? features)
+        return mixed ?? features
     }
 }
 
@@ -125,13 +132,18 @@ extension StyleBankNetwork {
     ///   F̃(p) = Σ_i m_i(p) · K_i(E(x))(p),  Σ_i m_i(p) = 1.
     /// `regions[i].weights` is [1, 1, H/4, W/4] (the feature grid); `image` as in `callAsFunction(_:blend:)`.
     public func callAsFunction(_ image: Tensor, regions: [(style: Int, weights: Tensor)]) -> Tensor {
-        let features = encode(image)
+        let fused = fuse(encode(image), regions: regions)   // the features are gone before decoding
+        return decode(consume fused)
+    }
+
+    /// Σ_i m_i · K_i(features).
+    func fuse(_ features: Tensor, regions: [(style: Int, weights: Tensor)]) -> Tensor {
         var mixed: Tensor?
         for (id, weights) in regions {
             let response = modulate(banks[id]!(features), by: weights)
             mixed = mixed.map { add($0, response) } ?? response
         }
-        return decode(mixed ?? features)
+        return mixed ?? features
     }
 }
 
