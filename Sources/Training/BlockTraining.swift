@@ -3,7 +3,9 @@ import Tensor
 
 /// What a `ConvBlockSpec`'s forward pass keeps for its backward pass.
 public struct BlockActivations {
-    let padded: Tensor     // the conv's input (after upsampling and reflect padding)
+    let padded: Tensor     // the conv's input (after upsampling and reflect padding), or for a folded
+                           // upsampling block (`UpsampledConv`), its input padded by replication
+    var input: Tensor? = nil   // a folded upsampling block's input
     let convOutput: Tensor // before normalization / bias and activation
     public let output: Tensor
 }
@@ -11,12 +13,23 @@ public struct BlockActivations {
 /// Forward and backward of one conv block with explicit parameters, for training. Mirrors
 /// `ConvBlock` (Models) exactly: [upsample ×2] → reflect pad → conv → IN(γ, β) or bias → activation.
 public enum BlockTraining {
+    /// Whether the block's upsampling runs folded into its convolution (`UpsampledConv`), forward and backward.
+    static func foldsUpsampling(_ spec: ConvBlockSpec) -> Bool {
+        spec.upsample && UpsampledConv.suits(kernel: spec.kernel, stride: spec.stride, padding: spec.padding)
+    }
+
     public static func forward(_ spec: ConvBlockSpec, _ params: [String: Tensor], _ x: Tensor) -> BlockActivations {
-        let input = spec.upsample ? upsampleNearest(x, factor: 2) : x
-        let p = spec.padding
-        let padded = p > 0 ? pad2d(input, top: p, bottom: p, left: p, right: p, mode: .reflect) : input
         let w = params["\(spec.name).weight"]!
-        let c = Conv2D(weight: w, stride: spec.stride)(padded)
+        let padded: Tensor, c: Tensor
+        if foldsUpsampling(spec) {
+            padded = replicatePad1(x)
+            c = UpsampledConv(weight: w)(x, replicatePadded: padded)
+        } else {
+            let input = spec.upsample ? upsampleNearest(x, factor: 2) : x
+            let p = spec.padding
+            padded = p > 0 ? pad2d(input, top: p, bottom: p, left: p, right: p, mode: .reflect) : input
+            c = Conv2D(weight: w, stride: spec.stride)(padded)
+        }
         let y: Tensor
         if spec.normalized {
             y = instanceNorm(c, gamma: params["\(spec.name).gamma"]!.scalars, beta: params["\(spec.name).beta"]!.scalars,
@@ -24,7 +37,7 @@ public enum BlockTraining {
         } else {
             y = activate(addBias(c, params["\(spec.name).bias"]!), spec.activation)
         }
-        return BlockActivations(padded: padded, convOutput: c, output: y)
+        return BlockActivations(padded: padded, input: foldsUpsampling(spec) ? x : nil, convOutput: c, output: y)
     }
 
     /// Gradients of the block's parameters (keyed like `params`) and, when `inputGradient`, of x.
@@ -51,6 +64,12 @@ public enum BlockTraining {
             gc = gz
         }
         let w = params["\(spec.name).weight"]!
+        if foldsUpsampling(spec) {
+            let r = upsampledConvBackward(UpsampledConv(weight: w), input: a.input!, replicatePadded: a.padded, gradOutput: gc,
+                                          computeInputGradient: inputGradient, computeWeightGradient: weightGradients)
+            if weightGradients { grads["\(spec.name).weight"] = r.gradWeight! } else { grads = [:] }
+            return (inputGradient ? r.gradInput : nil, grads)
+        }
         let r = conv2dBackward(input: a.padded, weight: w, stride: spec.stride, gradOutput: gc,
                                computeInputGradient: inputGradient, computeWeightGradient: weightGradients)
         if weightGradients { grads["\(spec.name).weight"] = r.gradWeight! } else { grads = [:] }

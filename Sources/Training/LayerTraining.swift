@@ -1,3 +1,4 @@
+import Dispatch
 import Models
 import Tensor
 
@@ -9,6 +10,8 @@ public struct NetworkTrace {
         let saved: Tensor
         let inputShape: [Int]
         let body: NetworkTrace?
+        /// A folded upsampling convolution's input (its `saved` is the input padded by replication).
+        var input: Tensor? = nil
     }
     var entries: [Entry] = []
     public internal(set) var output: Tensor
@@ -24,6 +27,10 @@ public typealias AdaptiveGradients = [Int: (scale: Tensor, shift: Tensor)]
 /// several times in one step accumulates), the AdaIN inputs' gradients, and ∂L/∂x. MUNIT's
 /// encoders, MLP, decoder and discriminators are all trained through it.
 public enum LayerTraining {
+    /// When set, every layer's backward pass is timed into it under its kind and shape
+    /// (`atelier profile --network munit-train` sets it; the step is single-threaded at this level).
+    nonisolated(unsafe) public static var layerClock: PhaseClock?
+
     public static func forward(_ layers: [Layer], _ p: [String: Tensor], _ x: Tensor, adaptive: AdaptiveParameters = []) -> NetworkTrace {
         var trace = NetworkTrace(output: x)
         var h = x
@@ -46,8 +53,13 @@ public enum LayerTraining {
         var g = gradOutput
         for (i, layer) in layers.enumerated().reversed() {
             let needInput = i > 0 || inputGradient
-            guard let gx = backward(layer, p, trace.entries[i], g, adaptive, needInput: needInput, weightGradients: weightGradients,
-                                    &gradients, &adaptiveGradients) else { return nil }
+            let start = layerClock == nil ? 0 : DispatchTime.now().uptimeNanoseconds
+            let result = backward(layer, p, trace.entries[i], g, adaptive, needInput: needInput, weightGradients: weightGradients,
+                                  &gradients, &adaptiveGradients)
+            if let clock = layerClock, !layer.isResidual {
+                clock.add(label(layer, trace.entries[i].inputShape), seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            }
+            guard let gx = result else { return nil }
             g = gx
         }
         return g
@@ -62,8 +74,26 @@ public enum LayerTraining {
                         into: &gradients, adaptiveGradients: &unused)
     }
 
+    /// A layer's kind and input shape, for `layerClock`.
+    static func label(_ layer: Layer, _ shape: [Int]) -> String {
+        let at = shape.count == 4 ? "\(shape[2])×\(shape[3])" : "\(shape)"
+        switch layer {
+        case .conv(let c): return "∂ conv \(c.kernel)×\(c.kernel)\(c.upsample ? " up" : "") s\(c.stride) \(c.inChannels)→\(c.outChannels) at \(at)"
+        case .instanceNorm: return "∂ instance norm"
+        case .layerNorm: return "∂ layer norm"
+        case .adaptiveInstanceNorm: return "∂ AdaIN"
+        case .relu, .leakyReLU, .tanh: return "∂ activation"
+        case .globalAveragePool, .linear: return "∂ pool, linear"
+        case .residual: return "∂ residual"
+        }
+    }
+
     static func forward(_ layer: Layer, _ p: [String: Tensor], _ x: Tensor, _ adaptive: AdaptiveParameters) -> (Tensor, NetworkTrace.Entry) {
         switch layer {
+        case .conv(let c) where c.foldsUpsampling:
+            let xp = replicatePad1(x)
+            let y = UpsampledConv(weight: p["\(c.name).weight"]!, bias: c.bias ? p["\(c.name).bias"]! : nil)(x, replicatePadded: xp)
+            return (y, .init(saved: xp, inputShape: x.shape, body: nil, input: x))
         case .conv(let c):
             let padded = c.padded(c.upsample ? upsampleNearest(x, factor: 2) : x)
             let y = Conv2D(weight: p["\(c.name).weight"]!, bias: c.bias ? p["\(c.name).bias"]! : nil, stride: c.stride)(padded)
@@ -87,6 +117,14 @@ public enum LayerTraining {
             grads[name] = grads[name].map { add($0, g) } ?? g
         }
         switch layer {
+        case .conv(let c) where c.foldsUpsampling:
+            let r = upsampledConvBackward(UpsampledConv(weight: p["\(c.name).weight"]!), input: e.input!, replicatePadded: e.saved, gradOutput: gy,
+                                          computeInputGradient: needInput, computeWeightGradient: weightGradients)
+            if weightGradients {
+                accumulate("\(c.name).weight", r.gradWeight!)
+                if c.bias { accumulate("\(c.name).bias", r.gradBias!) }
+            }
+            return needInput ? r.gradInput : nil
         case .conv(let c):
             let r = conv2dBackward(input: e.saved, weight: p["\(c.name).weight"]!, stride: c.stride, gradOutput: gy,
                                    computeInputGradient: needInput, computeWeightGradient: weightGradients)
@@ -131,4 +169,8 @@ public enum LayerTraining {
             return r.gradInput.reshaped(e.inputShape)
         }
     }
+}
+
+extension Layer {
+    var isResidual: Bool { if case .residual = self { true } else { false } }
 }

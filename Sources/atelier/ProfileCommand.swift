@@ -31,8 +31,9 @@ enum ProfileCommand {
         case "stylebank-train": try stylebankSteps(config: config, size: size, repeats: repeats, learn: false, stepFile: stepFile)
         case "losses": try perceptualLosses(config: config, size: size, repeats: repeats)
         case "munit-train": try munitSteps(size: size, repeats: repeats)
+        case "adain-train": try adainSteps(config: config, size: size, repeats: repeats)
         case "magenta": try magenta(config: config, size: size, repeats: repeats)
-        case let other: throw CLIError("unknown network \(other): multistyle26, stylebank, vgg16, stylebank-backward, stylebank-learn, stylebank-train, losses, munit-train or magenta")
+        case let other: throw CLIError("unknown network \(other): multistyle26, stylebank, vgg16, stylebank-backward, stylebank-learn, stylebank-train, losses, munit-train, adain-train or magenta")
         }
     }
 
@@ -81,7 +82,7 @@ enum ProfileCommand {
     /// A block's convolution as inference runs it, timed into `rows`: the folded upsampling
     /// convolution (its GFLOP/s counted as the unfolded one's, so rows compare across layers), or
     /// [upsample], reflection pad and convolution as separate rows.
-    static func convolution(_ name: String, _ conv: Conv2D, folded: UpsampledConv3x3?, upsample: Bool, _ x: Tensor,
+    static func convolution(_ name: String, _ conv: Conv2D, folded: UpsampledConv?, upsample: Bool, _ x: Tensor,
                             repeats: Int, rows: inout [Row]) -> Tensor {
         let shape = "\(conv.kernelH)×\(conv.kernelW)/\(conv.stride) \(conv.inChannels)→\(conv.outChannels)"
         func flop(_ y: Tensor) -> Double { 2.0 * Double(y.count) * Double(conv.inChannels * conv.kernelH * conv.kernelW) / 1e9 }
@@ -264,6 +265,24 @@ enum ProfileCommand {
     }
 
     /// The phases of MUNIT training steps (the default architecture, batch 1, `size`² crops).
+    /// AdaIN's decoder training step as `atelier train adain` runs it (batch 4 of size² crops,
+    /// the run's default loss weights), phase by phase; noise images (the cost does not depend on them).
+    static func adainSteps(config: ServiceConfig, size: Int, repeats: Int) throws {
+        var tc = AdaINTrainingConfig()
+        (tc.cropSize, tc.batchSize) = (size, 4)
+        let loss = try PerceptualLoss(vggWeights: SafeTensors.load(config.modelsDirectory.appendingPathComponent("vgg16.safetensors")).tensors)
+        let trainer = try AdaINTrainer(parameters: AdaINArchitecture.initialWeights(seed: 1), loss: loss, config: tc)
+        var rng = SplitMix64(seed: 1)
+        let (x, s) = (noise([4, 3, size, size], &rng), noise([4, 3, size, size], &rng))
+        _ = trainer.lossAndGradients(content: x, style: s)   // warm-up: buffers
+        let clock = PhaseClock()
+        trainer.clock = clock
+        let steps = max(repeats, 2)
+        for _ in 0..<steps { _ = trainer.lossAndGradients(content: x, style: s) }
+        let rows: [Row] = clock.phases.map { ($0.name, "×\($0.count / steps)", $0.seconds / Double(steps), 0) }
+        report(rows, title: "AdaIN decoder training step at \(size)², batch 4, per step (without Adam)", timing: "mean of \(steps) steps")
+    }
+
     static func munitSteps(size: Int, repeats: Int) throws {
         var tc = MUNITTrainingConfig()
         tc.cropSize = size
@@ -280,6 +299,13 @@ enum ProfileCommand {
         let rows: [Row] = clock.phases.map { ($0.name, "×\($0.count)", $0.seconds / Double(steps), 0) }
         report(rows, title: "MUNIT training steps at \(size)², per step", timing: "mean of \(steps) consecutive steps (×n: runs in them)")
         print(String(format: "whole step: %.1f ms (phases %.1f ms)", whole * 1000, rows.reduce(0) { $0 + $1.seconds } * 1000))
+        // The backward passes layer by layer, in steps of their own (the timing adds a little).
+        let layers = PhaseClock()
+        LayerTraining.layerClock = layers
+        defer { LayerTraining.layerClock = nil }
+        for _ in 0..<steps { trainer.step(photos: xa, paintings: xb) }
+        let byLayer: [Row] = layers.phases.sorted { $0.seconds > $1.seconds }.prefix(25).map { ($0.name, "×\($0.count / steps)", $0.seconds / Double(steps), 0) }
+        report(byLayer, title: "MUNIT backward passes by layer kind and input, per step (top 25)", timing: "mean of \(steps) steps")
     }
 
     /// `timing` says what a row's time is (e.g. "best of 3 per op").

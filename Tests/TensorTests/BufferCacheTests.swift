@@ -69,7 +69,7 @@ final class BufferCacheBudgetTests: XCTestCase {
         do {
             var rng = SeededValues(seed: 9)
             let x = rng.tensor([1, 8, 96, 96])                           // under 1 MB: malloc's
-            let up = UpsampledConv3x3(weight: rng.tensor([16, 8, 3, 3]))(x)   // 16×192×192 floats: 2.4 MB
+            let up = UpsampledConv(weight: rng.tensor([16, 8, 3, 3]))(x)   // 16×192×192 floats: 2.4 MB
             var y = Conv2D(weight: rng.tensor([32, 16, 3, 3]))(up)
             addInPlace(&y, Conv2D(weight: rng.tensor([32, 16, 3, 3]))(up))
             XCTAssertGreaterThan(BufferCache.usage.live, base)

@@ -10,8 +10,8 @@ public struct ConditionalConvLayer {
     public let beta: Tensor    // [styles, C]
     public let upsample: Bool
     public let activation: Activation
-    /// An upsampling 3×3 layer's convolution with the upsampling folded in (`UpsampledConv3x3`).
-    public let upsampledConv: UpsampledConv3x3?
+    /// An upsampling 3×3 layer's convolution with the upsampling folded in (`UpsampledConv`).
+    public let upsampledConv: UpsampledConv?
 
     public init(conv: Conv2D, gamma: Tensor, beta: Tensor, upsample: Bool, activation: Activation) {
         precondition(gamma.shape == beta.shape && gamma.rank == 2 && gamma.shape[1] == conv.outChannels)
@@ -21,7 +21,7 @@ public struct ConditionalConvLayer {
         self.upsample = upsample
         self.activation = activation
         upsampledConv = upsample && conv.kernelH == 3 && conv.kernelW == 3 && conv.stride == 1
-            ? UpsampledConv3x3(weight: conv.weight, bias: conv.bias) : nil
+            ? UpsampledConv(weight: conv.weight, bias: conv.bias) : nil
     }
 
     public var styleCount: Int { gamma.shape[0] }

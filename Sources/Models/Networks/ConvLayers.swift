@@ -46,8 +46,8 @@ extension ConvBlockSpec {
 public struct ConvBlock {
     public let spec: ConvBlockSpec
     public let conv: Conv2D
-    /// An upsampling 3×3 block's convolution with the upsampling folded in (`UpsampledConv3x3`).
-    public let upsampledConv: UpsampledConv3x3?
+    /// An upsampling 3×3 block's convolution with the upsampling folded in (`UpsampledConv`).
+    public let upsampledConv: UpsampledConv?
     public let gamma: [Float], beta: [Float]
 
     public init(_ spec: ConvBlockSpec, weights: [String: Tensor]) throws {
@@ -65,7 +65,7 @@ public struct ConvBlock {
             conv = Conv2D(weight: w, bias: b, stride: spec.stride)
             (gamma, beta) = ([], [])
         }
-        upsampledConv = spec.upsample && spec.kernel == 3 && spec.stride == 1 ? UpsampledConv3x3(weight: w, bias: conv.bias) : nil
+        upsampledConv = spec.upsample && spec.kernel == 3 && spec.stride == 1 ? UpsampledConv(weight: w, bias: conv.bias) : nil
     }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {

@@ -120,8 +120,9 @@ extension Layer {
 private func runLayer(_ layer: Layer, _ x: Tensor, _ p: [String: Tensor], _ adaptive: AdaptiveParameters) -> Tensor {
     switch layer {
     case .conv(let c):
-        let padded = c.padded(c.upsample ? upsampleNearest(x, factor: 2) : x)
-        return Conv2D(weight: p["\(c.name).weight"]!, bias: c.bias ? p["\(c.name).bias"]! : nil, stride: c.stride)(padded)
+        let (w, b) = (p["\(c.name).weight"]!, c.bias ? p["\(c.name).bias"]! : nil)
+        if c.foldsUpsampling { return UpsampledConv(weight: w, bias: b)(x) }
+        return Conv2D(weight: w, bias: b, stride: c.stride)(c.padded(c.upsample ? upsampleNearest(x, factor: 2) : x))
     case .instanceNorm(let name, _):
         return instanceNorm(x, gamma: p["\(name).gamma"]!.scalars, beta: p["\(name).beta"]!.scalars)
     case .layerNorm(let name, _):
@@ -140,6 +141,12 @@ private func runLayer(_ layer: Layer, _ x: Tensor, _ p: [String: Tensor], _ adap
 }
 
 extension Layer.Conv {
+    /// Whether the upsampling runs folded into the convolution (`UpsampledConv`: MUNIT's 5×5
+    /// upsampling layers), forward and backward.
+    public var foldsUpsampling: Bool {
+        upsample && padMode == .reflect && UpsampledConv.suits(kernel: kernel, stride: stride, padding: padding)
+    }
+
     /// x padded on all four sides by `padding` (the conv itself is valid).
     public func padded(_ x: Tensor) -> Tensor {
         padding > 0 ? pad2d(x, top: padding, bottom: padding, left: padding, right: padding, mode: padMode) : x
