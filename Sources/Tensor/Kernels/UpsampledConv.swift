@@ -95,23 +95,17 @@ public struct UpsampledConv {
 
     /// Phase outputs [N, 4·Cout, ·, ·] → the interleaved image [N, Cout, 2H, 2W] (+ bias).
     static func interleave(_ y: Tensor, kernel k: Int, outChannels cout: Int, height h: Int, width w: Int, bias: [Float]?) -> Tensor {
-        let (n, oh, ow, yh, yw) = (y.shape[0], 2 * h, 2 * w, y.shape[2], y.shape[3])
-        var out = Tensor(uninitialized: [n, cout, oh, ow])
+        let n = y.shape[0]
+        var out = Tensor(uninitialized: [n, cout, 2 * h, 2 * w])
         out.withUnsafeMutableBufferPointer { dst in
             y.withUnsafeBufferPointer { src in
                 Parallel.forEach(n * cout * h) { task in
-                    let (plane, i) = (task / h, task % h)
-                    let (img, co) = (plane / cout, plane % cout)
-                    let b = bias?[co] ?? 0
+                    let b = bias?[task / h % cout] ?? 0
                     for py in 0..<2 {
-                        let row = dst.baseAddress! + (plane * oh + 2 * i + py) * ow
-                        // Phase (py, 0) fills the even columns, (py, 1) the odd ones.
-                        let r = i + base(kernel: k, phase: py)
-                        let even = src.baseAddress! + ((img * 4 * cout + (2 * py) * cout + co) * yh + r) * yw + base(kernel: k, phase: 0)
-                        let odd = src.baseAddress! + ((img * 4 * cout + (2 * py + 1) * cout + co) * yh + r) * yw + base(kernel: k, phase: 1)
+                        let o = rowOffsets(task: task, py: py, kernel: k, outChannels: cout, height: h, width: w, phaseShape: (y.shape[2], y.shape[3]))
                         for j in 0..<w {
-                            row[2 * j] = even[j] + b
-                            row[2 * j + 1] = odd[j] + b
+                            dst[o.image + 2 * j] = src[o.even + j] + b
+                            dst[o.image + 2 * j + 1] = src[o.odd + j] + b
                         }
                     }
                 }
@@ -123,30 +117,39 @@ public struct UpsampledConv {
     /// The transpose of `interleave` (without bias): gy [N, Cout, 2H, 2W] → the phase convolution's
     /// output gradient [N, 4·Cout, H + 3 − kf, W + 3 − kf], zero where no output pixel reads.
     static func deinterleave(_ gy: Tensor, kernel k: Int) -> Tensor {
-        let (n, cout, oh, ow) = (gy.shape[0], gy.shape[1], gy.shape[2], gy.shape[3])
-        let (h, w) = (oh / 2, ow / 2)
+        let (n, cout, h, w) = (gy.shape[0], gy.shape[1], gy.shape[2] / 2, gy.shape[3] / 2)
         let kf = foldedSide(kernel: k)
-        let (yh, yw) = (h + 3 - kf, w + 3 - kf)
-        var out = Tensor(zeros: [n, 4 * cout, yh, yw])
+        let phaseShape = (h + 3 - kf, w + 3 - kf)
+        var out = Tensor(zeros: [n, 4 * cout, phaseShape.0, phaseShape.1])
         out.withUnsafeMutableBufferPointer { dst in
             gy.withUnsafeBufferPointer { src in
                 Parallel.forEach(n * cout * h) { task in
-                    let (plane, i) = (task / h, task % h)
-                    let (img, co) = (plane / cout, plane % cout)
                     for py in 0..<2 {
-                        let row = src.baseAddress! + (plane * oh + 2 * i + py) * ow
-                        let r = i + base(kernel: k, phase: py)
-                        let even = dst.baseAddress! + ((img * 4 * cout + (2 * py) * cout + co) * yh + r) * yw + base(kernel: k, phase: 0)
-                        let odd = dst.baseAddress! + ((img * 4 * cout + (2 * py + 1) * cout + co) * yh + r) * yw + base(kernel: k, phase: 1)
+                        let o = rowOffsets(task: task, py: py, kernel: k, outChannels: cout, height: h, width: w, phaseShape: phaseShape)
                         for j in 0..<w {
-                            even[j] = row[2 * j]
-                            odd[j] = row[2 * j + 1]
+                            dst[o.even + j] = src[o.image + 2 * j]
+                            dst[o.odd + j] = src[o.image + 2 * j + 1]
                         }
                     }
                 }
             }
         }
         return out
+    }
+
+    /// For task (plane, i) = (task / H, task % H) and phase row py: the offset of image row 2i + py
+    /// of that plane in [N, Cout, 2H, 2W], and of the phase rows that hold its even and odd columns
+    /// in the phase output [N, 4·Cout, phaseShape] (phase (py, px) is channels (2·py + px)·Cout + co).
+    @inline(__always)
+    static func rowOffsets(task: Int, py: Int, kernel k: Int, outChannels cout: Int, height h: Int, width w: Int,
+                           phaseShape: (Int, Int)) -> (image: Int, even: Int, odd: Int) {
+        let (plane, i) = (task / h, task % h)
+        let (img, co) = (plane / cout, plane % cout)
+        let (yh, yw) = phaseShape
+        let r = i + base(kernel: k, phase: py)
+        let even = ((img * 4 * cout + 2 * py * cout + co) * yh + r) * yw + base(kernel: k, phase: 0)
+        let odd = ((img * 4 * cout + (2 * py + 1) * cout + co) * yh + r) * yw + base(kernel: k, phase: 1)
+        return ((plane * 2 * h + 2 * i + py) * 2 * w, even, odd)
     }
 
     /// The definition: upsample, reflect-pad, convolve (what the tests hold the folded form to).
