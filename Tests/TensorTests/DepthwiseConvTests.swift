@@ -18,7 +18,11 @@ final class DepthwiseConvTests: XCTestCase {
     func testPaddedMatchesPaddingFirst() {
         var rng = SeededValues(seed: 11)
         for (shape, k, s, pads) in [([1, 3, 9, 11], 3, 1, [1, 1, 1, 1]), ([1, 5, 16, 16], 3, 2, [0, 0, 1, 1]), ([2, 7, 17, 10], 3, 2, [0, 0, 1, 1]),
-                                    ([1, 4, 8, 13], 5, 1, [2, 1, 2, 3]), ([1, 9, 24, 24], 3, 1, [1, 1, 1, 1])] {
+                                    ([1, 4, 8, 13], 5, 1, [2, 1, 2, 3]), ([1, 9, 24, 24], 3, 1, [1, 1, 1, 1]),
+                                    // stride 2 with a left pad (odd and even input columns trade phases), rows of
+                                    // 32 and more (the vector path) and odd widths, and stride 3 (the general path)
+                                    ([1, 3, 9, 37], 3, 2, [1, 1, 1, 1]), ([1, 4, 10, 70], 3, 2, [1, 1, 0, 0]),
+                                    ([1, 2, 7, 33], 3, 2, [0, 1, 1, 0]), ([1, 2, 6, 64], 5, 2, [2, 2, 2, 2]), ([1, 3, 11, 40], 3, 3, [1, 1, 1, 1])] {
             let x = rng.tensor(shape), w = rng.tensor([shape[1], 1, k, k]), b = rng.tensor([shape[1]])
             let fast = depthwiseConv2d(x, weight: w, bias: b, stride: s, pads: pads)
             let slow = depthwiseConv2dReference(x, weight: w, bias: b, stride: s, pads: pads)

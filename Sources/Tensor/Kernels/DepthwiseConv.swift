@@ -56,6 +56,28 @@ private func fillPhases(_ scratch: UnsafeMutablePointer<Float>, _ plane: UnsafeP
         for y in 0..<h { (scratch + (y + top) * phaseWidth + left).update(from: plane + y * w, count: w) }
         return
     }
+    if s == 2 {
+        // Input column c sits at padded column left + c: phase (left + c) % 2, index (left + c) / 2.
+        let (evenPhase, oddPhase) = (left % 2, (left + 1) % 2)
+        for y in 0..<h {
+            let row = plane + y * w
+            let even = scratch + (evenPhase * ph + y + top) * phaseWidth + left / 2
+            let odd = scratch + (oddPhase * ph + y + top) * phaseWidth + (left + 1) / 2
+            var t = 0
+            while 2 * t + 32 <= w {   // sixteen pairs at a time
+                let v = UnsafeRawPointer(row + 2 * t).loadUnaligned(as: SIMD32<Float>.self)
+                UnsafeMutableRawPointer(even + t).storeBytes(of: v.evenHalf, as: SIMD16<Float>.self)
+                UnsafeMutableRawPointer(odd + t).storeBytes(of: v.oddHalf, as: SIMD16<Float>.self)
+                t += 16
+            }
+            while 2 * t < w {
+                even[t] = row[2 * t]
+                if 2 * t + 1 < w { odd[t] = row[2 * t + 1] }
+                t += 1
+            }
+        }
+        return
+    }
     for phase in 0..<s {
         let first = left + ((phase - left % s) % s + s) % s   // the first padded column ≥ left in this phase
         for y in 0..<h {
