@@ -7,6 +7,8 @@
 //   Conv2D (valid, stride s)         conv2dBackward(input:weight:stride:gradOutput:…)   ConvBackward.swift
 //                                      frozen layers: ConvInputGradient (wᵀ packed once)  ConvInputGradient.swift
 //                                      reference:     conv2dBackwardReference             ConvBackwardReference.swift
+//   UpsampledConv (×2, pad, 3×3/5×5) upsampledConvBackward (in the folded form)         UpsampledConvBackward.swift
+//   replicatePad1                    replicatePad1Backward
 //   pad2d (.zero / .reflect)         pad2dBackward                                      ShapeOpsBackward.swift
 //   upsampleNearest                  upsampleNearestBackward
 //   maxPool2x2                       maxPool2x2Backward(input:gradOutput:)
