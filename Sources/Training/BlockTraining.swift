@@ -5,7 +5,7 @@ import Tensor
 public struct BlockActivations {
     let padded: Tensor     // the conv's input (after upsampling and reflect padding), or for a folded
                            // upsampling block (`UpsampledConv`), its input padded by replication
-    var input: Tensor? = nil   // a folded upsampling block's input
+    var folded: (conv: UpsampledConv, input: Tensor)? = nil   // a folded upsampling block's convolution and input
     let convOutput: Tensor // before normalization / bias and activation
     public let output: Tensor
 }
@@ -21,9 +21,11 @@ public enum BlockTraining {
     public static func forward(_ spec: ConvBlockSpec, _ params: [String: Tensor], _ x: Tensor) -> BlockActivations {
         let w = params["\(spec.name).weight"]!
         let padded: Tensor, c: Tensor
+        var folded: (conv: UpsampledConv, input: Tensor)?
         if foldsUpsampling(spec) {
             padded = replicatePad1(x)
-            c = UpsampledConv(weight: w)(x, replicatePadded: padded)
+            folded = (UpsampledConv(weight: w), x)
+            c = folded!.conv(x, replicatePadded: padded)
         } else {
             let input = spec.upsample ? upsampleNearest(x, factor: 2) : x
             let p = spec.padding
@@ -37,7 +39,7 @@ public enum BlockTraining {
         } else {
             y = activate(addBias(c, params["\(spec.name).bias"]!), spec.activation)
         }
-        return BlockActivations(padded: padded, input: foldsUpsampling(spec) ? x : nil, convOutput: c, output: y)
+        return BlockActivations(padded: padded, folded: folded, convOutput: c, output: y)
     }
 
     /// Gradients of the block's parameters (keyed like `params`) and, when `inputGradient`, of x.
@@ -64,8 +66,8 @@ public enum BlockTraining {
             gc = gz
         }
         let w = params["\(spec.name).weight"]!
-        if foldsUpsampling(spec) {
-            let r = upsampledConvBackward(UpsampledConv(weight: w), input: a.input!, replicatePadded: a.padded, gradOutput: gc,
+        if let folded = a.folded {
+            let r = upsampledConvBackward(folded.conv, input: folded.input, replicatePadded: a.padded, gradOutput: gc,
                                           computeInputGradient: inputGradient, computeWeightGradient: weightGradients)
             if weightGradients { grads["\(spec.name).weight"] = r.gradWeight! } else { grads = [:] }
             return (inputGradient ? r.gradInput : nil, grads)

@@ -10,8 +10,8 @@ public struct NetworkTrace {
         let saved: Tensor
         let inputShape: [Int]
         let body: NetworkTrace?
-        /// A folded upsampling convolution's input (its `saved` is the input padded by replication).
-        var input: Tensor? = nil
+        /// A folded upsampling convolution and its input (`saved` is the input padded by replication).
+        var folded: (conv: UpsampledConv, input: Tensor)? = nil
     }
     var entries: [Entry] = []
     public internal(set) var output: Tensor
@@ -92,8 +92,8 @@ public enum LayerTraining {
         switch layer {
         case .conv(let c) where c.foldsUpsampling:
             let xp = replicatePad1(x)
-            let y = UpsampledConv(weight: p["\(c.name).weight"]!, bias: c.bias ? p["\(c.name).bias"]! : nil)(x, replicatePadded: xp)
-            return (y, .init(saved: xp, inputShape: x.shape, body: nil, input: x))
+            let conv = UpsampledConv(weight: p["\(c.name).weight"]!, bias: c.bias ? p["\(c.name).bias"]! : nil)
+            return (conv(x, replicatePadded: xp), .init(saved: xp, inputShape: x.shape, body: nil, folded: (conv, x)))
         case .conv(let c):
             let padded = c.padded(c.upsample ? upsampleNearest(x, factor: 2) : x)
             let y = Conv2D(weight: p["\(c.name).weight"]!, bias: c.bias ? p["\(c.name).bias"]! : nil, stride: c.stride)(padded)
@@ -118,7 +118,7 @@ public enum LayerTraining {
         }
         switch layer {
         case .conv(let c) where c.foldsUpsampling:
-            let r = upsampledConvBackward(UpsampledConv(weight: p["\(c.name).weight"]!), input: e.input!, replicatePadded: e.saved, gradOutput: gy,
+            let r = upsampledConvBackward(e.folded!.conv, input: e.folded!.input, replicatePadded: e.saved, gradOutput: gy,
                                           computeInputGradient: needInput, computeWeightGradient: weightGradients)
             if weightGradients {
                 accumulate("\(c.name).weight", r.gradWeight!)
