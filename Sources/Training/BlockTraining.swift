@@ -13,16 +13,11 @@ public struct BlockActivations {
 /// Forward and backward of one conv block with explicit parameters, for training. Mirrors
 /// `ConvBlock` (Models) exactly: [upsample ×2] → reflect pad → conv → IN(γ, β) or bias → activation.
 public enum BlockTraining {
-    /// Whether the block's upsampling runs folded into its convolution (`UpsampledConv`), forward and backward.
-    static func foldsUpsampling(_ spec: ConvBlockSpec) -> Bool {
-        spec.upsample && UpsampledConv.suits(kernel: spec.kernel, stride: spec.stride, padding: spec.padding)
-    }
-
     public static func forward(_ spec: ConvBlockSpec, _ params: [String: Tensor], _ x: Tensor) -> BlockActivations {
         let w = params["\(spec.name).weight"]!
         let padded: Tensor, c: Tensor
         var folded: (conv: UpsampledConv, input: Tensor)?
-        if foldsUpsampling(spec) {
+        if spec.foldsUpsampling {
             padded = replicatePad1(x)
             folded = (UpsampledConv(weight: w), x)
             c = folded!.conv(x, replicatePadded: padded)
@@ -65,17 +60,16 @@ public enum BlockTraining {
             grads["\(spec.name).bias"] = convBiasGradient(gradOutput: gz)
             gc = gz
         }
-        let w = params["\(spec.name).weight"]!
-        if let folded = a.folded {
-            let r = upsampledConvBackward(folded.conv, input: folded.input, replicatePadded: a.padded, gradOutput: gc,
-                                          computeInputGradient: inputGradient, computeWeightGradient: weightGradients)
-            if weightGradients { grads["\(spec.name).weight"] = r.gradWeight! } else { grads = [:] }
-            return (inputGradient ? r.gradInput : nil, grads)
+        let r = if let folded = a.folded {
+            upsampledConvBackward(folded.conv, input: folded.input, replicatePadded: a.padded, gradOutput: gc,
+                                  computeInputGradient: inputGradient, computeWeightGradient: weightGradients)
+        } else {
+            conv2dBackward(input: a.padded, weight: params["\(spec.name).weight"]!, stride: spec.stride, gradOutput: gc,
+                           computeInputGradient: inputGradient, computeWeightGradient: weightGradients)
         }
-        let r = conv2dBackward(input: a.padded, weight: w, stride: spec.stride, gradOutput: gc,
-                               computeInputGradient: inputGradient, computeWeightGradient: weightGradients)
         if weightGradients { grads["\(spec.name).weight"] = r.gradWeight! } else { grads = [:] }
         guard inputGradient, let gp = r.gradInput else { return (nil, grads) }
+        if a.folded != nil { return (gp, grads) }   // already ∂x of the block's input
         let p = spec.padding
         let gu = p > 0 ? pad2dBackward(gp, top: p, bottom: p, left: p, right: p, mode: .reflect) : gp
         return (spec.upsample ? upsampleNearestBackward(gu, factor: 2) : gu, grads)

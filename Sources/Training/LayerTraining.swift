@@ -117,22 +117,20 @@ public enum LayerTraining {
             grads[name] = grads[name].map { add($0, g) } ?? g
         }
         switch layer {
-        case .conv(let c) where c.foldsUpsampling:
-            let r = upsampledConvBackward(e.folded!.conv, input: e.folded!.input, replicatePadded: e.saved, gradOutput: gy,
-                                          computeInputGradient: needInput, computeWeightGradient: weightGradients)
-            if weightGradients {
-                accumulate("\(c.name).weight", r.gradWeight!)
-                if c.bias { accumulate("\(c.name).bias", r.gradBias!) }
-            }
-            return needInput ? r.gradInput : nil
         case .conv(let c):
-            let r = conv2dBackward(input: e.saved, weight: p["\(c.name).weight"]!, stride: c.stride, gradOutput: gy,
-                                   computeInputGradient: needInput, computeWeightGradient: weightGradients)
+            let r = if let folded = e.folded {
+                upsampledConvBackward(folded.conv, input: folded.input, replicatePadded: e.saved, gradOutput: gy,
+                                      computeInputGradient: needInput, computeWeightGradient: weightGradients)
+            } else {
+                conv2dBackward(input: e.saved, weight: p["\(c.name).weight"]!, stride: c.stride, gradOutput: gy,
+                               computeInputGradient: needInput, computeWeightGradient: weightGradients)
+            }
             if weightGradients {
                 accumulate("\(c.name).weight", r.gradWeight!)
                 if c.bias { accumulate("\(c.name).bias", r.gradBias!) }
             }
             guard needInput, let gp = r.gradInput else { return nil }
+            if e.folded != nil { return gp }   // already ∂x of the layer's input
             let q = c.padding
             let gu = q > 0 ? pad2dBackward(gp, top: q, bottom: q, left: q, right: q, mode: c.padMode) : gp
             return c.upsample ? upsampleNearestBackward(gu, factor: 2) : gu

@@ -264,7 +264,6 @@ enum ProfileCommand {
                       perStep(stylizing, stylizingCount), perStep(identity, identityCount))
     }
 
-    /// The phases of MUNIT training steps (the default architecture, batch 1, `size`² crops).
     /// AdaIN's decoder training step as `atelier train adain` runs it (batch 4 of size² crops,
     /// the run's default loss weights), phase by phase; noise images (the cost does not depend on them).
     static func adainSteps(config: ServiceConfig, size: Int, repeats: Int) throws {
@@ -283,6 +282,8 @@ enum ProfileCommand {
         report(rows, title: "AdaIN decoder training step at \(size)², batch 4, per step (without Adam)", timing: "mean of \(steps) steps")
     }
 
+    /// The phases of MUNIT training steps (the default architecture, batch 1, `size`² crops), then
+    /// the backward passes layer by layer.
     static func munitSteps(size: Int, repeats: Int) throws {
         var tc = MUNITTrainingConfig()
         tc.cropSize = size

@@ -10,7 +10,7 @@ public struct ConditionalConvLayer {
     public let beta: Tensor    // [styles, C]
     public let upsample: Bool
     public let activation: Activation
-    /// An upsampling 3×3 layer's convolution with the upsampling folded in (`UpsampledConv`).
+    /// An upsampling layer's convolution with the upsampling folded in (`UpsampledConv`).
     public let upsampledConv: UpsampledConv?
 
     public init(conv: Conv2D, gamma: Tensor, beta: Tensor, upsample: Bool, activation: Activation) {
@@ -20,7 +20,7 @@ public struct ConditionalConvLayer {
         self.beta = beta
         self.upsample = upsample
         self.activation = activation
-        upsampledConv = upsample && conv.kernelH == 3 && conv.kernelW == 3 && conv.stride == 1
+        upsampledConv = upsample && conv.kernelH == conv.kernelW && UpsampledConv.suits(kernel: conv.kernelH, stride: conv.stride, padding: conv.kernelH / 2)
             ? UpsampledConv(weight: conv.weight, bias: conv.bias) : nil
     }
 

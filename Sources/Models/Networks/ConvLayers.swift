@@ -19,6 +19,9 @@ public struct ConvBlockSpec: Sendable {
     }
 
     public var padding: Int { kernel / 2 }
+    /// Whether the block's upsampling runs folded into its convolution (`UpsampledConv`), in
+    /// inference and in training alike.
+    public var foldsUpsampling: Bool { upsample && UpsampledConv.suits(kernel: kernel, stride: stride, padding: padding) }
     public var parameterNames: [String] {
         normalized ? ["\(name).weight", "\(name).gamma", "\(name).beta"] : ["\(name).weight", "\(name).bias"]
     }
@@ -46,7 +49,7 @@ extension ConvBlockSpec {
 public struct ConvBlock {
     public let spec: ConvBlockSpec
     public let conv: Conv2D
-    /// An upsampling 3×3 block's convolution with the upsampling folded in (`UpsampledConv`).
+    /// An upsampling block's convolution with the upsampling folded in (`UpsampledConv`).
     public let upsampledConv: UpsampledConv?
     public let gamma: [Float], beta: [Float]
 
@@ -65,7 +68,7 @@ public struct ConvBlock {
             conv = Conv2D(weight: w, bias: b, stride: spec.stride)
             (gamma, beta) = ([], [])
         }
-        upsampledConv = spec.upsample && spec.kernel == 3 && spec.stride == 1 ? UpsampledConv(weight: w, bias: conv.bias) : nil
+        upsampledConv = spec.foldsUpsampling ? UpsampledConv(weight: w, bias: conv.bias) : nil
     }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
