@@ -58,12 +58,15 @@ def windows(path, size):
 def plot(series, path, names=("content", "style", "identity")):
     from PIL import Image, ImageDraw
     width, height, pad = 900, 240, 40
-    img = Image.new("RGB", (width, height * len(names)), "white")
-    d = ImageDraw.Draw(img)
     xs = [s[0] for s in series]
-    for k, name in enumerate(names):
-        ys = [(x, math.log10(s[k + 1])) for x, s in zip(xs, series) if s[k + 1] > 0 and not math.isnan(s[k + 1])]
-        top = k * height
+    points = lambda k: [(x, math.log10(s[k + 1])) for x, s in zip(xs, series) if s[k + 1] > 0 and not math.isnan(s[k + 1])]
+    # Only the losses the run has (an AdaIN run has no identity loss): no empty panels.
+    panels = [(k, name) for k, name in enumerate(names) if len(points(k)) >= 2] or list(enumerate(names))[:1]
+    img = Image.new("RGB", (width, height * len(panels)), "white")
+    d = ImageDraw.Draw(img)
+    for row, (k, name) in enumerate(panels):
+        ys = points(k)
+        top = row * height
         d.rectangle([pad, top + 10, width - 10, top + height - pad], outline="gray")
         if len(ys) < 2:
             continue

@@ -38,7 +38,7 @@ iterations=$(grep -o '^- iterations: [0-9]*' "$RUN/adain-decoder.provenance.md" 
   echo "\`scripts/snapshot_adain.sh\` (commit $(git rev-parse --short HEAD) of the code). See docs/training.md for the method and data."
   echo
   # Folders by name only (docs/training.md says what they hold): no machine's paths in the repo.
-  sed -n '3,$p' "$RUN/adain-decoder.provenance.md" | sed -E 's#/[^ `]*/([^/ `]+)#\1#g'
+  awk 'NR >= 3' "$RUN/adain-decoder.provenance.md" | sed -E 's#/[^ `]*/([^/ `]+)#\1#g'
   echo "- the folders: \`adain-content\` holds ../shared/data/content and \`make photos\`' photographs; \`adain-styles\` the shared paintings but the held-out four, and the non-photo Debian wallpapers (docs/training.md)"
   if [ -f "$RUN/history.txt" ]; then echo; echo "## Changes along the way"; echo; cat "$RUN/history.txt"; fi
   echo
