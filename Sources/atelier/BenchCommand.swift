@@ -16,6 +16,11 @@ enum BenchCommand {
         var results: [String: Any] = [:]
         var gemmShapes: [[String: Any]] = []
         print("kernels: \(GEMM.variant), threads: \(Parallel.maxThreads)")
+        // What the kernels' GFLOP/s below are held against.
+        let peak = FMAPeak.measure()
+        results["fma_peak_1_thread"] = peak.oneThread
+        results["fma_peak_all_threads"] = peak.allThreads
+        print(String(format: "fma peak: %.1f GFLOP/s on 1 thread, %.1f on %d", peak.oneThread, peak.allThreads, peak.threads))
 
         let multistyle = try MultiStyleNetwork(weights: SafeTensors.load(config.modelsDirectory.appendingPathComponent("multistyle26.safetensors")).tensors)
         var weights = [Float](repeating: 0, count: 26)

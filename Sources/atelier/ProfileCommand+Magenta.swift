@@ -33,10 +33,10 @@ extension ProfileCommand {
             }
             if total < best.total { best = (total, kinds) }
         }
-        print(String(format: "\n%@: %.1f ms", title, best.total * 1000))
+        print(String(format: "\n%@: %.1f ms; %@", title, best.total * 1000, peakLine))
         print("op".padding(toLength: 36, withPad: " ", startingAt: 0) + " count      ms   share   GFLOP/s")
         for (kind, v) in best.kinds.sorted(by: { $0.value.seconds > $1.value.seconds }) {
-            let rate = v.gflop > 0 ? String(format: "%9.1f", v.gflop / v.seconds) : ""
+            let rate = v.gflop > 0 ? rateText(v.gflop / v.seconds) : ""
             print(kind.padding(toLength: 36, withPad: " ", startingAt: 0)
                   + String(format: " %5d %7.2f %6.1f%% %@", v.count, v.seconds * 1000, 100 * v.seconds / best.total, rate))
         }

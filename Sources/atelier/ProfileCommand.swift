@@ -309,13 +309,24 @@ enum ProfileCommand {
         report(byLayer, title: "MUNIT backward passes by layer kind and input, per step (top 25)", timing: "mean of \(steps) steps")
     }
 
+    /// The machine's FMA peak on the threads the kernels use, measured once: each GFLOP/s row
+    /// says how far it is from it.
+    static let peak = FMAPeak.measure()
+    static var peakLine: String {
+        String(format: "fma peak %.1f GFLOP/s on %d threads (%.1f on one)", peak.allThreads, peak.threads, peak.oneThread)
+    }
+    static func rateText(_ gflops: Double) -> String {
+        String(format: "%7.1f GFLOP/s %3.0f%% of peak", gflops, 100 * gflops / peak.allThreads)
+    }
+
     /// `timing` says what a row's time is (e.g. "best of 3 per op").
     static func report(_ rows: [Row], title: String, timing: String) {
         let total = rows.reduce(0) { $0 + $1.seconds }
         print("\(title), kernels \(GEMM.variant), \(Parallel.maxThreads) threads; \(timing)")
+        if rows.contains(where: { $0.gflop > 0 }) { print(peakLine) }
         let nameWidth = rows.map(\.name.count).max() ?? 10
         for r in rows {
-            let rate = r.gflop > 0 ? String(format: "%7.1f GFLOP/s", r.gflop / r.seconds) : ""
+            let rate = r.gflop > 0 ? rateText(r.gflop / r.seconds) : ""
             let name = r.name.padding(toLength: max(nameWidth, 10), withPad: " ", startingAt: 0)
             print(String(format: "%@ %-28@ %8.2f ms %5.1f%%  %@", name, r.op, r.seconds * 1000, 100 * r.seconds / total, rate))
         }
