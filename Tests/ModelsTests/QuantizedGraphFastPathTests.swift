@@ -34,6 +34,41 @@ final class QuantizedGraphFastPathTests: XCTestCase {
         }
     }
 
+    /// A convolution whose one reader is a fakeQuant quantizes its own results (the fakeQuant then
+    /// passes the value on); one whose output is read twice does not. Either way the graph's
+    /// result is the op-by-op one, bit for bit.
+    func testConvolutionsQuantizeTheirResultsWhereTheQuantizationIsTheirOnlyReader() throws {
+        var rng = SplitMix64(seed: 8)
+        func tensor(_ shape: [Int]) -> Tensor {
+            Tensor(shape: shape, values: (0..<shape.reduce(1, *)).map { _ in Float(rng.next() >> 40) / 0x1p24 - 0.5 })
+        }
+        let weights = ["w1": tensor([6, 3, 3, 3]), "b1": tensor([6]), "wd": tensor([6, 1, 3, 3]), "bd": tensor([6]),
+                       "w3": tensor([5, 6, 1, 1]), "b3": tensor([5])]
+        let (s1, s2, s3): (Float, Float, Float) = (0.011, 0.007, 0.013)
+        let g = QuantizedGraph(inputs: ["x"], outputs: ["out"], ops: [
+            .conv(input: "x", output: "c1", weight: "w1", bias: "b1", stride: 1, pads: [1, 1, 1, 1], group: 1),
+            .fakeQuant(input: "c1", output: "q1", scale: s1, zeroPoint: -3),
+            .conv(input: "q1", output: "c2", weight: "wd", bias: "bd", stride: 2, pads: [0, 0, 1, 1], group: 6),
+            .fakeQuant(input: "c2", output: "q2", scale: s2, zeroPoint: 5),
+            .conv(input: "q2", output: "c3", weight: "w3", bias: "b3", stride: 1, pads: [0, 0, 0, 0], group: 1),
+            .fakeQuant(input: "c3", output: "q3", scale: s3, zeroPoint: 0),
+            .add(a: "q3", b: "c3", output: "out"),   // c3 has two readers: its conv stores it unquantized
+        ])
+        let (fused, passing) = PreparedQuantizedGraph.quantizingConvolutions(g, weights: weights)
+        XCTAssertEqual(fused, [0: FakeQuantization(scale: s1, zeroPoint: -3), 2: FakeQuantization(scale: s2, zeroPoint: 5)])
+        XCTAssertEqual(passing, [1, 3])
+
+        let x = tensor([1, 3, 13, 11])
+        let out = try PreparedQuantizedGraph(g, weights: weights).run(["x": x])["out"]!
+        let c1 = Conv2D(weight: weights["w1"]!, bias: weights["b1"]!)(pad2d(x, top: 1, bottom: 1, left: 1, right: 1, mode: .zero))
+        let q1 = fakeQuantize(c1, scale: s1, zeroPoint: -3)
+        let q2 = fakeQuantize(depthwiseConv2d(q1, weight: weights["wd"]!, bias: weights["bd"]!, stride: 2, pads: [0, 0, 1, 1]), scale: s2, zeroPoint: 5)
+        let c3 = Conv2D(weight: weights["w3"]!, bias: weights["b3"]!)(q2)
+        let q3 = fakeQuantize(c3, scale: s3, zeroPoint: 0)
+        XCTAssertEqual(out.shape, c3.shape)
+        XCTAssertEqual(out.scalars.map(\.bitPattern), zip(q3.scalars, c3.scalars).map { ($0 + $1).bitPattern })
+    }
+
     func testClipThatChangesTheResultIsKept() throws {
         let narrow = QuantizedGraph(inputs: ["x"], outputs: ["out"], ops: [
             .clip(input: "x", output: "c", min: 0, max: 3), .fakeQuant(input: "c", output: "out", scale: Float(6) / 255, zeroPoint: -128)])

@@ -3,7 +3,10 @@ import Tensor
 
 /// A `QuantizedGraph` with its weights, ready to run many times. What does not depend on the input
 /// is done once here: each full convolution's weights packed into GEMM panels (or Winograd form),
-/// and the op after which each intermediate value is no longer read. Building a `Conv2D` per run
+/// the op after which each intermediate value is no longer read, and which convolutions quantize
+/// their own results (a conv whose one reader is a `fakeQuant` applies it as it stores them, and
+/// the `fakeQuant` passes the value on: 65 of the style predictor's ops, 195 of the transformer's,
+/// that each cost a pass over memory and a dispatch to the workers). Building a `Conv2D` per run
 /// re-packed all 3.4 M weights of Magenta's style predictor on every painting, more time than its
 /// arithmetic at 256².
 public struct PreparedQuantizedGraph: @unchecked Sendable {   // immutable after init; Conv2D holds only tensors
@@ -13,6 +16,9 @@ public struct PreparedQuantizedGraph: @unchecked Sendable {   // immutable after
     let convolutions: [Int: Conv2D]
     /// For each intermediate value, the index of the last op that reads it.
     let lastUse: [String: Int]
+    /// Convolutions (by op index) that apply their reader's quantization, and those readers.
+    let fusedQuantization: [Int: FakeQuantization]
+    let quantizedByProducer: Set<Int>
 
     public init(_ graph: QuantizedGraph, weights: [String: Tensor]) throws {
         var convolutions: [Int: Conv2D] = [:]
@@ -28,6 +34,23 @@ public struct PreparedQuantizedGraph: @unchecked Sendable {   // immutable after
             convolutions[i] = Conv2D(weight: w, bias: b, stride: stride)
         }
         (self.graph, self.weights, self.convolutions, self.lastUse) = (graph, weights, convolutions, lastUse)
+        (fusedQuantization, quantizedByProducer) = Self.quantizingConvolutions(graph, weights: weights)
+    }
+
+    /// Each convolution whose output has one reader, a `fakeQuant`, and is not a graph output:
+    /// the quantization it applies, by the conv's op index, and the `fakeQuant`s' indices.
+    static func quantizingConvolutions(_ graph: QuantizedGraph, weights: [String: Tensor]) -> ([Int: FakeQuantization], Set<Int>) {
+        var readers: [String: [Int]] = [:]
+        for (i, op) in graph.ops.enumerated() { for name in QuantizedGraph.operands(op) where weights[name] == nil { readers[name, default: []].append(i) } }
+        var fused: [Int: FakeQuantization] = [:], consumers = Set<Int>()
+        for (i, op) in graph.ops.enumerated() {
+            guard case let .conv(_, output, _, _, _, _, _) = op, !graph.outputs.contains(output),
+                  let r = readers[output], r.count == 1,
+                  case let .fakeQuant(input, _, scale, zeroPoint) = graph.ops[r[0]], input == output else { continue }
+            fused[i] = FakeQuantization(scale: scale, zeroPoint: zeroPoint)
+            consumers.insert(r[0])
+        }
+        return (fused, consumers)
     }
 
     /// Runs the graph on `feeds` (by input name); returns the outputs by name.
@@ -52,11 +75,11 @@ public struct PreparedQuantizedGraph: @unchecked Sendable {   // immutable after
                 var x = try get(input)
                 if let conv = convolutions[i] {
                     if pads.contains(where: { $0 != 0 }) { x = pad2d(x, top: pads[0], bottom: pads[2], left: pads[1], right: pads[3], mode: .zero) }
-                    values[output] = conv(x)
+                    values[output] = conv(x, quantize: fusedQuantization[i])
                 } else {
                     let w = try get(weight), b = try bias.map(get)
                     guard group == x.shape[1], w.shape[1] == 1 else { throw ModelError("grouped convolution \(group) is not depthwise") }
-                    values[output] = depthwiseConv2d(x, weight: w, bias: b, stride: stride, pads: pads)
+                    values[output] = depthwiseConv2d(x, weight: w, bias: b, stride: stride, pads: pads, quantize: fusedQuantization[i])
                 }
             case let .clip(input, output, lo, hi): values[output] = clipped(try get(input), lo, hi)
             case let .relu(input, output): values[output] = clipped(try get(input), 0, .infinity)
@@ -74,7 +97,9 @@ public struct PreparedQuantizedGraph: @unchecked Sendable {   // immutable after
             case let .reshape(input, output, shape): values[output] = try QuantizedGraph.reshape(try get(input), shape)
             case let .transpose(input, output, permutation): values[output] = QuantizedGraph.transpose(try get(input), permutation)
             case let .fakeQuant(input, output, scale, zeroPoint):
-                if lastUse[input] == i, !kept.contains(input), weights[input] == nil, !graph.inputs.contains(input), var x = values.removeValue(forKey: input) {
+                if quantizedByProducer.contains(i) {
+                    values[output] = try get(input)   // its convolution quantized it already
+                } else if lastUse[input] == i, !kept.contains(input), weights[input] == nil, !graph.inputs.contains(input), var x = values.removeValue(forKey: input) {
                     fakeQuantizeInPlace(&x, scale: scale, zeroPoint: zeroPoint)   // no other reader: reuse its buffer
                     values[output] = x
                 } else {

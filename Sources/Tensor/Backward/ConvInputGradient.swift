@@ -132,13 +132,12 @@ public struct ConvInputGradient {
                         let phaseBands = (bands - phase + 1) / 2       // bands phase, phase + 2, ...
                         let tasks = n * groups * phaseBands
                         if tasks == 0 { continue }
-                        Parallel.run(tasks: tasks) { worker, workers in
+                        Parallel.run(claiming: tasks) { _, next in
                             let panels = UnsafeMutablePointer<Float>.allocate(capacity: GEMM.packedBSize(k: cout, n: tile))
                             let dcol = UnsafeMutablePointer<Float>.allocate(capacity: maxRows * tile)
                             let pixelOffset = UnsafeMutablePointer<Int>.allocate(capacity: tile)
                             defer { panels.deallocate(); dcol.deallocate(); pixelOffset.deallocate() }
-                            var task = worker
-                            while task < tasks {
+                            while let task = next() {
                                 let band = phase + 2 * (task % phaseBands)
                                 let g = (task / phaseBands) % groups, img = task / (phaseBands * groups)
                                 let ci0 = g * cpg, channels = min(cin, ci0 + cpg) - ci0
@@ -155,7 +154,6 @@ public struct ConvInputGradient {
                                     scatterColumns(dcol, ldc: tile, pixels: np, pixelOffset: pixelOffset, into: gxGroup,
                                                    channels: channels, height: h, width: w, kernelH: kh, kernelW: kw)
                                 }
-                                task += workers
                             }
                         }
                     }

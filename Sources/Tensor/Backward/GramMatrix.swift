@@ -11,7 +11,7 @@
 public func gramMatrix(_ features: Tensor) -> Tensor {
     precondition(features.rank == 4, "gram matrix expects [N, C, H, W], got \(features.shape)")
     let (n, c, pixels) = (features.shape[0], features.shape[1], features.shape[2] * features.shape[3])
-    let (mr, nr) = (GEMM.mr, GEMM.nr)
+    let nr = GEMM.nr
     let chunk = max(64, (1 << 17) / c)   // pixels per chunk: 128 Ki floats (512 KiB) of features
     let chunks = (pixels + chunk - 1) / chunk
     let columnPanels = (c + nr - 1) / nr
@@ -102,17 +102,15 @@ public func gramBackward(features: Tensor, gradGram: Tensor) -> Tensor {
     var gradFeatures = Tensor(uninitialized: features.shape)
     gradFeatures.withUnsafeMutableBufferPointer { out in
         features.withUnsafeBufferPointer { f in
-            Parallel.run(tasks: n * tilesPerImage) { worker, workers in
+            Parallel.run(claiming: n * tilesPerImage) { _, next in
                 let bPanels = UnsafeMutablePointer<Float>.allocate(capacity: GEMM.packedBSize(k: c, n: tile))
                 defer { bPanels.deallocate() }
-                var task = worker
-                while task < n * tilesPerImage {
+                while let task = next() {
                     let img = task / tilesPerImage, p0 = (task % tilesPerImage) * tile
                     let np = min(tile, pixels - p0)
                     GEMM.packB(f.baseAddress! + img * c * pixels + p0, k: c, n: np, ldb: pixels, into: bPanels)
                     GEMM.multiplyPacked(m: c, n: np, k: c, packedA: symmetricPanels + img * aSize, packedB: bPanels,
                                         c: out.baseAddress! + img * c * pixels + p0, ldc: pixels)
-                    task += workers
                 }
             }
         }

@@ -51,20 +51,21 @@ public struct Conv2D {
         ((height - kernelH) / stride + 1, (width - kernelW) / stride + 1)
     }
 
-    /// The convolution of `x`; with `relu`, max(·, 0) is applied as the results are stored.
-    public func callAsFunction(_ x: Tensor, relu: Bool = false) -> Tensor {
+    /// The convolution of `x`; with `relu`, max(·, 0) is applied as the results are stored, and
+    /// with `quantize`, then `fakeQuantize` (in registers: the same values as a pass of its own).
+    public func callAsFunction(_ x: Tensor, relu: Bool = false, quantize: FakeQuantization? = nil) -> Tensor {
         precondition(x.rank == 4 && x.shape[1] == inChannels, "conv expects [N, \(inChannels), H, W], got \(x.shape)")
         let (h, w) = (x.shape[2], x.shape[3])
         precondition(h >= kernelH && w >= kernelW, "input \(h)×\(w) is smaller than the \(kernelH)×\(kernelW) kernel")
         if let winograd, Self.winogradEnabled {
-            guard let bias else { return winograd(x, bias: nil, relu: relu) }
-            return bias.withUnsafeBufferPointer { winograd(x, bias: $0.baseAddress!, relu: relu) }
+            guard let bias else { return winograd(x, bias: nil, relu: relu, quantize: quantize) }
+            return bias.withUnsafeBufferPointer { winograd(x, bias: $0.baseAddress!, relu: relu, quantize: quantize) }
         }
-        return direct(x, relu: relu)
+        return direct(x, relu: relu, quantize: quantize)
     }
 
     /// The direct (implicit GEMM) convolution, for every shape.
-    public func direct(_ x: Tensor, relu: Bool = false) -> Tensor {
+    public func direct(_ x: Tensor, relu: Bool = false, quantize: FakeQuantization? = nil) -> Tensor {
         let (n, h, w) = (x.shape[0], x.shape[2], x.shape[3])
         let (ho, wo) = outputSize(height: h, width: w)
         let (cout, cin, kh, kw, s) = (outChannels, inChannels, kernelH, kernelW, stride)
@@ -89,20 +90,18 @@ public struct Conv2D {
                         let biasPtr = bias.map { b in b.withUnsafeBufferPointer { $0.baseAddress! } }
                         if kh == 1 && kw == 1 && s == 1 {
                             pointwise(images: n, pixels: h * w, packedA: aBuf.baseAddress!, input: src.baseAddress!, offsets: off.baseAddress!,
-                                      out: outBuf.baseAddress!, bias: biasPtr, relu: relu)
+                                      out: outBuf.baseAddress!, bias: biasPtr, relu: relu, quantize: quantize)
                             return
                         }
-                        Parallel.run(tasks: n * ho) { worker, workers in
+                        Parallel.run(claiming: n * ho) { _, next in
                             let tail = UnsafeMutablePointer<Float>.allocate(capacity: k * GEMM.nr)
                             defer { tail.deallocate() }
-                            var task = worker
-                            while task < n * ho {
+                            while let task = next() {
                                 let (img, oy) = (task / ho, task % ho)
                                 GEMM.convolveRow(m: cout, n: wo, k: k, packedA: aBuf.baseAddress!,
                                                  input: src.baseAddress! + img * sourcePlanes * ph * pw + oy * pw, offsets: off.baseAddress!,
                                                  c: outBuf.baseAddress! + img * cout * ho * wo + oy * wo, ldc: ho * wo,
-                                                 bias: biasPtr, relu: relu, tail: tail)
-                                task += workers
+                                                 bias: biasPtr, relu: relu, quantize: quantize, tail: tail)
                             }
                         }
                     }
@@ -117,22 +116,21 @@ public struct Conv2D {
     /// MobileNet's last blocks gave the micro-kernel eight pixels of its sixteen at a time). Every
     /// output still sums its inputs in the same order.
     private func pointwise(images n: Int, pixels: Int, packedA: UnsafePointer<Float>, input: UnsafePointer<Float>, offsets: UnsafePointer<Int>,
-                           out: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?, relu: Bool) {
+                           out: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?, relu: Bool, quantize: FakeQuantization?) {
         let (cout, cin) = (outChannels, inChannels)
         // Spans of whole micro-kernel widths, about four per thread (fewer on small maps).
         let threads = Parallel.threadsForCurrentThread
         let span = max(GEMM.nr, (pixels + 4 * threads - 1) / (4 * threads) + GEMM.nr - 1) / GEMM.nr * GEMM.nr
         let spans = (pixels + span - 1) / span
-        Parallel.run(tasks: n * spans) { worker, workers in
+        Parallel.run(claiming: n * spans) { _, next in
             let tail = UnsafeMutablePointer<Float>.allocate(capacity: cin * GEMM.nr)
             defer { tail.deallocate() }
-            var task = worker
-            while task < n * spans {
+            while let task = next() {
                 let (img, start) = (task / spans, (task % spans) * span)
                 GEMM.convolveRow(m: cout, n: min(span, pixels - start), k: cin, packedA: packedA,
                                  input: input + img * cin * pixels + start, offsets: offsets,
-                                 c: out + img * cout * pixels + start, ldc: pixels, bias: bias, relu: relu, tail: tail)
-                task += workers
+                                 c: out + img * cout * pixels + start, ldc: pixels, bias: bias, relu: relu,
+                                 quantize: quantize, tail: tail)
             }
         }
     }

@@ -1,3 +1,6 @@
+import TensorAVX2
+import TensorAVX512
+
 /// Depthwise convolution (MobileNet): channel c of the output is channel c of `x`, zero-padded by
 /// `pads` [top, left, bottom, right], correlated with its own K×K filter `weight[c, 0]`, plus
 /// `bias[c]`; any stride. `x` [N, C, H, W], `weight` [C, 1, K, K] →
@@ -8,7 +11,8 @@
 /// keeps eight outputs in a register while it adds the K×K taps. The taps are summed in the
 /// reference's order, without fused multiply-adds, so the result is the reference's bit for bit
 /// (Magenta's int8 rounding downstream turns any difference into a flipped level).
-public func depthwiseConv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride s: Int, pads: [Int] = [0, 0, 0, 0]) -> Tensor {
+public func depthwiseConv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride s: Int, pads: [Int] = [0, 0, 0, 0],
+                            quantize: FakeQuantization? = nil) -> Tensor {
     let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
     let (kh, kw) = (weight.shape[2], weight.shape[3])
     let (top, left, bottom, right) = (pads[0], pads[1], pads[2], pads[3])
@@ -25,19 +29,18 @@ public func depthwiseConv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride s
             weight.withUnsafeBufferPointer { wt in
                 // Tap (dy, dx) of output (oy, ox) sits this far from scratch[(oy · s) · phaseWidth + ox].
                 let offsets = (0..<(kh * kw)).map { t in ((t % kw % s) * ph + t / kw) * phaseWidth + t % kw / s }
-                Parallel.run(tasks: n * c) { worker, workers in
+                Parallel.run(claiming: n * c) { _, next in
                     let scratch = UnsafeMutablePointer<Float>.allocate(capacity: s * ph * phaseWidth)
                     defer { scratch.deallocate() }
-                    var plane = worker
-                    while plane < n * c {
+                    while let plane = next() {
                         let ch = plane % c
                         fillPhases(scratch, src.baseAddress! + plane * h * w, h: h, w: w, top: top, left: left, ph: ph, pw: pw,
                                    stride: s, phaseWidth: phaseWidth)
                         offsets.withUnsafeBufferPointer { o in
                             depthwisePlane(dst.baseAddress! + plane * ho * wo, scratch, taps: wt.baseAddress! + ch * kh * kw, bias: b[ch],
-                                           offsets: o.baseAddress!, count: kh * kw, ho: ho, wo: wo, stride: s, phaseWidth: phaseWidth)
+                                           offsets: o.baseAddress!, count: kh * kw, ho: ho, wo: wo, stride: s, phaseWidth: phaseWidth,
+                                           quantize: quantize?.kernelForm)
                         }
-                        plane += workers
                     }
                 }
             }
@@ -90,29 +93,18 @@ private func fillPhases(_ scratch: UnsafeMutablePointer<Float>, _ plane: UnsafeP
 
 /// One output plane from the phased scratch: output (oy, ox) reads padded (oy·s + dy, ox·s + dx),
 /// which is phase dx % s, column ox + dx / s; each tap's offset from (oy·s, ox) is computed once.
+/// The loop is `DepthwiseKernel`'s, of the GEMM's instruction-set variant.
 @inline(__always)
 private func depthwisePlane(_ out: UnsafeMutablePointer<Float>, _ scratch: UnsafePointer<Float>, taps: UnsafePointer<Float>, bias: Float,
-                            offsets: UnsafePointer<Int>, count: Int, ho: Int, wo: Int, stride s: Int, phaseWidth: Int) {
-    typealias V = SIMD8<Float>
-    let vb = V(repeating: bias)
-    for oy in 0..<ho {
-        let row = out + oy * wo
-        let rowBase = scratch + oy * s * phaseWidth
-        var ox = 0
-        while ox + 8 <= wo {
-            var acc = V(repeating: 0)
-            let base = rowBase + ox
-            for t in 0..<count { acc = acc + V(repeating: taps[t]) * UnsafeRawPointer(base + offsets[t]).loadUnaligned(as: V.self) }
-            UnsafeMutableRawPointer(row + ox).storeBytes(of: acc + vb, as: V.self)
-            ox += 8
-        }
-        while ox < wo {
-            var acc: Float = 0
-            let base = rowBase + ox
-            for t in 0..<count { acc += taps[t] * base[offsets[t]] }
-            row[ox] = acc + bias
-            ox += 1
-        }
+                            offsets: UnsafePointer<Int>, count: Int, ho: Int, wo: Int, stride s: Int, phaseWidth: Int,
+                            quantize: (scale: Float, zeroPoint: Float)?) {
+    switch GEMM.variant {
+    case .portable:
+        DepthwiseKernel.plane(out, scratch, taps: taps, bias: bias, offsets: offsets, count: count, ho: ho, wo: wo, stride: s, phaseWidth: phaseWidth, quantize: quantize)
+    case .avx2:
+        TensorAVX2.DepthwiseKernel.plane(out, scratch, taps: taps, bias: bias, offsets: offsets, count: count, ho: ho, wo: wo, stride: s, phaseWidth: phaseWidth, quantize: quantize)
+    case .avx512:
+        TensorAVX512.DepthwiseKernel.plane(out, scratch, taps: taps, bias: bias, offsets: offsets, count: count, ho: ho, wo: wo, stride: s, phaseWidth: phaseWidth, quantize: quantize)
     }
 }
 

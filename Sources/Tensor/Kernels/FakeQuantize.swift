@@ -13,6 +13,15 @@ public func fakeQuantize(_ x: Tensor, scale: Float, zeroPoint: Float) -> Tensor 
     return out
 }
 
+/// A per-tensor QuantizeLinear/DequantizeLinear pair's parameters, for the convolutions that apply
+/// `fakeQuantize` to their results as they store them (`Conv2D`, `depthwiseConv2d`: `quantize:`).
+public struct FakeQuantization: Sendable, Equatable {
+    public var scale: Float, zeroPoint: Float
+    public init(scale: Float, zeroPoint: Float) { (self.scale, self.zeroPoint) = (scale, zeroPoint) }
+    /// The form the kernels of every instruction set take.
+    var kernelForm: (scale: Float, zeroPoint: Float) { (scale, zeroPoint) }
+}
+
 /// `fakeQuantize` over `x`'s own storage (copied first only if it is shared): a graph whose value
 /// has no other reader saves a buffer and a stream of stores.
 public func fakeQuantizeInPlace(_ x: inout Tensor, scale: Float, zeroPoint: Float) {

@@ -89,14 +89,16 @@ public enum GEMM {
     public static func convolveRow(m: Int, n: Int, k: Int, packedA: UnsafePointer<Float>,
                                    input: UnsafePointer<Float>, offsets: UnsafePointer<Int>,
                                    c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>?, relu: Bool = false,
+                                   quantize: FakeQuantization? = nil,
                                    tail: UnsafeMutablePointer<Float>, variant: Variant = GEMM.variant) {
+        let quantize = quantize?.kernelForm
         switch variant {
         case .portable:
-            GEMMKernel.convolveRow(m: m, n: n, k: k, packedA: packedA, input: input, offsets: offsets, c: c, ldc: ldc, bias: bias, relu: relu, tail: tail)
+            GEMMKernel.convolveRow(m: m, n: n, k: k, packedA: packedA, input: input, offsets: offsets, c: c, ldc: ldc, bias: bias, relu: relu, quantize: quantize, tail: tail)
         case .avx2:
-            TensorAVX2.GEMMKernel.convolveRow(m: m, n: n, k: k, packedA: packedA, input: input, offsets: offsets, c: c, ldc: ldc, bias: bias, relu: relu, tail: tail)
+            TensorAVX2.GEMMKernel.convolveRow(m: m, n: n, k: k, packedA: packedA, input: input, offsets: offsets, c: c, ldc: ldc, bias: bias, relu: relu, quantize: quantize, tail: tail)
         case .avx512:
-            TensorAVX512.GEMMKernel.convolveRow(m: m, n: n, k: k, packedA: packedA, input: input, offsets: offsets, c: c, ldc: ldc, bias: bias, relu: relu, tail: tail)
+            TensorAVX512.GEMMKernel.convolveRow(m: m, n: n, k: k, packedA: packedA, input: input, offsets: offsets, c: c, ldc: ldc, bias: bias, relu: relu, quantize: quantize, tail: tail)
         }
     }
 

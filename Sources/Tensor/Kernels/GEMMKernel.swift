@@ -55,13 +55,15 @@ public enum GEMMKernel {
     @inline(__always)
     static func microKernel<B: BRows>(k: Int, a: UnsafePointer<Float>, b: B,
                                       c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int,
-                                      bias: UnsafePointer<Float>?, accumulate: Bool, relu: Bool = false) {
+                                      bias: UnsafePointer<Float>?, accumulate: Bool, relu: Bool = false,
+                                      quantize: QuantizeKernel.Quantization? = nil) {
         // Stores: whole vectors when the tile is full, element by element at the edges.
         @inline(__always) func store(_ acc: Vector, _ i: Int) {
             guard i < rows else { return }
             var v = acc
             if let bias { v += Vector(repeating: bias[i]) }
             if relu { v = v.replacing(with: 0, where: v .< 0) }
+            if let quantize { v = QuantizeKernel.fakeQuantized(v, quantize) }
             let row = c + i * ldc
             if cols == nr {
                 if accumulate { v += UnsafeRawPointer(row).loadUnaligned(as: Vector.self) }
@@ -106,7 +108,7 @@ public enum GEMMKernel {
     @inline(__always)
     static func microKernelWide<B: BRows>(k: Int, a: UnsafePointer<Float>, b: B,
                                           c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int,
-                                          bias: UnsafePointer<Float>?, relu: Bool) {
+                                          bias: UnsafePointer<Float>?, relu: Bool, quantize: QuantizeKernel.Quantization? = nil) {
         var c0 = Vector(), c1 = Vector(), c2 = Vector(), c3 = Vector()
         var c4 = Vector(), c5 = Vector(), c6 = Vector(), c7 = Vector()
         var d0 = Vector(), d1 = Vector(), d2 = Vector(), d3 = Vector()
@@ -131,6 +133,7 @@ public enum GEMMKernel {
             let bv = bias.map { Vector(repeating: $0[i]) } ?? Vector()
             var (l, h) = (lo + bv, hi + bv)
             if relu { l = l.replacing(with: 0, where: l .< 0); h = h.replacing(with: 0, where: h .< 0) }
+            if let quantize { (l, h) = (QuantizeKernel.fakeQuantized(l, quantize), QuantizeKernel.fakeQuantized(h, quantize)) }
             let row = UnsafeMutableRawPointer(c + i * ldc)
             row.storeBytes(of: l, as: Vector.self)
             row.storeBytes(of: h, toByteOffset: nr * MemoryLayout<Float>.stride, as: Vector.self)
@@ -146,7 +149,7 @@ public enum GEMMKernel {
     @inline(__always)
     static func microKernelShort<B: BRows>(k: Int, a: UnsafePointer<Float>, b: B,
                                            c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int,
-                                           bias: UnsafePointer<Float>?, relu: Bool) {
+                                           bias: UnsafePointer<Float>?, relu: Bool, quantize: QuantizeKernel.Quantization? = nil) {
         var c0 = Vector(), c1 = Vector(), c2 = Vector(), c3 = Vector()
         var d0 = Vector(), d1 = Vector(), d2 = Vector(), d3 = Vector()
         var e0 = Vector(), e1 = Vector(), e2 = Vector(), e3 = Vector()
@@ -174,6 +177,7 @@ public enum GEMMKernel {
             @inline(__always) func put(_ v: Vector, _ q: Int) {
                 var x = v + bv
                 if relu { x = x.replacing(with: 0, where: x .< 0) }
+                if let quantize { x = QuantizeKernel.fakeQuantized(x, quantize) }
                 row.storeBytes(of: x, toByteOffset: q * step, as: Vector.self)
             }
             put(v0, 0); put(v1, 1); put(v2, 2); put(v3, 3)
@@ -230,7 +234,8 @@ public enum GEMMKernel {
     public static func convolveRow(m: Int, n: Int, k: Int, packedA: UnsafePointer<Float>,
                                    input: UnsafePointer<Float>, offsets: UnsafePointer<Int>,
                                    c: UnsafeMutablePointer<Float>, ldc: Int,
-                                   bias: UnsafePointer<Float>?, relu: Bool, tail: UnsafeMutablePointer<Float>) {
+                                   bias: UnsafePointer<Float>?, relu: Bool, quantize: QuantizeKernel.Quantization? = nil,
+                                   tail: UnsafeMutablePointer<Float>) {
         // Weight panel outermost: one mr-row panel (k·mr floats) stays in L2 while the row's
         // inputs stream past it; with the pixel loop outermost, VGG's 512×4608 weights (9 MB)
         // would be re-read from memory for every 32 pixels.
@@ -247,19 +252,19 @@ public enum GEMMKernel {
             if rows <= 4 {
                 while j0 + 4 * nr <= wideEnd {
                     microKernelShort(k: k, a: a, b: InputRows(base: input + j0, offsets: offsets), c: c + i0 * ldc + j0, ldc: ldc,
-                                     rows: rows, bias: rowBias, relu: relu)
+                                     rows: rows, bias: rowBias, relu: relu, quantize: quantize)
                     j0 += 4 * nr
                 }
             }
             while j0 < wideEnd {
                 microKernelWide(k: k, a: a, b: InputRows(base: input + j0, offsets: offsets), c: c + i0 * ldc + j0, ldc: ldc,
-                                rows: rows, bias: rowBias, relu: relu)
+                                rows: rows, bias: rowBias, relu: relu, quantize: quantize)
                 j0 += 2 * nr
             }
             #endif
             while j0 < fullEnd {
                 microKernel(k: k, a: a, b: InputRows(base: input + j0, offsets: offsets), c: c + i0 * ldc + j0, ldc: ldc,
-                            rows: rows, cols: nr, bias: rowBias, accumulate: false, relu: relu)
+                            rows: rows, cols: nr, bias: rowBias, accumulate: false, relu: relu, quantize: quantize)
                 j0 += nr
             }
         }
@@ -273,7 +278,7 @@ public enum GEMMKernel {
         }
         for i0 in stride(from: 0, to: m, by: mr) {
             microKernel(k: k, a: packedA + (i0 / mr) * mr * k, b: PanelRows(base: tail), c: c + i0 * ldc + j0, ldc: ldc,
-                        rows: min(mr, m - i0), cols: cols, bias: bias.map { $0 + i0 }, accumulate: false, relu: relu)
+                        rows: min(mr, m - i0), cols: cols, bias: bias.map { $0 + i0 }, accumulate: false, relu: relu, quantize: quantize)
         }
     }
 }

@@ -17,19 +17,18 @@ public enum QuantizeKernel {
     public typealias Vector = SIMD8<Float>
     #endif
 
+    /// A per-tensor int8 quantization's scale and zero point, as the kernels that apply it as
+    /// they store their results take it (`FakeQuantization` outside the kernels).
+    public typealias Quantization = (scale: Float, zeroPoint: Float)
+
     public static func fakeQuantize(_ src: UnsafePointer<Float>, into d: UnsafeMutablePointer<Float>, count: Int,
                                     scale: Float, zeroPoint: Float) {
         typealias V = Vector
         let (vs, vz) = (V(repeating: scale), V(repeating: zeroPoint))
-        let (lo, hi, big, magic) = (V(repeating: -128), V(repeating: 127), V(repeating: 4_194_304), V(repeating: 12_582_912))
         var i = 0
         while i + V.scalarCount <= count {
-            var v = UnsafeRawPointer(src + i).loadUnaligned(as: V.self) / vs
-            v = v.replacing(with: V(repeating: 0), where: v .!= v)      // NaN → 0
-            v = v.replacing(with: -big, where: v .< -big).replacing(with: big, where: v .> big)
-            var q = (v + magic) - magic + vz
-            q = q.replacing(with: lo, where: q .< lo).replacing(with: hi, where: q .> hi)
-            UnsafeMutableRawPointer(d + i).storeBytes(of: (q - vz) * vs, as: V.self)
+            let v = UnsafeRawPointer(src + i).loadUnaligned(as: V.self)
+            UnsafeMutableRawPointer(d + i).storeBytes(of: fakeQuantized(v, scale: vs, zeroPoint: vz), as: V.self)
             i += V.scalarCount
         }
         while i < count {
@@ -38,5 +37,47 @@ public enum QuantizeKernel {
             d[i] = (q - zeroPoint) * scale
             i += 1
         }
+    }
+
+    /// `fakeQuantize` of one vector: the loop above, and the convolution kernels that quantize their
+    /// results in registers as they store them (`quantize:` in GEMMKernel, WinogradKernel,
+    /// DepthwiseKernel), so a quantized graph's conv → fakeQuant costs no pass of its own.
+    ///
+    /// One body per width, not one generic function: inside a generic function the SIMD operators
+    /// resolve to the stdlib's lane-by-lane generic forms, and specialization does not bring the
+    /// concrete vector ones back (the transformer's fake quantization took 10× as long).
+    @inline(__always)
+    public static func fakeQuantized(_ x: SIMD16<Float>, scale: SIMD16<Float>, zeroPoint: SIMD16<Float>) -> SIMD16<Float> {
+        typealias V = SIMD16<Float>
+        let (lo, hi, big, magic) = (V(repeating: -128), V(repeating: 127), V(repeating: 4_194_304), V(repeating: 12_582_912))
+        var v = x / scale
+        v = v.replacing(with: V(repeating: 0), where: v .!= v)      // NaN → 0
+        v = v.replacing(with: -big, where: v .< -big).replacing(with: big, where: v .> big)
+        var q = (v + magic) - magic + zeroPoint
+        q = q.replacing(with: lo, where: q .< lo).replacing(with: hi, where: q .> hi)
+        return (q - zeroPoint) * scale
+    }
+
+    /// The same, eight lanes (one AVX2 register, two SSE ones).
+    @inline(__always)
+    public static func fakeQuantized(_ x: SIMD8<Float>, scale: SIMD8<Float>, zeroPoint: SIMD8<Float>) -> SIMD8<Float> {
+        typealias V = SIMD8<Float>
+        let (lo, hi, big, magic) = (V(repeating: -128), V(repeating: 127), V(repeating: 4_194_304), V(repeating: 12_582_912))
+        var v = x / scale
+        v = v.replacing(with: V(repeating: 0), where: v .!= v)      // NaN → 0
+        v = v.replacing(with: -big, where: v .< -big).replacing(with: big, where: v .> big)
+        var q = (v + magic) - magic + zeroPoint
+        q = q.replacing(with: lo, where: q .< lo).replacing(with: hi, where: q .> hi)
+        return (q - zeroPoint) * scale
+    }
+
+    /// `fakeQuantized` with the scale and zero point given as scalars.
+    @inline(__always)
+    static func fakeQuantized(_ x: SIMD16<Float>, _ q: Quantization) -> SIMD16<Float> {
+        fakeQuantized(x, scale: SIMD16(repeating: q.scale), zeroPoint: SIMD16(repeating: q.zeroPoint))
+    }
+    @inline(__always)
+    static func fakeQuantized(_ x: SIMD8<Float>, _ q: Quantization) -> SIMD8<Float> {
+        fakeQuantized(x, scale: SIMD8(repeating: q.scale), zeroPoint: SIMD8(repeating: q.zeroPoint))
     }
 }

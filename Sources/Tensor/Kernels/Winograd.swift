@@ -70,7 +70,7 @@ struct WinogradConv3x3 {
     }
     nonisolated(unsafe) static var blockFloats = 131_072
 
-    func callAsFunction(_ x: Tensor, bias: UnsafePointer<Float>?, relu: Bool) -> Tensor {
+    func callAsFunction(_ x: Tensor, bias: UnsafePointer<Float>?, relu: Bool, quantize: FakeQuantization? = nil) -> Tensor {
         let (n, cin, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let cout = outChannels
         let (ho, wo) = (h - 2, w - 2)
@@ -82,12 +82,11 @@ struct WinogradConv3x3 {
         out.withUnsafeMutableBufferPointer { outBuf in
             x.withUnsafeBufferPointer { xBuf in
                 packedU.withUnsafeBufferPointer { uBuf in
-                    Parallel.run(tasks: n * blocks) { worker, workers in
+                    Parallel.run(claiming: n * blocks) { _, next in
                         let v = UnsafeMutablePointer<Float>.allocate(capacity: 16 * vStride)
                         let m = UnsafeMutablePointer<Float>.allocate(capacity: 16 * mStride)
                         defer { v.deallocate(); m.deallocate() }
-                        var task = worker
-                        while task < n * blocks {
+                        while let task = next() {
                             let (img, block) = (task / blocks, task % blocks)
                             let t0 = block * tb, count = min(tb, tiles - t0)
                             let input = xBuf.baseAddress! + img * cin * h * w
@@ -98,8 +97,8 @@ struct WinogradConv3x3 {
                                                         packedB: v + xi * vStride, c: m + xi * mStride, ldc: tb)
                             }
                             WinogradTransforms.output(m, ldm: tb, matrixStride: mStride, channels: cout, tilesX: tilesX, firstTile: t0, count: count,
-                                                      into: outBuf.baseAddress! + img * cout * ho * wo, height: ho, width: wo, bias: bias, relu: relu)
-                            task += workers
+                                                      into: outBuf.baseAddress! + img * cout * ho * wo, height: ho, width: wo, bias: bias, relu: relu,
+                                                      quantize: quantize?.kernelForm)
                         }
                     }
                 }
@@ -124,17 +123,18 @@ enum WinogradTransforms {
     }
 
     static func output(_ m: UnsafePointer<Float>, ldm: Int, matrixStride: Int, channels: Int, tilesX: Int, firstTile: Int, count: Int,
-                       into out: UnsafeMutablePointer<Float>, height: Int, width: Int, bias: UnsafePointer<Float>?, relu: Bool) {
+                       into out: UnsafeMutablePointer<Float>, height: Int, width: Int, bias: UnsafePointer<Float>?, relu: Bool,
+                       quantize: (scale: Float, zeroPoint: Float)?) {
         switch GEMM.variant {
         case .portable:
             WinogradKernel.transformOutput(m, ldm: ldm, matrixStride: matrixStride, channels: channels, tilesX: tilesX, firstTile: firstTile,
-                                           count: count, into: out, height: height, width: width, bias: bias, relu: relu)
+                                           count: count, into: out, height: height, width: width, bias: bias, relu: relu, quantize: quantize)
         case .avx2:
             TensorAVX2.WinogradKernel.transformOutput(m, ldm: ldm, matrixStride: matrixStride, channels: channels, tilesX: tilesX, firstTile: firstTile,
-                                                      count: count, into: out, height: height, width: width, bias: bias, relu: relu)
+                                                      count: count, into: out, height: height, width: width, bias: bias, relu: relu, quantize: quantize)
         case .avx512:
             TensorAVX512.WinogradKernel.transformOutput(m, ldm: ldm, matrixStride: matrixStride, channels: channels, tilesX: tilesX, firstTile: firstTile,
-                                                        count: count, into: out, height: height, width: width, bias: bias, relu: relu)
+                                                        count: count, into: out, height: height, width: width, bias: bias, relu: relu, quantize: quantize)
         }
     }
 }

@@ -87,7 +87,7 @@ public enum WinogradKernel {
     /// [0, 1, −1, −1]], clipped at the output's right and bottom edges.
     public static func transformOutput(_ m: UnsafePointer<Float>, ldm: Int, matrixStride: Int, channels cout: Int, tilesX: Int,
                          firstTile t0: Int, count: Int, into out: UnsafeMutablePointer<Float>, height ho: Int, width wo: Int,
-                         bias: UnsafePointer<Float>?, relu: Bool) {
+                         bias: UnsafePointer<Float>?, relu: Bool, quantize: QuantizeKernel.Quantization? = nil) {
         let scratch = UnsafeMutablePointer<Lanes>.allocate(capacity: 20)   // e and y below
         defer { scratch.deallocate() }
         let e = scratch, y = scratch + 16                                  // y00, y01, y10, y11
@@ -102,6 +102,7 @@ public enum WinogradKernel {
                 y[0] = s0.0 + s0.1 + s0.2 + b; y[1] = s0.1 - s0.2 - s0.3 + b
                 y[2] = s1.0 + s1.1 + s1.2 + b; y[3] = s1.1 - s1.2 - s1.3 + b
                 if relu { for i in 0..<4 { y[i] = y[i].replacing(with: 0, where: y[i] .< 0) } }
+                if let quantize { for i in 0..<4 { y[i] = QuantizeKernel.fakeQuantized(y[i], quantize) } }
                 let (ty, tx) = (first / tilesX, first % tilesX)
                 if lanes == 16 && tx + 16 <= tilesX && 2 * ty + 2 <= ho && 2 * tx + 32 <= wo {
                     storeInterleaved(y[0], y[1], to: plane + 2 * ty * wo + 2 * tx)

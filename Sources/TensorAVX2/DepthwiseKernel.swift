@@ -1,0 +1,1 @@
+../Tensor/Kernels/DepthwiseKernel.swift
