@@ -43,12 +43,13 @@ public enum QuantizeKernel {
     /// results in registers as they store them (`quantize:` in GEMMKernel, WinogradKernel,
     /// DepthwiseKernel), so a quantized graph's conv → fakeQuant costs no pass of its own.
     ///
-    /// One body per width, not one generic function: inside a generic function the SIMD operators
-    /// resolve to the stdlib's lane-by-lane generic forms, and specialization does not bring the
-    /// concrete vector ones back (the transformer's fake quantization took 10× as long).
+    /// Written for this build's concrete `Vector`, not as a generic function: inside a generic
+    /// function the SIMD operators resolve to the stdlib's lane-by-lane generic forms, and
+    /// specialization does not bring the concrete vector ones back (the transformer's fake
+    /// quantization took 10× as long).
     @inline(__always)
-    public static func fakeQuantized(_ x: SIMD16<Float>, scale: SIMD16<Float>, zeroPoint: SIMD16<Float>) -> SIMD16<Float> {
-        typealias V = SIMD16<Float>
+    public static func fakeQuantized(_ x: Vector, scale: Vector, zeroPoint: Vector) -> Vector {
+        typealias V = Vector
         let (lo, hi, big, magic) = (V(repeating: -128), V(repeating: 127), V(repeating: 4_194_304), V(repeating: 12_582_912))
         var v = x / scale
         v = v.replacing(with: V(repeating: 0), where: v .!= v)      // NaN → 0
@@ -58,26 +59,17 @@ public enum QuantizeKernel {
         return (q - zeroPoint) * scale
     }
 
-    /// The same, eight lanes (one AVX2 register, two SSE ones).
-    @inline(__always)
-    public static func fakeQuantized(_ x: SIMD8<Float>, scale: SIMD8<Float>, zeroPoint: SIMD8<Float>) -> SIMD8<Float> {
-        typealias V = SIMD8<Float>
-        let (lo, hi, big, magic) = (V(repeating: -128), V(repeating: 127), V(repeating: 4_194_304), V(repeating: 12_582_912))
-        var v = x / scale
-        v = v.replacing(with: V(repeating: 0), where: v .!= v)      // NaN → 0
-        v = v.replacing(with: -big, where: v .< -big).replacing(with: big, where: v .> big)
-        var q = (v + magic) - magic + zeroPoint
-        q = q.replacing(with: lo, where: q .< lo).replacing(with: hi, where: q .> hi)
-        return (q - zeroPoint) * scale
-    }
-
-    /// `fakeQuantized` with the scale and zero point given as scalars.
+    /// `fakeQuantized` of the sixteen lanes the GEMM and Winograd kernels store at a time, with the
+    /// scale and zero point given as scalars: one `Vector` on AVX-512, two halves elsewhere (where a
+    /// SIMD16 is two registers or four anyway).
     @inline(__always)
     static func fakeQuantized(_ x: SIMD16<Float>, _ q: Quantization) -> SIMD16<Float> {
-        fakeQuantized(x, scale: SIMD16(repeating: q.scale), zeroPoint: SIMD16(repeating: q.zeroPoint))
-    }
-    @inline(__always)
-    static func fakeQuantized(_ x: SIMD8<Float>, _ q: Quantization) -> SIMD8<Float> {
-        fakeQuantized(x, scale: SIMD8(repeating: q.scale), zeroPoint: SIMD8(repeating: q.zeroPoint))
+        let (scale, zeroPoint) = (Vector(repeating: q.scale), Vector(repeating: q.zeroPoint))
+        #if ATELIER_AVX512
+        return fakeQuantized(x, scale: scale, zeroPoint: zeroPoint)
+        #else
+        return SIMD16(lowHalf: fakeQuantized(x.lowHalf, scale: scale, zeroPoint: zeroPoint),
+                      highHalf: fakeQuantized(x.highHalf, scale: scale, zeroPoint: zeroPoint))
+        #endif
     }
 }
