@@ -96,6 +96,10 @@ enum ProfileCommand {
         let p = conv.kernelH / 2
         let (padded, tp) = time(repeats) { pad2d(h, top: p, bottom: p, left: p, right: p, mode: .reflect) }
         rows.append((name, "pad", tp, 0))
+        if conv.stride > 1 {
+            let (_, ts) = time(repeats) { Conv2D.splitPhases(padded, stride: conv.stride) }
+            rows.append((name, "phase split (inside the conv)", ts, 0))
+        }
         let (y, tc) = time(repeats) { conv(padded) }
         rows.append((name, "conv \(shape)", tc, flop(y)))
         return y

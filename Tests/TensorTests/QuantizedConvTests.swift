@@ -41,7 +41,7 @@ final class QuantizedConvTests: XCTestCase {
         defer { GEMM.variant = saved }
         for variant in GEMM.Variant.allCases where variant.isSupported {
             GEMM.variant = variant
-            for (shape, s, pads) in [([1, 5, 19, 37], 1, [1, 1, 1, 1]), ([2, 7, 17, 21], 2, [0, 0, 1, 1]), ([1, 3, 8, 8], 1, [1, 1, 1, 1])] {
+            for (shape, s, pads) in [([1, 5, 19, 37], 1, [1, 1, 1, 1]), ([2, 7, 17, 21], 2, [0, 0, 1, 1]), ([1, 3, 8, 8], 1, [1, 1, 1, 1]), ([1, 2, 30, 70], 1, [1, 1, 1, 1])] {
                 let x = rng.tensor(shape), w = rng.tensor([shape[1], 1, 3, 3]), b = rng.tensor([shape[1]])
                 let q = quantization
                 let fused = depthwiseConv2d(x, weight: w, bias: b, stride: s, pads: pads, quantize: q)

@@ -137,7 +137,7 @@ public struct Conv2D {
 
     /// [N, C, H, W] → [N, C·s·s, ⌈H/s⌉, ⌈W/s⌉]: plane (c·s + py)·s + px holds x[c, py + s·i, px + s·j]
     /// (zero where that falls outside the image; such pixels are never read by a valid output).
-    static func splitPhases(_ x: Tensor, stride s: Int) -> Tensor {
+    public static func splitPhases(_ x: Tensor, stride s: Int) -> Tensor {
         let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let ph = (h + s - 1) / s, pw = (w + s - 1) / s
         var out = Tensor(uninitialized: [n, c * s * s, ph, pw])

@@ -12,6 +12,7 @@ public enum DepthwiseKernel {
     public static func plane(_ out: UnsafeMutablePointer<Float>, _ scratch: UnsafePointer<Float>, taps: UnsafePointer<Float>, bias: Float,
                              offsets: UnsafePointer<Int>, count: Int, ho: Int, wo: Int, stride s: Int, phaseWidth: Int,
                              quantize: QuantizeKernel.Quantization?) {
+        var unquantized = 0   // the first row not yet quantized
         for oy in 0..<ho {
             let row = out + oy * wo
             let rowBase = scratch + oy * s * phaseWidth
@@ -27,8 +28,14 @@ public enum DepthwiseKernel {
                 row[ox] = acc + bias
                 ox += 1
             }
-            // The row is in L1: quantizing it here saves the pass over the whole map.
-            if let quantize { QuantizeKernel.fakeQuantize(row, into: row, count: wo, scale: quantize.scale, zeroPoint: quantize.zeroPoint) }
+            // The rows are in L1: quantizing them here saves the pass over the whole map. Rows
+            // narrower than a vector (the predictor's 8×8 maps) go in batches of at least 256
+            // floats, so they take the vector path instead of a scalar division per pixel.
+            if let quantize, (oy + 1 - unquantized) * wo >= 256 || oy == ho - 1 {
+                let first = out + unquantized * wo, count = (oy + 1 - unquantized) * wo
+                QuantizeKernel.fakeQuantize(first, into: first, count: count, scale: quantize.scale, zeroPoint: quantize.zeroPoint)
+                unquantized = oy + 1
+            }
         }
     }
 
