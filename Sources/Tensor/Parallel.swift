@@ -8,9 +8,9 @@ import Glibc
 
 /// How kernels spread work over cores.
 ///
-/// Each kernel splits its work into `workers` contiguous-or-strided shares and runs them with
-/// `DispatchQueue.concurrentPerform`, so a kernel call owns at most `workers` threads and each
-/// share can allocate its scratch once.
+/// Each kernel splits its work into `workers` contiguous-or-strided shares and runs them on the
+/// `KernelThreadPool` (or, while it is busy, with `DispatchQueue.concurrentPerform`), so a kernel call
+/// owns at most `workers` threads and each share can allocate its scratch once.
 public enum Parallel {
     /// Threads one kernel call may use. Defaults to the number of online cores.
     nonisolated(unsafe) public static var maxThreads: Int = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
@@ -27,11 +27,35 @@ public enum Parallel {
 
     private static let threadLimitKey = "atelier.parallel.threadLimit"
 
+    /// Runs `body` limited to `cores` threads, and holds those cores for it: while it runs, kernels
+    /// called from other threads use the rest (at least one). A training job inside the service
+    /// keeps its core this way, so a stylization beside it does not put three threads on two
+    /// cores, where a worker that claimed a task waits behind the trainer for the core.
+    public static func reservingCores<R>(_ cores: Int, _ body: () throws -> R) rethrows -> R {
+        let cores = max(1, min(cores, maxThreads))
+        reservedCores.add(cores, ordering: .relaxed)
+        let dictionary = Thread.current.threadDictionary
+        dictionary[reservingKey] = true
+        defer {
+            dictionary[reservingKey] = nil
+            reservedCores.subtract(cores, ordering: .relaxed)
+        }
+        return try withThreadLimit(cores, body)
+    }
+
+    /// Cores held by `reservingCores` now.
+    public static var reservedCoresNow: Int { reservedCores.load(ordering: .relaxed) }
+
+    private static let reservingKey = "atelier.parallel.reservingCores"
+    private static let reservedCores = Atomic<Int>(0)
+
     /// The worker count kernels called from this thread may use: `maxThreads`, this thread's
     /// limit, and inside `sharingCores` an equal share of `maxThreads` among the jobs sharing them.
     public static var threadsForCurrentThread: Int {
-        let limit = min(maxThreads, (Thread.current.threadDictionary[threadLimitKey] as? Int) ?? maxThreads)
-        guard Thread.current.threadDictionary[sharingKey] != nil else { return limit }
+        let dictionary = Thread.current.threadDictionary
+        var limit = min(maxThreads, (dictionary[threadLimitKey] as? Int) ?? maxThreads)
+        if dictionary[reservingKey] == nil { limit = max(1, min(limit, maxThreads - reservedCores.load(ordering: .relaxed))) }
+        guard dictionary[sharingKey] != nil else { return limit }
         sharingLock.lock()
         let sharing = max(1, jobsSharingCores)
         sharingLock.unlock()
@@ -84,6 +108,7 @@ public enum Parallel {
             return task < tasks ? task : nil
         }
         if workers == 1 { flushDenormals(); body(0, next); return }
+        if KernelThreadPool.shared.run(workers: workers, { body($0, next) }) { return }
         DispatchQueue.concurrentPerform(iterations: workers) { flushDenormals(); body($0, next) }
     }
 
@@ -96,6 +121,7 @@ public enum Parallel {
     public static func run(tasks: Int, _ body: (_ worker: Int, _ workers: Int) -> Void) {
         let workers = max(1, min(threadsForCurrentThread, tasks))
         if workers == 1 { flushDenormals(); body(0, 1); return }
+        if KernelThreadPool.shared.run(workers: workers, { body($0, workers) }) { return }
         DispatchQueue.concurrentPerform(iterations: workers) { flushDenormals(); body($0, workers) }
     }
 

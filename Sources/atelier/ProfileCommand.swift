@@ -128,6 +128,15 @@ enum ProfileCommand {
         }
         for (i, l) in net.expand.enumerated() { x = layer("expand.\(i)", l, x) }
         report(rows, title: "multistyle26 at \(size)²", timing: "best of \(repeats) per op")
+        // What the rows leave out: the whole network as the service runs it, and what each of its
+        // kernel calls pays to start its workers and wait for them (an empty parallel region).
+        let input = Tensor(shape: [1, 3, size, size], repeating: 0.5)
+        let whole = (0..<repeats).map { _ in Self.time(1) { net(input, styleWeights: weights) }.1 }.sorted()
+        // One 20 µs task per worker: past 20 µs, the region waited for a worker to start.
+        func spin(_ seconds: Double) { let end = DispatchTime.now().uptimeNanoseconds + UInt64(seconds * 1e9); while DispatchTime.now().uptimeNanoseconds < end {} }
+        let regions = (0..<1000).map { _ in Self.time(1) { Parallel.run(claiming: Parallel.maxThreads) { _, next in while next() != nil { spin(20e-6) } } }.1 - 20e-6 }.sorted()
+        print(String(format: "whole network: best %.1f ms, median %.1f ms; starting a parallel region's workers: median %.1f µs, 90th percentile %.1f µs",
+                     whole[0] * 1000, whole[whole.count / 2] * 1000, regions[regions.count / 2] * 1e6, regions[regions.count * 9 / 10] * 1e6))
     }
 
     /// The default model's inference (style 3), block by block as `ConvBlock` runs it below the

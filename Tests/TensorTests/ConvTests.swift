@@ -115,4 +115,33 @@ final class ParallelTests: XCTestCase {
         XCTAssertEqual(Parallel.jobsSharingCoresNow, 0)
         Parallel.sharingCores { Parallel.sharingCores { XCTAssertEqual(Parallel.threadsForCurrentThread, 4) } }   // one job, counted once
     }
+
+    /// A job that reserves cores (training inside the service) runs on them alone, and kernels
+    /// called from other threads meanwhile use the rest, at least one; all of them again after.
+    func testReservedCoresAreLeftToTheirJob() {
+        let saved = Parallel.maxThreads
+        defer { Parallel.maxThreads = saved }
+        Parallel.maxThreads = 4
+        final class Box: @unchecked Sendable { var threads = 0 }
+        let reserved = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0), done = DispatchSemaphore(value: 0)
+        let trainer = Box()
+        Thread {
+            Parallel.reservingCores(3) {
+                trainer.threads = Parallel.threadsForCurrentThread
+                reserved.signal()
+                release.wait()
+            }
+            done.signal()
+        }.start()
+        reserved.wait()
+        XCTAssertEqual(trainer.threads, 3)
+        XCTAssertEqual(Parallel.threadsForCurrentThread, 1)
+        Parallel.maxThreads = 8
+        XCTAssertEqual(Parallel.threadsForCurrentThread, 5)
+        Parallel.maxThreads = 4
+        release.signal()
+        done.wait()
+        XCTAssertEqual(Parallel.reservedCoresNow, 0)
+        XCTAssertEqual(Parallel.threadsForCurrentThread, 4)
+    }
 }

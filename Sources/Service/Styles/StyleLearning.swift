@@ -193,7 +193,7 @@ final class StyleLearning: @unchecked Sendable {
         let started = Date()
         do {
             let deadline = style.settings?.seconds.map { started.addingTimeInterval(Double($0)) }
-            let result = try Parallel.withThreadLimit(config.trainingThreads) { try learnBank(style, context: context, deadline: deadline) }
+            let result = try Parallel.reservingCores(config.trainingThreads) { try learnBank(style, context: context, deadline: deadline) }
             try retryingThroughOutages(context) {
                 try lock.withLock {
                     guard try store.style(id) != nil else { throw JobCancelled(reason: .user) }   // deleted as it finished
