@@ -49,6 +49,28 @@ public enum GEMMKernel {
     static let rowsPerPass = 2
     #endif
 
+    /// Bias, ReLU and quantization of a stored tile's `rows` × `vectors` Vectors, while it is in L1.
+    /// A pass of its own, not in the kernels' stores: written there eight or sixteen times over,
+    /// the code outgrew the inliner, and each row's store became a call that passed its vectors
+    /// in xmm pieces and called the quantization out of line again (the 1×1 layers of Magenta's
+    /// predictor on 64² and 128² maps ran at 20% of peak with quantization, 50% without).
+    @inline(never)
+    static func finishTile(_ c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, vectors: Int,
+                           bias: UnsafePointer<Float>?, relu: Bool, quantize: QuantizeKernel.Quantization?) {
+        guard bias != nil || relu || quantize != nil else { return }
+        let step = nr * MemoryLayout<Float>.stride
+        for i in 0..<rows {
+            let bv = bias.map { Vector(repeating: $0[i]) } ?? Vector()
+            let row = UnsafeMutableRawPointer(c + i * ldc)
+            for q in 0..<vectors {
+                var x = row.loadUnaligned(fromByteOffset: q * step, as: Vector.self) + bv
+                if relu { x = x.replacing(with: 0, where: x .< 0) }
+                if let quantize { x = QuantizeKernel.fakeQuantized(x, quantize) }
+                row.storeBytes(of: x, toByteOffset: q * step, as: Vector.self)
+            }
+        }
+    }
+
     /// C[i][j] (+)= Σ_kk A[i][kk]·B[kk][j] for one mr×nr tile, from one A panel and B rows.
     /// Only the top-left `rows`×`cols` of the tile is stored. `bias[i]` (if given) starts the sum.
     /// The tile's rows are computed `rowsPerPass` at a time (each pass reads the B rows again).
@@ -57,9 +79,15 @@ public enum GEMMKernel {
                                       c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int,
                                       bias: UnsafePointer<Float>?, accumulate: Bool, relu: Bool = false,
                                       quantize: QuantizeKernel.Quantization? = nil) {
-        // Stores: whole vectors when the tile is full, element by element at the edges.
+        // Stores: whole vectors of raw sums when the tile is full (then `finishTile`), element by
+        // element at the edges and when accumulating into C.
+        let full = cols == nr && !accumulate
         @inline(__always) func store(_ acc: Vector, _ i: Int) {
             guard i < rows else { return }
+            if full { UnsafeMutableRawPointer(c + i * ldc).storeBytes(of: acc, as: Vector.self); return }
+            storeEdge(acc, i)
+        }
+        @inline(never) func storeEdge(_ acc: Vector, _ i: Int) {
             var v = acc
             if let bias { v += Vector(repeating: bias[i]) }
             if relu { v = v.replacing(with: 0, where: v .< 0) }
@@ -99,6 +127,7 @@ public enum GEMMKernel {
             if rowsPerPass > 4 { store(c4, first + 4); store(c5, first + 5); store(c6, first + 6); store(c7, first + 7) }
             first += rowsPerPass
         }
+        if full { finishTile(c, ldc: ldc, rows: rows, vectors: 1, bias: bias, relu: relu, quantize: quantize) }
     }
 
     #if ATELIER_AVX512
@@ -130,16 +159,13 @@ public enum GEMMKernel {
         }
         @inline(__always) func store(_ lo: Vector, _ hi: Vector, _ i: Int) {
             guard i < rows else { return }
-            let bv = bias.map { Vector(repeating: $0[i]) } ?? Vector()
-            var (l, h) = (lo + bv, hi + bv)
-            if relu { l = l.replacing(with: 0, where: l .< 0); h = h.replacing(with: 0, where: h .< 0) }
-            if let quantize { (l, h) = (QuantizeKernel.fakeQuantized(l, quantize), QuantizeKernel.fakeQuantized(h, quantize)) }
             let row = UnsafeMutableRawPointer(c + i * ldc)
-            row.storeBytes(of: l, as: Vector.self)
-            row.storeBytes(of: h, toByteOffset: nr * MemoryLayout<Float>.stride, as: Vector.self)
+            row.storeBytes(of: lo, as: Vector.self)
+            row.storeBytes(of: hi, toByteOffset: nr * MemoryLayout<Float>.stride, as: Vector.self)
         }
         store(c0, d0, 0); store(c1, d1, 1); store(c2, d2, 2); store(c3, d3, 3)
         store(c4, d4, 4); store(c5, d5, 5); store(c6, d6, 6); store(c7, d7, 7)
+        finishTile(c, ldc: ldc, rows: rows, vectors: 2, bias: bias, relu: relu, quantize: quantize)
     }
 
     /// The AVX-512 tile for a panel of at most 4 rows (a layer with 3 output channels, the last
@@ -172,17 +198,12 @@ public enum GEMMKernel {
         }
         @inline(__always) func store(_ v0: Vector, _ v1: Vector, _ v2: Vector, _ v3: Vector, _ i: Int) {
             guard i < rows else { return }
-            let bv = bias.map { Vector(repeating: $0[i]) } ?? Vector()
             let row = UnsafeMutableRawPointer(c + i * ldc)
-            @inline(__always) func put(_ v: Vector, _ q: Int) {
-                var x = v + bv
-                if relu { x = x.replacing(with: 0, where: x .< 0) }
-                if let quantize { x = QuantizeKernel.fakeQuantized(x, quantize) }
-                row.storeBytes(of: x, toByteOffset: q * step, as: Vector.self)
-            }
-            put(v0, 0); put(v1, 1); put(v2, 2); put(v3, 3)
+            row.storeBytes(of: v0, as: Vector.self); row.storeBytes(of: v1, toByteOffset: step, as: Vector.self)
+            row.storeBytes(of: v2, toByteOffset: 2 * step, as: Vector.self); row.storeBytes(of: v3, toByteOffset: 3 * step, as: Vector.self)
         }
         store(c0, d0, e0, f0, 0); store(c1, d1, e1, f1, 1); store(c2, d2, e2, f2, 2); store(c3, d3, e3, f3, 3)
+        finishTile(c, ldc: ldc, rows: rows, vectors: 4, bias: bias, relu: relu, quantize: quantize)
     }
     #endif
 
