@@ -1,7 +1,17 @@
 // Run-time CPU feature detection for choosing kernels: cpuid says what the processor has,
 // xgetbv says whether the OS saves the wider registers on context switches (without that,
 // using them corrupts state). Non-x86 builds report no features.
+#define _GNU_SOURCE
+#include <sched.h>
 #include "cpu_features.h"
+
+int atelier_current_cpu(void) {
+#if defined(__linux__)
+    return sched_getcpu();
+#else
+    return -1;
+#endif
+}
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>

@@ -9,6 +9,8 @@ int atelier_cpu_has_avx512(void);
 /// Subnormal floats cost over a hundred cycles per operation on x86; instance norm of a flat
 /// image region produces them. A no-op off x86.
 void atelier_flush_denormals(void);
+/// The CPU the calling thread runs on now (Linux `sched_getcpu`), or -1 where unknown.
+int atelier_current_cpu(void);
 /// The `pause` hint for a thread spinning on a flag (the worker pool's helpers): it saves power
 /// and frees the core for its sibling thread. A no-op off x86.
 static inline void atelier_spin_pause(void) {

@@ -23,7 +23,7 @@ public enum FMAPeak {
         while iterations < 1 << 32, elapsed({ sink(run(iterations, 1)) }) < seconds / 4 { iterations *= 2 }
         func rate(_ workers: Int) -> Double {
             let best = (0..<3).map { _ in
-                elapsed { DispatchQueue.concurrentPerform(iterations: workers) { w in sink(run(iterations, Float(w + 1))) } }
+                elapsed { Parallel.run(tasks: workers) { w, _ in sink(run(iterations, Float(w + 1))) } }   // on the kernels' threads
             }.min()!
             return Double(workers) * Double(iterations) * Double(flops) / best / 1e9
         }

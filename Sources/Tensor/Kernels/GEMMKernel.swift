@@ -60,14 +60,21 @@ public enum GEMMKernel {
         guard bias != nil || relu || quantize != nil else { return }
         let step = nr * MemoryLayout<Float>.stride
         for i in 0..<rows {
+            let row = c + i * ldc
             let bv = bias.map { Vector(repeating: $0[i]) } ?? Vector()
-            let row = UnsafeMutableRawPointer(c + i * ldc)
             for q in 0..<vectors {
-                var x = row.loadUnaligned(fromByteOffset: q * step, as: Vector.self) + bv
+                var x = UnsafeRawPointer(row).loadUnaligned(fromByteOffset: q * step, as: Vector.self) + bv
                 if relu { x = x.replacing(with: 0, where: x .< 0) }
-                if let quantize { x = QuantizeKernel.fakeQuantized(x, quantize) }
-                row.storeBytes(of: x, toByteOffset: q * step, as: Vector.self)
+                #if ATELIER_AVX512
+                if let quantize { x = QuantizeKernel.fakeQuantized(x, quantize) }   // one zmm: inlined here
+                #endif
+                UnsafeMutableRawPointer(row).storeBytes(of: x, toByteOffset: q * step, as: Vector.self)
             }
+            #if !ATELIER_AVX512
+            // Elsewhere the quantization's own loop, in its width: a SIMD16 passed to it went out
+            // of line in xmm pieces.
+            if let quantize { QuantizeKernel.fakeQuantize(row, into: row, count: vectors * nr, scale: quantize.scale, zeroPoint: quantize.zeroPoint) }
+            #endif
         }
     }
 

@@ -102,7 +102,10 @@ public enum WinogradKernel {
                 y[0] = s0.0 + s0.1 + s0.2 + b; y[1] = s0.1 - s0.2 - s0.3 + b
                 y[2] = s1.0 + s1.1 + s1.2 + b; y[3] = s1.1 - s1.2 - s1.3 + b
                 if relu { for i in 0..<4 { y[i] = y[i].replacing(with: 0, where: y[i] .< 0) } }
-                if let quantize { for i in 0..<4 { y[i] = QuantizeKernel.fakeQuantized(y[i], quantize) } }
+                if let quantize {   // y's four vectors are 64 contiguous floats: one call, not four out of line
+                    let f = UnsafeMutableRawPointer(y).assumingMemoryBound(to: Float.self)
+                    QuantizeKernel.fakeQuantize(f, into: f, count: 64, scale: quantize.scale, zeroPoint: quantize.zeroPoint)
+                }
                 let (ty, tx) = (first / tilesX, first % tilesX)
                 if lanes == 16 && tx + 16 <= tilesX && 2 * ty + 2 <= ho && 2 * tx + 32 <= wo {
                     storeInterleaved(y[0], y[1], to: plane + 2 * ty * wo + 2 * tx)
