@@ -45,9 +45,13 @@ enum TrainAdaINCommand {
         let checkpointURL = out.appendingPathComponent("checkpoint.safetensors")
         let resuming = !a.flags.contains("fresh") && FileManager.default.fileExists(atPath: checkpointURL.path)
         let saved = resuming ? try SafeTensors.load(checkpointURL) : nil
-        // The loss layers' scales are measured once, on the photos, and kept with the run.
+        let initial = saved == nil ? try a.options["init"].map { try AdaINExport.read(URL(fileURLWithPath: $0)) } : nil
+        // The loss layers' scales are measured once, on the photos, and kept with the run (and with
+        // its weight files, so a run continued from them with `--init` weighs its losses as before).
         if let text = saved?.metadata["layer_scales"] {
             tc.layerScales = try AdaINTrainingConfig.layerScales(parsing: text)
+        } else if let initial, !initial.layerScales.isEmpty {
+            tc.layerScales = initial.layerScales
         } else {
             tc.layerScales = AdaINTrainer.measureLayerScales(content, loss: vgg, cropSize: tc.cropSize)
         }
@@ -56,9 +60,8 @@ enum TrainAdaINCommand {
         if let saved {
             try trainer.restore(tensors: saved.tensors, metadata: saved.metadata)
             print("resumed from \(checkpointURL.path) at iteration \(trainer.iteration)")
-        } else if let initPath = a.options["init"] {
-            let saved = try AdaINExport.read(URL(fileURLWithPath: initPath))
-            try trainer.start(from: saved.weights, iteration: saved.iteration)
+        } else if let initial, let initPath = a.options["init"] {
+            try trainer.start(from: initial.weights, iteration: initial.iteration)
             print("starting from \(initPath) at iteration \(trainer.iteration) (fresh Adam moments)")
         } else {
             print("starting afresh (\(AdaINArchitecture.version), seed \(tc.seed))")
