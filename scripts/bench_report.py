@@ -108,13 +108,23 @@ def main():
     m = machine()
     now = datetime.datetime.now(datetime.timezone.utc)
 
+    # A stylization with a new painting runs both of Magenta's graphs: the predictor on the painting
+    # (always 256²) and the transformer on the photo. Summed per round, beside the two graphs' rows.
+    for r in ours + peer:
+        for size in (256, 512, 1024):
+            if "magenta_predict_256" in r and f"magenta_transform_{size}" in r:
+                r[f"magenta_whole_{size}"] = r["magenta_predict_256"] + r[f"magenta_transform_{size}"]
+
     nets = []
     for key, name, shape in [("multistyle26_256", "multistyle26", "256²"), ("multistyle26_512", "multistyle26", "512²"),
                              ("multistyle26_1024", "multistyle26", "1024²"), ("stylebank_256", "StyleBank (style 3)", "256²"),
                              ("stylebank_512", "StyleBank (style 3)", "512²"), ("stylebank_1024", "StyleBank (style 3)", "1024²"),
                              ("vgg16_relu4_3_256", "VGG16 conv → relu4_3", "256²"),
                              ("magenta_predict_256", "magenta style predictor", "256²"), ("magenta_transform_256", "magenta transformer", "256²"),
-                             ("magenta_transform_512", "magenta transformer", "512²"), ("magenta_transform_1024", "magenta transformer", "1024²")]:
+                             ("magenta_transform_512", "magenta transformer", "512²"), ("magenta_transform_1024", "magenta transformer", "1024²"),
+                             ("magenta_whole_256", "magenta, new painting (predictor + transformer)", "256²"),
+                             ("magenta_whole_512", "magenta, new painting (predictor + transformer)", "512²"),
+                             ("magenta_whole_1024", "magenta, new painting (predictor + transformer)", "1024²")]:
         if not all(key in r for r in ours + peer):
             continue
         o, q = best(ours, key), best(peer, key)
@@ -153,6 +163,11 @@ def main():
     for n in nets:
         t.append(f"| {n['network']} | {n['input']} | {ms(n['ours_s'])} | {ms(n['onnxruntime_s'])} | {n['ratio']:.2f} | "
                  f"{spread(ours, n['key'])} · {spread(peer, n['key'])} |")
+    if any(n["key"].startswith("magenta_predict") for n in nets):
+        t.append("\nMagenta's graphs are int8 QDQ. Ours runs them as written (float32, each activation rounded where the graph quantizes it: "
+                 "onnxruntime's output with graph optimizations off, bit for bit, in the golden test); onnxruntime's default session, timed here, "
+                 "runs the predictor's convolutions as int8 QLinearConv, whose different rounding moves the stylized image by 0.016–0.040 "
+                 "on average from that reference (docs/performance.md, 2026-12-04).")
     t.append(f"\n### 2. Convolution kernels vs OpenBLAS sgemm on the same GEMM shape (M = Cout, N = output pixels, K = Cin·k·k), float32\n")
     if peak:
         t.append(f"FMA peak measured by `atelier bench` (`FMAPeak`: independent multiply-adds in registers, {om['kernels']}): "

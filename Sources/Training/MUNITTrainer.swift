@@ -180,6 +180,19 @@ public final class MUNITTrainer {
         return g.losses
     }
 
+    /// A discriminator update alone (no generator update, no iteration counted): after `start`,
+    /// fresh discriminators first learn to tell the trained generators' translations from paintings,
+    /// so the generators' first updates do not follow the gradients of a random critic.
+    @discardableResult
+    public func discriminatorStep(photos: ImageFolder, paintings: ImageFolder) -> Float {
+        let (xa, xb) = (photos.batch(config.batchSize, size: config.cropSize, minimumDeviation: config.minimumCropDeviation, rng: &random),
+                        paintings.batch(config.batchSize, size: config.cropSize, minimumDeviation: config.minimumCropDeviation, rng: &random))
+        let d = discriminatorLossAndGradients(MUNITImages.toSigned(xa), MUNITImages.toSigned(xb),
+                                              styles: drawStyles(xa.shape[0]), drawStyles(xb.shape[0]))
+        update("discriminators", d.gradients)
+        return d.loss
+    }
+
     /// One step on random crops of the two folders.
     @discardableResult
     public func step(photos: ImageFolder, paintings: ImageFolder) -> MUNITLosses {
@@ -215,6 +228,20 @@ public final class MUNITTrainer {
                 adam.metadata.merging(["iteration": String(iteration), "random": String(random.state),
                                        "architecture": MUNITArchitecture.version, "munit": config.architecture.text,
                                        "loss_weights": config.lossWeightsText]) { a, _ in a })
+    }
+
+    /// Continues from exported generators (`MUNITExport`, which leaves the discriminators out)
+    /// at `iteration`: the discriminators keep their fresh initialization, both Adams start afresh.
+    /// The way on where the run folder with its checkpoint is gone (`atelier train munit --init`).
+    public func start(generators weights: [String: Tensor], iteration: Int) throws {
+        let arch = config.architecture
+        for name in arch.generatorParameterNames("a") + arch.generatorParameterNames("b") {
+            guard let w = weights[name], w.shape == parameters[name]!.shape else { throw TrainingError("weights lack \(name) \(parameters[name]!.shape)") }
+            parameters[name] = w
+        }
+        optimizers = OptimizerGroups(members: optimizers.members, settings: optimizers.settings)
+        self.iteration = iteration
+        random = TrainingRandom(seed: config.seed &+ UInt64(iteration))
     }
 
     public func restore(tensors: [String: Tensor], metadata: [String: String]) throws {
@@ -253,13 +280,17 @@ public enum MUNITExport {
 
     /// Both generators of a file `write` made (another architecture version is refused by name).
     public static func read(_ url: URL) throws -> (a: MUNITGenerator, b: MUNITGenerator, iteration: Int) {
+        let (tensors, arch, iteration) = try readParameters(url)
+        return (try MUNITGenerator(architecture: arch, domain: "a", parameters: tensors),
+                try MUNITGenerator(architecture: arch, domain: "b", parameters: tensors), iteration)
+    }
+
+    /// The file's generator parameters (as Float), their architecture and the iteration.
+    public static func readParameters(_ url: URL) throws -> (parameters: [String: Tensor], architecture: MUNITArchitecture, iteration: Int) {
         let (tensors, metadata) = try SafeTensors.load(url)
         guard metadata["architecture"] == MUNITArchitecture.version, let text = metadata["munit"] else {
             throw TrainingError("\(url.lastPathComponent) is \(metadata["architecture"] ?? "of no recorded architecture"), this build runs \(MUNITArchitecture.version)")
         }
-        let arch = try MUNITArchitecture(parsing: text)
-        return (try MUNITGenerator(architecture: arch, domain: "a", parameters: tensors),
-                try MUNITGenerator(architecture: arch, domain: "b", parameters: tensors),
-                metadata["iteration"].flatMap(Int.init) ?? 0)
+        return (tensors, try MUNITArchitecture(parsing: text), metadata["iteration"].flatMap(Int.init) ?? 0)
     }
 }

@@ -6,14 +6,17 @@ import Training
 /// `atelier train munit --a DIR --b DIR --out DIR …`: trains MUNIT between two folders of images
 /// (here photos and paintings; the paper's datasets work unchanged), checkpointing generators,
 /// discriminators and both Adams to OUT/checkpoint.safetensors and resuming from it exactly;
-/// OUT/munit.safetensors (F16 generators) is what the service loads.
+/// OUT/munit.safetensors (F16 generators) is what the service loads. Without the run folder,
+/// `--init` continues from such a file: the generators and iteration from it, fresh discriminators
+/// (trained alone for `--discriminator-warmup` updates first) and fresh Adam moments.
 enum TrainMUNITCommand {
-    static let usage = "usage: atelier train munit --a DIR --b DIR [--out data/training/munit] [--size 128] [--width 32] [--residual-blocks 3] …"
+    static let usage = "usage: atelier train munit --a DIR --b DIR [--out data/training/munit] [--size 128] [--width 32] [--residual-blocks 3] [--init munit.safetensors [--discriminator-warmup 300]] …"
 
     static func run(_ args: ArraySlice<String>) throws {
         let a = try Arguments(args, flagNames: ["fresh"])
         try a.checkKnown(["a", "b", "out", "size", "batch", "iterations", "checkpoint-every", "lr", "lr-step", "seed", "side", "max-images",
-                          "width", "residual-blocks", "gan-weight", "image-weight", "style-weight", "content-weight", "fresh", "log-every"])
+                          "width", "residual-blocks", "gan-weight", "image-weight", "style-weight", "content-weight", "fresh", "log-every",
+                          "init", "discriminator-warmup"])
         guard let dirA = a.options["a"], let dirB = a.options["b"] else { throw CLIError(usage) }
         let out = URL(fileURLWithPath: a.options["out"] ?? "data/training/munit")
         var tc = MUNITTrainingConfig()
@@ -28,6 +31,14 @@ enum TrainMUNITCommand {
         tc.seed = UInt64(try a.int("seed") ?? 1)
         tc.architecture.width = try a.int("width") ?? tc.architecture.width
         tc.architecture.residualBlocks = try a.int("residual-blocks") ?? tc.architecture.residualBlocks
+        // `--init FILE`: exported generators (weights/munit/munit.safetensors) set the architecture.
+        let initial = try a.options["init"].map { try MUNITExport.readParameters(URL(fileURLWithPath: $0)) }
+        if let initial {
+            guard (a.options["width"] == nil && a.options["residual-blocks"] == nil) || tc.architecture == initial.architecture else {
+                throw CLIError("--init's generators are \(initial.architecture.text); drop --width and --residual-blocks")
+            }
+            tc.architecture = initial.architecture
+        }
         let multiple = tc.architecture.sizeMultiple << (tc.architecture.discriminatorScales - 1)
         guard (32...1024).contains(tc.cropSize), tc.cropSize % multiple == 0, (1...64).contains(tc.batchSize),
               (4...256).contains(tc.architecture.width), (1...16).contains(tc.architecture.residualBlocks) else {
@@ -44,6 +55,7 @@ enum TrainMUNITCommand {
         print("a: \(photos.images.count) images from \(dirA); b: \(paintings.images.count) from \(dirB); shorter side \(side) px"
               + (photos.skipped.count + paintings.skipped.count > 0 ? "; skipped \(photos.skipped + paintings.skipped)" : ""))
 
+        let warmup = try a.int("discriminator-warmup") ?? 300
         let trainer = try MUNITTrainer(config: tc)
         let checkpointURL = out.appendingPathComponent("checkpoint.safetensors")
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
@@ -51,6 +63,14 @@ enum TrainMUNITCommand {
             let saved = try SafeTensors.load(checkpointURL)
             try trainer.restore(tensors: saved.tensors, metadata: saved.metadata)
             print("resumed from \(checkpointURL.path) at iteration \(trainer.iteration)")
+        } else if let initial, let initPath = a.options["init"] {
+            try trainer.start(generators: initial.parameters, iteration: initial.iteration)
+            print("starting from \(initPath) at iteration \(trainer.iteration) (fresh discriminators and Adam moments); "
+                  + "\(warmup) discriminator updates first")
+            for i in 0..<warmup {
+                let loss = trainer.discriminatorStep(photos: photos, paintings: paintings)
+                if (i + 1) % logEvery == 0 || i + 1 == warmup { print("discriminator warm-up \(i + 1)/\(warmup)  loss \(loss)") }
+            }
         } else {
             print("starting afresh (\(MUNITArchitecture.version) \(tc.architecture.text), seed \(tc.seed))")
         }

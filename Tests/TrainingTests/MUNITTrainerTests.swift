@@ -134,3 +134,54 @@ final class MUNITTrainerTests: XCTestCase {
         XCTAssertLessThan(worst, 2e-2)
     }
 }
+
+/// Continuing from exported generators (`atelier train munit --init`) where the checkpoint is gone.
+extension MUNITTrainerTests {
+    func testStartTakesTheGeneratorsAndIterationAndLeavesFreshDiscriminators() throws {
+        let photos = ImageFolder(images: (0..<2).map { StyleBankTrainerTests.photo($0) })
+        let paintings = ImageFolder(images: [StyleBankTrainerTests.photo(5)])
+        let trained = try makeTrainer(seed: 4)
+        for _ in 0..<3 { trained.step(photos: photos, paintings: paintings) }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("munit-init-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try MUNITExport.write(parameters: trained.parameters, iteration: 3, config: trained.config, to: dir, provenance: "test")
+        let file = try MUNITExport.readParameters(dir.appendingPathComponent(MUNITExport.fileName))
+        XCTAssertEqual(file.architecture, MUNITTrainerTests.tiny)
+
+        let fresh = try makeTrainer(seed: 4)
+        let continued = try makeTrainer(seed: 4)
+        try continued.start(generators: file.parameters, iteration: file.iteration)
+        XCTAssertEqual(continued.iteration, 3)
+        let arch = MUNITTrainerTests.tiny
+        let generators = arch.generatorParameterNames("a") + arch.generatorParameterNames("b")
+        for name in generators {
+            XCTAssertEqual(continued.parameters[name]!.scalars, file.parameters[name]!.scalars, name)   // F16 values, as exported
+        }
+        // Three steps of 1e-4 move most tensors off their initialization (a norm's gamma of 1 may round back in F16).
+        let trainedAway = generators.filter { continued.parameters[$0]!.scalars != fresh.parameters[$0]!.scalars }
+        XCTAssertGreaterThan(trainedAway.count, generators.count / 2)
+        let discriminators = arch.discriminatorParameterNames("a") + arch.discriminatorParameterNames("b")
+        for name in discriminators { XCTAssertEqual(continued.parameters[name]!.scalars, fresh.parameters[name]!.scalars, name) }
+
+        // The warm-up moves the discriminators only, and counts no iteration.
+        let before = continued.parameters
+        continued.discriminatorStep(photos: photos, paintings: paintings)
+        XCTAssertEqual(continued.iteration, 3)
+        for (name, value) in before {
+            let moved = continued.parameters[name]!.scalars != value.scalars
+            XCTAssertEqual(moved, discriminators.contains(name) && moved, "\(name) moved: \(moved)")
+        }
+        XCTAssertTrue(discriminators.contains { continued.parameters[$0]!.scalars != before[$0]!.scalars }, "the discriminators learn")
+        continued.step(photos: photos, paintings: paintings)
+        XCTAssertEqual(continued.iteration, 4)
+    }
+
+    func testStartRefusesWeightsOfAnotherShape() throws {
+        let trainer = try makeTrainer()
+        var weights = trainer.parameters
+        let name = MUNITTrainerTests.tiny.generatorParameterNames("a")[0]
+        weights[name] = Tensor(zeros: [1])
+        XCTAssertThrowsError(try trainer.start(generators: weights, iteration: 1))
+    }
+}
