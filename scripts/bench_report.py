@@ -308,8 +308,8 @@ or, with a build and weights already in place elsewhere:
 ```
 ATELIER_WHEEL_CACHE=/path/to/wheels scripts/bench.sh path/to/atelier path/to/models
 ```
-Set-up is automatic: onnxruntime==1.23.2, onnx, numpy and pillow are pip-installed if they cannot be
-imported (an already installed onnxruntime is used as it is: its version is in the table above),
+Set-up is automatic: onnxruntime==1.32.0, onnx==1.23.2 (the versions the golden tests were made with; another
+installed version is replaced), numpy and pillow are pip-installed if they cannot be imported,
 torch==2.15.0 goes into a venv (`.cache/torch-venv`, about 5 GB) unless python3 imports torch
 (`TRAIN_PEER=0` skips the training steps, 2b),
 `time` is apt-installed if `/usr/bin/time` is missing, the two pinned wheels are downloaded
