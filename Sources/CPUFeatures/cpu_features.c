@@ -13,6 +13,24 @@ int atelier_current_cpu(void) {
 #endif
 }
 
+int atelier_move_off_cpu(int cpu) {
+#if defined(__linux__)
+    static cpu_set_t allowed;
+    static int have_allowed = 0;   // racing first calls read the same mask: harmless
+    if (!have_allowed) {
+        if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) return -1;
+        have_allowed = 1;
+    }
+    cpu_set_t mask = allowed;
+    if (cpu >= 0 && cpu < CPU_SETSIZE) CPU_CLR(cpu, &mask);
+    if (CPU_COUNT(&mask) == 0) return -1;
+    return sched_setaffinity(0, sizeof mask, &mask) == 0 ? 0 : -1;
+#else
+    (void)cpu;
+    return -1;
+#endif
+}
+
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
 

@@ -109,14 +109,17 @@ final class KernelThreadPool: @unchecked Sendable {
                 spins += 1
                 guard spins & 255 == 0 else { continue }
                 // Every few microseconds: hand the core over if another thread waits for it (a
-                // training run beside the service), and sleep once the spin has lasted long enough
-                // — or at once if this helper shares its CPU with the caller: spinning there takes
-                // half the caller's time, and the scheduler did not always move either thread
-                // (predictor runs at 12.8 ms instead of 7.7, both threads on one CPU in
-                // /proc/PID/task). Woken from sleep, it is placed on an idle CPU.
+                // training run beside the service), and sleep once the spin has lasted long enough.
+                // A helper on the caller's CPU takes half the caller's time and does none of its
+                // work; the scheduler does not always part them (predictor at 12.8–13.6 ms instead
+                // of 7.7, both threads on one CPU in /proc/PID/task), and a helper that sleeps
+                // there may be woken onto its waker's CPU again. So it moves itself off that CPU
+                // (`atelier_move_off_cpu`), and sleeps at once only where it cannot.
                 sched_yield()
                 let cpu = Int(atelier_current_cpu())
-                if DispatchTime.now().uptimeNanoseconds > deadline || (cpu >= 0 && cpu == callerCPU.load(ordering: .relaxed)) {
+                let sharesCallersCPU = cpu >= 0 && cpu == callerCPU.load(ordering: .relaxed)
+                if sharesCallersCPU && atelier_move_off_cpu(Int32(cpu)) == 0 { continue }
+                if DispatchTime.now().uptimeNanoseconds > deadline || sharesCallersCPU {
                     sleep.lock()
                     sleepers += 1
                     while generation.load(ordering: .acquiring) == seen { sleep.wait() }

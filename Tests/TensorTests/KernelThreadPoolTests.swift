@@ -1,3 +1,4 @@
+import CPUFeatures
 import Dispatch
 import Synchronization
 import XCTest
@@ -49,5 +50,32 @@ final class KernelThreadPoolTests: XCTestCase {
             }
         }
         XCTAssertEqual(failures.load(ordering: .relaxed), 0)
+    }
+}
+
+/// `atelier_move_off_cpu`, which a helper uses when it finds itself on its caller's CPU.
+final class MoveOffCPUTests: XCTestCase {
+    func testAThreadMovesOffItsCPUAndCanMoveBack() throws {
+        let cpu = Int(atelier_current_cpu())
+        try XCTSkipIf(cpu < 0, "no sched_getcpu here")
+        try XCTSkipIf(ProcessInfo.processInfo.activeProcessorCount < 2, "one CPU: there is nowhere to move")
+        let result = Mutex<[Int]>([])
+        let thread = Thread {
+            let first = Int(atelier_current_cpu())
+            guard atelier_move_off_cpu(Int32(first)) == 0 else { result.withLock { $0 = [-2] }; return }
+            let second = Int(atelier_current_cpu())
+            // Off the second one now: the first is allowed again.
+            let third = atelier_move_off_cpu(Int32(second)) == 0 ? Int(atelier_current_cpu()) : -2
+            result.withLock { $0 = [first, second, third] }
+        }
+        thread.start()
+        let deadline = Date().addingTimeInterval(5)
+        while result.withLock({ $0.isEmpty }) && Date() < deadline { usleep(1000) }
+        let cpus = result.withLock { $0 }
+        XCTAssertEqual(cpus.count, 3, "the thread reported \(cpus)")
+        guard cpus.count == 3 else { return }
+        XCTAssertNotEqual(cpus[1], cpus[0])
+        XCTAssertNotEqual(cpus[2], cpus[1])
+        XCTAssertEqual(atelier_move_off_cpu(-1), 0, "no CPU to leave: every allowed CPU")
     }
 }

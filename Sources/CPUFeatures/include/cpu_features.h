@@ -11,6 +11,10 @@ int atelier_cpu_has_avx512(void);
 void atelier_flush_denormals(void);
 /// The CPU the calling thread runs on now (Linux `sched_getcpu`), or -1 where unknown.
 int atelier_current_cpu(void);
+/// Moves the calling thread off `cpu`: its affinity becomes the CPUs the process was allowed at
+/// its first call, less `cpu` (Linux `sched_setaffinity`, which migrates it at once). 0 on
+/// success, -1 where that leaves no CPU or is not supported.
+int atelier_move_off_cpu(int cpu);
 /// The `pause` hint for a thread spinning on a flag (the worker pool's helpers): it saves power
 /// and frees the core for its sibling thread. A no-op off x86.
 static inline void atelier_spin_pause(void) {
