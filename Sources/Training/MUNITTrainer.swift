@@ -185,8 +185,7 @@ public final class MUNITTrainer {
     /// so the generators' first updates do not follow the gradients of a random critic.
     @discardableResult
     public func discriminatorStep(photos: ImageFolder, paintings: ImageFolder) -> Float {
-        let (xa, xb) = (photos.batch(config.batchSize, size: config.cropSize, minimumDeviation: config.minimumCropDeviation, rng: &random),
-                        paintings.batch(config.batchSize, size: config.cropSize, minimumDeviation: config.minimumCropDeviation, rng: &random))
+        let (xa, xb) = crops(photos: photos, paintings: paintings)
         let d = discriminatorLossAndGradients(MUNITImages.toSigned(xa), MUNITImages.toSigned(xb),
                                               styles: drawStyles(xa.shape[0]), drawStyles(xb.shape[0]))
         update("discriminators", d.gradients)
@@ -196,11 +195,14 @@ public final class MUNITTrainer {
     /// One step on random crops of the two folders.
     @discardableResult
     public func step(photos: ImageFolder, paintings: ImageFolder) -> MUNITLosses {
-        let (xa, xb) = clock.time("crop") {
-            (photos.batch(config.batchSize, size: config.cropSize, minimumDeviation: config.minimumCropDeviation, rng: &random),
-             paintings.batch(config.batchSize, size: config.cropSize, minimumDeviation: config.minimumCropDeviation, rng: &random))
-        }
+        let (xa, xb) = clock.time("crop") { crops(photos: photos, paintings: paintings) }
         return step(photos: xa, paintings: xb)
+    }
+
+    /// A batch of random crops from each folder, drawn from the trainer's random state.
+    func crops(photos: ImageFolder, paintings: ImageFolder) -> (Tensor, Tensor) {
+        (photos.batch(config.batchSize, size: config.cropSize, minimumDeviation: config.minimumCropDeviation, rng: &random),
+         paintings.batch(config.batchSize, size: config.cropSize, minimumDeviation: config.minimumCropDeviation, rng: &random))
     }
 
     /// Adam on one group with L2 weight decay (added to the gradient, as PyTorch's Adam does).
