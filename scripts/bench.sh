@@ -42,8 +42,8 @@ run() { echo "$*" >>"$DIR/commands.log"; echo "+ $*" >&2; "$@"; }
 
 # --- set-up ---------------------------------------------------------------------------------
 # The pinned peers are the versions the goldens were made with (scripts/make_*golden.py); another
-# version already installed is replaced: onnx 1.23.2 writes IR version 14, which onnxruntime
-# before 1.32 refuses to load, and a different onnxruntime is a different peer.
+# version already installed is replaced: a different onnxruntime is a different peer, and onnx
+# 1.23.2 writes IR version 14, which onnxruntime 1.23 refuses (it reads up to 11).
 for pair in onnxruntime:onnxruntime==1.32.0 onnx:onnx==1.23.2 numpy:numpy PIL:pillow; do
   module=${pair%%:*}; spec=${pair#*:}; version=${spec#*==}
   [ "$version" = "$spec" ] && check="import $module" || check="import $module; assert $module.__version__ == '$version'"

@@ -13,15 +13,20 @@ int atelier_current_cpu(void) {
 #endif
 }
 
+#if defined(__linux__)
+#include <pthread.h>
+// The CPUs the process may use, read once, before any thread has narrowed its own mask.
+static cpu_set_t allowed_cpus;
+static int allowed_cpus_known = 0;
+static pthread_once_t allowed_cpus_once = PTHREAD_ONCE_INIT;
+static void read_allowed_cpus(void) { allowed_cpus_known = sched_getaffinity(0, sizeof allowed_cpus, &allowed_cpus) == 0; }
+#endif
+
 int atelier_move_off_cpu(int cpu) {
 #if defined(__linux__)
-    static cpu_set_t allowed;
-    static int have_allowed = 0;   // racing first calls read the same mask: harmless
-    if (!have_allowed) {
-        if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) return -1;
-        have_allowed = 1;
-    }
-    cpu_set_t mask = allowed;
+    pthread_once(&allowed_cpus_once, read_allowed_cpus);
+    if (!allowed_cpus_known) return -1;
+    cpu_set_t mask = allowed_cpus;
     if (cpu >= 0 && cpu < CPU_SETSIZE) CPU_CLR(cpu, &mask);
     if (CPU_COUNT(&mask) == 0) return -1;
     return sched_setaffinity(0, sizeof mask, &mask) == 0 ? 0 : -1;
