@@ -19,6 +19,8 @@ public struct AdaINTrainingConfig: Sendable {
     /// Empty: no rescaling. `measureLayerScales` computes it; checkpoints and weight files record it.
     public var layerScales: [String: Float] = [:]
     public var seed: UInt64 = 1
+    /// d of the exported weight average (`WeightAverage`); 0: export the raw weights, as the paper.
+    public var averageDecay: Float = 0
     public init() {}
 
     public func learningRate(at iteration: Int) -> Float { learningRate / (1 + learningRateDecay * Float(iteration)) }
@@ -80,6 +82,8 @@ public final class AdaINTrainer {
     var optimizers = OptimizerGroups(members: { _ in { AdaINArchitecture.parameterNames.contains($0) } })
     public private(set) var iteration = 0
     public var random: TrainingRandom
+    /// The running average of the decoder's weights (config.averageDecay > 0, or a checkpoint that has one).
+    public private(set) var average: WeightAverage?
     /// When set, every step adds the wall time of its phases to it (`atelier profile`).
     public var clock: PhaseClock?
 
@@ -93,6 +97,14 @@ public final class AdaINTrainer {
         self.loss = loss
         self.config = config
         random = TrainingRandom(seed: config.seed)
+        restartAverage()
+    }
+
+    /// What an export holds: the weight average when there is one, else the weights.
+    public var exportedParameters: [String: Tensor] { average?.parameters ?? parameters }
+
+    func restartAverage() {
+        average = config.averageDecay > 0 ? WeightAverage(decay: config.averageDecay, starting: parameters) : nil
     }
 
     /// Losses and decoder gradients for content images `x` and style images `s` (both [N, 3, H, W], 0…1).
@@ -136,7 +148,10 @@ public final class AdaINTrainer {
              styles.batch(config.batchSize, size: config.cropSize, rng: &random))
         }
         let r = lossAndGradients(content: x, style: s)
-        clock.time("adam") { update(r.gradients) }
+        clock.time("adam") {
+            update(r.gradients)
+            average?.update(with: parameters)
+        }
         iteration += 1
         return r.losses
     }
@@ -150,13 +165,14 @@ public final class AdaINTrainer {
 
     // MARK: - Checkpoints
 
-    /// Parameters, Adam's moments, iteration and random state: everything to resume exactly.
+    /// Parameters, Adam's moments, the weight average, iteration and random state: everything to resume exactly.
     public func checkpoint() -> (tensors: [String: Tensor], metadata: [String: String]) {
         let adam = optimizers.checkpoint
-        return (parameters.mapKeys { "param.\($0)" }.merging(adam.tensors) { a, _ in a },
+        let avg = average?.checkpoint ?? (tensors: [:], metadata: [:])
+        return (parameters.mapKeys { "param.\($0)" }.merging(adam.tensors) { a, _ in a }.merging(avg.tensors) { a, _ in a },
                 adam.metadata.merging(["iteration": String(iteration), "random": String(random.state),
                                        "architecture": AdaINArchitecture.version, "loss_weights": config.lossWeightsText,
-                                       "layer_scales": config.layerScalesText]) { a, _ in a })
+                                       "layer_scales": config.layerScalesText]) { a, _ in a }.merging(avg.metadata) { a, _ in a })
     }
 
     public static func parameters(inCheckpoint tensors: [String: Tensor]) -> [String: Tensor] {
@@ -181,6 +197,12 @@ public final class AdaINTrainer {
         iteration = it
         random = TrainingRandom(seed: 0)
         random.state = r
+        // The checkpoint's average (and its decay) continues; without one, averaging starts here if configured.
+        if let saved = try WeightAverage.restore(tensors: tensors, metadata: metadata, like: parameters) {
+            average = saved
+        } else {
+            restartAverage()
+        }
     }
 
     /// A checkpoint written before the optimizer groups kept the decoder's Adam state as it is
@@ -207,6 +229,7 @@ public final class AdaINTrainer {
         optimizers = OptimizerGroups(members: optimizers.members)
         self.iteration = iteration
         random = TrainingRandom(seed: config.seed &+ UInt64(iteration))
+        restartAverage()
     }
 }
 
@@ -215,12 +238,14 @@ public final class AdaINTrainer {
 public enum AdaINExport {
     public static let fileName = "adain-decoder.safetensors"
 
-    public static func write(parameters: [String: Tensor], iteration: Int, config: AdaINTrainingConfig,
+    /// `averageDecay`: the parameters are a `WeightAverage` with that decay (recorded in the metadata).
+    public static func write(parameters: [String: Tensor], iteration: Int, config: AdaINTrainingConfig, averageDecay: Float? = nil,
                              to directory: URL, provenance: String) throws {
         try SafeTensors.write(parameters.filter { AdaINArchitecture.parameterNames.contains($0.key) },
                               to: directory.appendingPathComponent(fileName), dtype: .f16,
                               metadata: ["architecture": AdaINArchitecture.version, "iteration": String(iteration),
-                                         "loss_weights": config.lossWeightsText, "layer_scales": config.layerScalesText])
+                                         "loss_weights": config.lossWeightsText, "layer_scales": config.layerScalesText]
+                                  .merging(averageDecay.map { ["average_decay": String($0)] } ?? [:]) { a, _ in a })
         try AtomicFile.write(Data(provenance.utf8), to: directory.appendingPathComponent("adain-decoder.provenance.md"))
     }
 

@@ -5,16 +5,16 @@ import Service
 import Tensor
 import Training
 
-/// `atelier eval-arbitrary --content DIR --paintings DIR [--size 384] [--model adain[,magenta]] [--alpha 1]`:
+/// `atelier eval-arbitrary --content DIR --paintings DIR [--size 384] [--model adain[,magenta]] [--alpha 1] [--style-size N]`:
 /// every photo × painting through each arbitrary-style model, scored by `ArbitraryStyleEvaluation`
 /// at `size` (photos' and paintings' shorter side; each model scales the painting to its own
-/// default style size for stylizing, as the service does): the style distance to its own painting,
+/// default style size for stylizing, as the service does, unless `--style-size` is given): the style distance to its own painting,
 /// whether it is nearer its own than every other painting, and the content loss to its photo.
 /// The layer scales are the AdaIN decoder file's, so scores compare across snapshots.
 enum EvalArbitraryCommand {
     static func run(_ args: ArraySlice<String>) throws {
         let a = try Arguments(args, flagNames: [])
-        try a.checkKnown(["content", "paintings", "size", "model", "alpha", "models", "data", "max-images"])
+        try a.checkKnown(["content", "paintings", "size", "model", "alpha", "models", "data", "max-images", "style-size"])
         guard let contentDir = a.options["content"], let paintingsDir = a.options["paintings"] else {
             throw CLIError("usage: atelier eval-arbitrary --content DIR --paintings DIR [--size 384] [--model adain[,magenta]] [--alpha 1]")
         }
@@ -22,7 +22,7 @@ enum EvalArbitraryCommand {
         let registry = try ModelRegistry.load(from: config.modelsDirectory, defaultModel: config.defaultModel,
                                                  defaultArbitraryModel: config.defaultArbitraryModel)
         let names = a.options["model"].map { $0.split(separator: ",").map(String.init) } ?? registry.models.values.filter(\.isArbitrary).map(\.name).sorted()
-        let size = try a.int("size") ?? 384, alpha = try a.float("alpha") ?? 1, limit = try a.int("max-images") ?? .max
+        let size = try a.int("size") ?? 384, styleSize = try a.int("style-size"), alpha = try a.float("alpha") ?? 1, limit = try a.int("max-images") ?? .max
         let decoder = try AdaINExport.read(config.modelsDirectory.appendingPathComponent(AdaINExport.fileName))
         guard !decoder.layerScales.isEmpty else { throw CLIError("the AdaIN decoder file records no layer scales") }
         let evaluation = ArbitraryStyleEvaluation(
@@ -44,7 +44,7 @@ enum EvalArbitraryCommand {
                 let photo = ImageFolder.shorterSide(try ServiceSetup.readImage(file.path, maxPixels: config.maxInputPixels), size)
                 let photoFeatures = evaluation.features(ImageTensor.tensor(from: photo))
                 for (j, painting) in paintings.enumerated() {
-                    let out = try stylizer.run(photo, model: name, paintings: [painting], alpha: alpha, maxSide: max(photo.width, photo.height))
+                    let out = try stylizer.run(photo, model: name, paintings: [painting], alpha: alpha, styleSize: styleSize, maxSide: max(photo.width, photo.height))
                     let outFeatures = evaluation.features(ImageTensor.tensor(from: out))
                     let stats = evaluation.statistics(outFeatures)
                     let own = evaluation.styleDistance(stats, paintingStats[j])
@@ -61,6 +61,6 @@ enum EvalArbitraryCommand {
         }
         print("\n| model | nearer own painting | mean style distance | mean content loss |\n|---|---|---:|---:|")
         summary.forEach { print($0) }
-        print("\n(\(photoFiles.count) photos from \(contentDir) × \(paintings.count) paintings from \(paintingsDir), at \(size) px, alpha \(alpha); decoder iteration \(decoder.iteration))")
+        print("\n(\(photoFiles.count) photos from \(contentDir) × \(paintings.count) paintings from \(paintingsDir), at \(size) px, alpha \(alpha), style size \(styleSize.map(String.init) ?? "each model's default"); decoder iteration \(decoder.iteration))")
     }
 }

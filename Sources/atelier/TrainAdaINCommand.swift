@@ -14,7 +14,7 @@ enum TrainAdaINCommand {
         let a = try Arguments(args, flagNames: ["fresh"])
         try a.checkKnown(["content", "styles", "out", "size", "batch", "iterations", "checkpoint-every", "lr", "lr-decay",
                           "style-weight", "content-weight", "seed", "photo-side", "style-side", "max-images", "models", "data",
-                          "fresh", "log-every", "init"])
+                          "fresh", "log-every", "init", "average"])
         guard let contentDir = a.options["content"], let stylesDir = a.options["styles"] else { throw CLIError(usage) }
         let config = ServiceSetup.config(a)
         let out = URL(fileURLWithPath: a.options["out"] ?? "data/training/adain")
@@ -26,6 +26,8 @@ enum TrainAdaINCommand {
         tc.styleWeight = try a.float("style-weight") ?? tc.styleWeight
         tc.contentWeight = try a.float("content-weight") ?? tc.contentWeight
         tc.seed = UInt64(try a.int("seed") ?? 1)
+        tc.averageDecay = try a.float("average") ?? 0
+        guard tc.averageDecay == 0 || (0.5..<1).contains(tc.averageDecay) else { throw CLIError("--average is a decay from 0.5 to 1 (exclusive), e.g. 0.999") }
         guard (16...1024).contains(tc.cropSize), tc.cropSize % AdaINArchitecture.downsampling == 0, (1...64).contains(tc.batchSize) else {
             throw CLIError("--size must be a multiple of 8 from 16 to 1024 and --batch from 1 to 64")
         }
@@ -72,7 +74,8 @@ enum TrainAdaINCommand {
         func save() throws {
             let c = trainer.checkpoint()
             try SafeTensors.write(c.tensors, to: checkpointURL, metadata: c.metadata)
-            try AdaINExport.write(parameters: trainer.parameters, iteration: trainer.iteration, config: tc, to: out, provenance: """
+            try AdaINExport.write(parameters: trainer.exportedParameters, iteration: trainer.iteration, config: tc,
+                                  averageDecay: trainer.average?.decay, to: out, provenance: """
                 # AdaIN decoder: provenance
 
                 - command: `\(command)`
@@ -81,6 +84,7 @@ enum TrainAdaINCommand {
                 - crop \(tc.cropSize), batch \(tc.batchSize), Adam lr \(tc.learningRate) / (1 + \(tc.learningRateDecay)·iteration)
                 - loss weights: content \(tc.contentWeight) (relu4_1), style \(tc.styleWeight) (mean/std at relu1_1, relu2_1, relu3_1, relu4_1); each layer's terms divided by the square of its mean activation on the photos (\(tc.layerScalesText))
                 - iterations: \(trainer.iteration)
+                - weights: \(trainer.average.map { "the average of the training weights, avg ← \($0.decay)·avg + \(String(format: "%g", 1 - $0.decay))·w after every step" } ?? "the training weights as they stand")
                 - recent losses:
                 \(log.recent.map { "  - \($0)" }.joined(separator: "\n"))
                 - written: \(ISO8601DateFormatter().string(from: Date()))

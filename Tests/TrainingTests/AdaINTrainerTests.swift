@@ -132,6 +132,52 @@ final class AdaINTrainerTests: XCTestCase {
         for name in AdaINArchitecture.parameterNames { XCTAssertEqual(resumed.parameters[name]!.scalars, straight.parameters[name]!.scalars, name) }
     }
 
+    func testWeightAverageFollowsItsRecurrence() {
+        var avg = WeightAverage(decay: 0.9, starting: ["w": Tensor(shape: [2], values: [1, 2])])
+        avg.update(with: ["w": Tensor(shape: [2], values: [3, 4]), "other": Tensor(shape: [1], values: [5])])
+        XCTAssertEqual(avg.parameters["w"]!.scalars[0], 1.2, accuracy: 1e-6)
+        XCTAssertEqual(avg.parameters["w"]!.scalars[1], 2.2, accuracy: 1e-6)
+        avg.update(with: ["w": Tensor(shape: [2], values: [3, 4])])
+        XCTAssertEqual(avg.parameters["w"]!.scalars[0], 0.9 * 1.2 + 0.1 * 3, accuracy: 1e-6)
+        XCTAssertNil(avg.parameters["other"])
+    }
+
+    /// With averageDecay d the export is d²·w₀ + d(1−d)·w₁ + (1−d)·w₂ after two steps (w₀ the
+    /// starting weights), training continues from the raw weights, and a checkpoint carries the
+    /// average on exactly, even into a trainer configured without one.
+    func testExportedWeightsAreTheAverageAndResumeKeepsIt() throws {
+        func averagingTrainer(_ decay: Float) throws -> (AdaINTrainer, ImageFolder, ImageFolder) {
+            let (t, photos, paintings) = try makeTrainer(seed: 8)
+            var config = t.config
+            config.averageDecay = decay
+            return (try AdaINTrainer(parameters: AdaINArchitecture.initialWeights(seed: 2), loss: TrainingFixtures.perceptualLoss, config: config), photos, paintings)
+        }
+        let (trainer, photos, paintings) = try averagingTrainer(0.5)
+        let name = AdaINArchitecture.parameterNames[0]
+        var w = [trainer.parameters[name]!.scalars]
+        for _ in 0..<2 { trainer.step(content: photos, styles: paintings); w.append(trainer.parameters[name]!.scalars) }
+        XCTAssertNotEqual(w[1], w[2])
+        let expected = (0..<w[0].count).map { 0.25 * w[0][$0] + 0.25 * w[1][$0] + 0.5 * w[2][$0] }
+        let exported = trainer.exportedParameters[name]!.scalars
+        for i in expected.indices { XCTAssertEqual(exported[i], expected[i], accuracy: 1e-6) }
+        XCTAssertNotEqual(exported, trainer.parameters[name]!.scalars)
+
+        let c = trainer.checkpoint()
+        XCTAssertEqual(c.metadata["average_decay"], "0.5")
+        let (resumed, _, _) = try makeTrainer(seed: 99)
+        try resumed.restore(tensors: c.tensors, metadata: c.metadata)
+        XCTAssertEqual(resumed.average?.decay, 0.5)
+        for _ in 0..<2 { trainer.step(content: photos, styles: paintings); resumed.step(content: photos, styles: paintings) }
+        for n in AdaINArchitecture.parameterNames {
+            XCTAssertEqual(resumed.exportedParameters[n]!.scalars, trainer.exportedParameters[n]!.scalars, n)
+        }
+        // Without averaging, the export is the weights themselves.
+        let (plain, _, _) = try makeTrainer(seed: 8)
+        plain.step(content: photos, styles: paintings)
+        XCTAssertNil(plain.average)
+        XCTAssertEqual(plain.exportedParameters[name]!.scalars, plain.parameters[name]!.scalars)
+    }
+
     func testRestoreRefusesAnotherArchitecture() throws {
         let (trainer, _, _) = try makeTrainer()
         var c = trainer.checkpoint()
