@@ -221,7 +221,7 @@ def main():
             t.append(f"| PNG | {row['level']} | {row['filters']} | {ms(best_s)} | {row['bytes'] / 1024:.0f} KB |")
         t.append(f"| JPEG quality 90 | | | {ms(best(ours, 'jpeg_512_q90'))} | |")
     for title, rows in [("7. AdaIN at 512² (ours only: no peer runs our decoder)",
-                         [("adain_512_content_encoding", "content encoding"), ("adain_512_style_encoding", "style encoding"),
+                         [("adain_512_content_encoding", "content encoding"), ("adain_512_style_encoding", "style encoding (painting at 256², the default)"),
                           ("adain_512_decoding", "decoding"), ("adain_512_cached_style", "whole, style cached"),
                           ("adain_512_new_style", "whole, new style")]),
                         ("8. MUNIT by part (ours only: no peer runs our generators)",

@@ -26,11 +26,16 @@ public struct ArbitraryStyleEvaluation {
     public func statistics(_ features: [String: Tensor]) -> [String: ChannelMoments] { features.mapValues { channelMoments($0) } }
 
     public func styleDistance(_ a: [String: ChannelMoments], _ b: [String: ChannelMoments]) -> Float {
+        let terms = styleDistanceTerms(a, b)
+        return terms.reduce(0) { $0 + $1.mean + $1.std } / Float(terms.count)
+    }
+
+    /// The style distance's terms, layer by layer (relu1_1 … relu4_1): RMS(μ − μ′)/s_l and RMS(σ − σ′)/s_l.
+    public func styleDistanceTerms(_ a: [String: ChannelMoments], _ b: [String: ChannelMoments]) -> [(mean: Float, std: Float)] {
         func rms(_ x: [Float], _ y: [Float]) -> Float {
             (zip(x, y).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) } / Double(x.count)).squareRoot().float
         }
-        let layers = AdaINArchitecture.styleLayers
-        return layers.reduce(0) { sum, l in sum + (rms(a[l]!.mean, b[l]!.mean) + rms(a[l]!.std, b[l]!.std)) / layerScales[l]! } / Float(layers.count)
+        return AdaINArchitecture.styleLayers.map { l in (rms(a[l]!.mean, b[l]!.mean) / layerScales[l]!, rms(a[l]!.std, b[l]!.std) / layerScales[l]!) }
     }
 
     /// From `features` of the output and of the photo.

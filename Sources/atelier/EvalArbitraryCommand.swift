@@ -37,9 +37,10 @@ enum EvalArbitraryCommand {
 
         print("| model | photo | painting | style distance (own) | nearest other | nearer own | content loss (relu4_1) |")
         print("|---|---|---|---:|---:|---|---:|")
-        var summary: [String] = []
+        var summary: [String] = [], byLayer: [String] = []
         for name in names {
             var distances: [Float] = [], contents: [Float] = [], nearer = 0
+            var terms = [(mean: Float, std: Float)](repeating: (0, 0), count: AdaINArchitecture.styleLayers.count)
             for file in photoFiles {
                 let photo = ImageFolder.shorterSide(try ServiceSetup.readImage(file.path, maxPixels: config.maxInputPixels), size)
                 let photoFeatures = evaluation.features(ImageTensor.tensor(from: photo))
@@ -48,6 +49,10 @@ enum EvalArbitraryCommand {
                     let outFeatures = evaluation.features(ImageTensor.tensor(from: out))
                     let stats = evaluation.statistics(outFeatures)
                     let own = evaluation.styleDistance(stats, paintingStats[j])
+                    for (k, t) in evaluation.styleDistanceTerms(stats, paintingStats[j]).enumerated() {
+                        terms[k].mean += t.mean / Float(photoFiles.count * paintings.count)
+                        terms[k].std += t.std / Float(photoFiles.count * paintings.count)
+                    }
                     let other = paintingStats.indices.filter { $0 != j }.map { evaluation.styleDistance(stats, paintingStats[$0]) }.min()!
                     let content = evaluation.contentLoss(outFeatures, photo: photoFeatures)
                     distances.append(own); contents.append(content)
@@ -58,9 +63,14 @@ enum EvalArbitraryCommand {
             }
             let mean = { (xs: [Float]) in xs.reduce(0, +) / Float(xs.count) }
             summary.append(String(format: "| %@ | %d/%d | %.4f | %.4f |", name, nearer, distances.count, mean(distances), mean(contents)))
+            byLayer.append("| \(name) | " + terms.map { String(format: "%.4f | %.4f", $0.mean, $0.std) }.joined(separator: " | ") + " |")
         }
         print("\n| model | nearer own painting | mean style distance | mean content loss |\n|---|---|---:|---:|")
         summary.forEach { print($0) }
+        // Where the distance comes from: each layer's mean and std terms, averaged over the pairs.
+        let layerNames = AdaINArchitecture.styleLayers.map { $0.replacingOccurrences(of: "block", with: "relu").replacingOccurrences(of: "_conv", with: "_") }
+        print("\n| model | " + layerNames.map { "\($0) μ | \($0) σ" }.joined(separator: " | ") + " |\n|---|" + String(repeating: "---:|", count: 2 * layerNames.count))
+        byLayer.forEach { print($0) }
         print("\n(\(photoFiles.count) photos from \(contentDir) × \(paintings.count) paintings from \(paintingsDir), at \(size) px, alpha \(alpha), style size \(styleSize.map(String.init) ?? "each model's default"); decoder iteration \(decoder.iteration))")
     }
 }

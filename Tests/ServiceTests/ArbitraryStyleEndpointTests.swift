@@ -88,9 +88,10 @@ final class ArbitraryStyleEndpointTests: XCTestCase {
         XCTAssertEqual(try post(paintings: [painting]).status, 200)
         XCTAssertEqual(try post(paintings: [painting]).status, 200)
         XCTAssertEqual(try post("?style_size=128", paintings: [painting]).status, 200)  // another scale: another entry
+        XCTAssertEqual(try post("?style_size=256", paintings: [painting]).status, 200)  // the default, named: the first entry
         let after = try counts()
         XCTAssertEqual(after.misses - before.misses, 2)
-        XCTAssertEqual(after.hits - before.hits, 1)
+        XCTAssertEqual(after.hits - before.hits, 2)
     }
 
     func testOnePaintingPerMaskRegion() throws {

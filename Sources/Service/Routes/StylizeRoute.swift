@@ -81,9 +81,6 @@ extension AtelierService {
         }
     }
 
-    /// AdaIN's paintings are scaled to this shorter side unless `style_size` says otherwise (the
-    /// paper's test-time style size; `StyleModel.defaultStyleSize`); it sets the size of the marks.
-    public static let defaultStyleSize = 512
     /// The style encoder pools three times; smaller paintings carry no usable statistics.
     static let minPaintingSide = 32
 
