@@ -19,17 +19,24 @@ public struct AdaINTrainingConfig: Sendable {
     /// Empty: no rescaling. `measureLayerScales` computes it; checkpoints and weight files record it.
     public var layerScales: [String: Float] = [:]
     public var seed: UInt64 = 1
+    /// How a layer's style term measures the distance of μ and σ: `.squared` as the authors' code
+    /// (`momentLoss`), `.norm` as eq. 13 writes it (`momentNormLoss`).
+    public var styleLoss: AdaINStyleLoss = .squared
     /// d of the exported weight average (`WeightAverage`); 0: export the raw weights, as the paper.
     public var averageDecay: Float = 0
     public init() {}
 
     public func learningRate(at iteration: Int) -> Float { learningRate / (1 + learningRateDecay * Float(iteration)) }
 
-    /// As a weight file records it: "content=1,style=10".
-    public var lossWeightsText: String { "content=\(contentWeight),style=\(styleWeight)" }
+    /// As a weight file records it: "content=1,style=10" (and ",style_loss=norm" for the norm form).
+    public var lossWeightsText: String { "content=\(contentWeight),style=\(styleWeight)" + (styleLoss == .norm ? ",style_loss=norm" : "") }
 
-    /// 1 / scale² for a layer's terms.
+    /// 1 / scale² for a layer's squared terms.
     func layerFactor(_ layer: String) -> Float { layerScales[layer].map { 1 / ($0 * $0) } ?? 1 }
+
+    /// The factor of a layer's style term: 1 / scale for norms (they grow linearly with the
+    /// features), 1 / scale² for squares.
+    func styleLayerFactor(_ layer: String) -> Float { styleLoss == .norm ? layerScales[layer].map { 1 / $0 } ?? 1 : layerFactor(layer) }
 
     /// "block1_conv1=12.3,…", as checkpoints and weight files record `layerScales`.
     public var layerScalesText: String { layerScales.keys.sorted().map { "\($0)=\(layerScales[$0]!)" }.joined(separator: ",") }
@@ -61,6 +68,10 @@ extension AdaINTrainer {
         }
         return sums.mapValues { Float($0 / Double(batches)) }
     }
+}
+
+public enum AdaINStyleLoss: String, Sendable {
+    case squared, norm
 }
 
 /// Losses of one AdaIN training step, already weighted.
@@ -125,8 +136,9 @@ public final class AdaINTrainer {
             losses.content = wc * c.value
             featureGrads[top] = scale(c.gradient, by: wc)
             for layer in layers {
-                let m = momentLoss(features: vggG.features[layer]!, target: targets[layer]!)
-                let ws = config.styleWeight * config.layerFactor(layer)
+                let m = config.styleLoss == .norm ? momentNormLoss(features: vggG.features[layer]!, target: targets[layer]!)
+                                                  : momentLoss(features: vggG.features[layer]!, target: targets[layer]!)
+                let ws = config.styleWeight * config.styleLayerFactor(layer)
                 losses.style += ws * m.value
                 let g = scale(m.gradient, by: ws)
                 featureGrads[layer] = featureGrads[layer].map { add($0, g) } ?? g

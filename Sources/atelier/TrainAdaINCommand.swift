@@ -14,7 +14,7 @@ enum TrainAdaINCommand {
         let a = try Arguments(args, flagNames: ["fresh"])
         try a.checkKnown(["content", "styles", "out", "size", "batch", "iterations", "checkpoint-every", "lr", "lr-decay",
                           "style-weight", "content-weight", "seed", "photo-side", "style-side", "max-images", "models", "data",
-                          "fresh", "log-every", "init", "average"])
+                          "fresh", "log-every", "init", "average", "style-loss"])
         guard let contentDir = a.options["content"], let stylesDir = a.options["styles"] else { throw CLIError(usage) }
         let config = ServiceSetup.config(a)
         let out = URL(fileURLWithPath: a.options["out"] ?? "data/training/adain")
@@ -27,6 +27,10 @@ enum TrainAdaINCommand {
         tc.contentWeight = try a.float("content-weight") ?? tc.contentWeight
         tc.seed = UInt64(try a.int("seed") ?? 1)
         tc.averageDecay = try a.float("average") ?? 0
+        if let form = a.options["style-loss"] {
+            guard let f = AdaINStyleLoss(rawValue: form) else { throw CLIError("--style-loss is squared (the authors' code) or norm (eq. 13 as written)") }
+            tc.styleLoss = f
+        }
         guard tc.averageDecay == 0 || (0.5..<1).contains(tc.averageDecay) else { throw CLIError("--average is a decay from 0.5 to 1 (exclusive), e.g. 0.999") }
         guard (16...1024).contains(tc.cropSize), tc.cropSize % AdaINArchitecture.downsampling == 0, (1...64).contains(tc.batchSize) else {
             throw CLIError("--size must be a multiple of 8 from 16 to 1024 and --batch from 1 to 64")
@@ -50,6 +54,8 @@ enum TrainAdaINCommand {
         let initial = saved == nil ? try a.options["init"].map { try AdaINExport.read(URL(fileURLWithPath: $0)) } : nil
         // The loss layers' scales are measured once, on the photos, and kept with the run (and with
         // its weight files, so a run continued from them with `--init` weighs its losses as before).
+        // A resumed run keeps its style loss's form unless told otherwise.
+        if a.options["style-loss"] == nil, saved?.metadata["loss_weights"]?.contains("style_loss=norm") == true { tc.styleLoss = .norm }
         if let text = saved?.metadata["layer_scales"] {
             tc.layerScales = try AdaINTrainingConfig.layerScales(parsing: text)
         } else if let initial, !initial.layerScales.isEmpty {
@@ -82,7 +88,7 @@ enum TrainAdaINCommand {
                 - content: \(content.images.count) images from `\(contentDir)`, shorter side \(photoSide) px; styles: \(styles.images.count) from `\(stylesDir)`, shorter side \(styleSide) px
                 - architecture: \(AdaINArchitecture.version) (encoder VGG16 to relu4_1, frozen)
                 - crop \(tc.cropSize), batch \(tc.batchSize), Adam lr \(tc.learningRate) / (1 + \(tc.learningRateDecay)·iteration)
-                - loss weights: content \(tc.contentWeight) (relu4_1), style \(tc.styleWeight) (mean/std at relu1_1, relu2_1, relu3_1, relu4_1); each layer's terms divided by the square of its mean activation on the photos (\(tc.layerScalesText))
+                - loss weights: content \(tc.contentWeight) (relu4_1), style \(tc.styleWeight) (mean/std at relu1_1, relu2_1, relu3_1, relu4_1, \(tc.styleLoss == .norm ? "as norms (eq. 13 as written), each divided by" : "squared (the authors' code), each divided by the square of") its mean activation on the photos (\(tc.layerScalesText))
                 - iterations: \(trainer.iteration)
                 - weights: \(trainer.average.map { "the average of the training weights, avg ← \($0.decay)·avg + \(String(format: "%g", 1 - $0.decay))·w after every step" } ?? "the training weights as they stand")
                 - recent losses:

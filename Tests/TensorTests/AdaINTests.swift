@@ -82,4 +82,31 @@ final class AdaINTests: XCTestCase {
         let repeated = ChannelMoments(mean: shared.mean + shared.mean, std: shared.std + shared.std)
         XCTAssertEqual(momentLoss(features: f, target: shared).value, momentLoss(features: f, target: repeated).value)
     }
+
+    /// The norm form against a plain computation from the reference moments, and by finite differences.
+    func testMomentNormLossValueAndGradient() {
+        var rng = SeededValues(seed: 13)
+        let f = rng.tensor([3, 5, 6, 7])
+        let target = ChannelMoments(mean: (0..<15).map { _ in rng.next() }, std: (0..<15).map { _ in 1 + rng.next() / 2 })
+        let (mean, std) = Self.referenceMoments(f)
+        var expected = 0.0
+        for n in 0..<3 {
+            let planes = (n * 5)..<(n * 5 + 5)
+            expected += (planes.reduce(0.0) { $0 + pow(mean[$1] - Double(target.mean[$1]), 2) } / 5).squareRoot()
+            expected += (planes.reduce(0.0) { $0 + pow(std[$1] - Double(target.std[$1]), 2) } / 5).squareRoot()
+        }
+        let l = momentNormLoss(features: f, target: target)
+        XCTAssertEqual(Double(l.value), expected / 3, accuracy: 1e-5)
+        var check = GradientCheck(seed: 5, epsilon: 1e-2)
+        check.check("moment norm loss", at: f, gradient: l.gradient, tolerance: 2e-3) { Double(momentNormLoss(features: $0, target: target).value) }
+
+        let shared = ChannelMoments(mean: Array(target.mean[0..<5]), std: Array(target.std[0..<5]))
+        let repeated = ChannelMoments(mean: shared.mean + shared.mean + shared.mean, std: shared.std + shared.std + shared.std)
+        XCTAssertEqual(momentNormLoss(features: f, target: shared).value, momentNormLoss(features: f, target: repeated).value)
+        // At the target itself the loss is 0 and its gradient finite (zero).
+        let own = channelMoments(f)
+        let atTarget = momentNormLoss(features: f, target: own)
+        XCTAssertEqual(atTarget.value, 0, accuracy: 1e-6)
+        XCTAssertTrue(atTarget.gradient.scalars.allSatisfy { $0.isFinite })
+    }
 }

@@ -8,8 +8,9 @@ import Tensor
 final class AdaINTrainerTests: XCTestCase {
     static let layerScales: [String: Float] = ["block1_conv1": 20, "block2_conv1": 150, "block3_conv1": 190, "block4_conv1": 110]
 
-    func makeTrainer(seed: UInt64 = 1) throws -> (AdaINTrainer, ImageFolder, ImageFolder) {
+    func makeTrainer(seed: UInt64 = 1, styleLoss: AdaINStyleLoss = .squared) throws -> (AdaINTrainer, ImageFolder, ImageFolder) {
         var config = AdaINTrainingConfig()
+        config.styleLoss = styleLoss
         config.cropSize = 16
         config.batchSize = 2
         config.learningRate = 1e-4
@@ -40,7 +41,32 @@ final class AdaINTrainerTests: XCTestCase {
     /// ∂L/∂θ of the whole step (decoder → VGG16 → content and moment losses → back) against central
     /// finite differences of the loss, at coordinates of the first, a middle and the last layer.
     func testDecoderGradientsByFiniteDifferences() throws {
-        let (trainer, photos, paintings) = try makeTrainer()
+        try checkDecoderGradients(styleLoss: .squared)
+    }
+
+    /// The same with the style terms as norms (eq. 13 as written).
+    func testDecoderGradientsByFiniteDifferencesWithNormStyleLoss() throws {
+        try checkDecoderGradients(styleLoss: .norm)
+    }
+
+    /// The norm form's style loss is Σ over the layers of λs/s_l · momentNormLoss, from the same features.
+    func testNormStyleLossIsTheWeightedSumOfLayerNorms() throws {
+        let (trainer, photos, paintings) = try makeTrainer(styleLoss: .norm)
+        var rng = TrainingRandom(seed: 5)
+        let x = photos.batch(2, size: 16, rng: &rng), s = paintings.batch(2, size: 16, rng: &rng)
+        let r = trainer.lossAndGradients(content: x, style: s)
+        let layers = Set(AdaINArchitecture.styleLayers)
+        let target = TrainingFixtures.perceptualLoss.forward(s, layers: layers).features.mapValues { channelMoments($0) }
+        let out = TrainingFixtures.perceptualLoss.forward(r.output, layers: layers).features
+        let expected = AdaINArchitecture.styleLayers.reduce(Float(0)) {
+            $0 + trainer.config.styleWeight / Self.layerScales[$1]! * momentNormLoss(features: out[$1]!, target: target[$1]!).value
+        }
+        XCTAssertEqual(r.losses.style, expected, accuracy: 1e-4 * expected)
+        XCTAssertEqual(trainer.config.lossWeightsText, "content=1.0,style=10.0,style_loss=norm")
+    }
+
+    func checkDecoderGradients(styleLoss: AdaINStyleLoss) throws {
+        let (trainer, photos, paintings) = try makeTrainer(styleLoss: styleLoss)
         var rng = TrainingRandom(seed: 3)
         let x = photos.batch(2, size: 16, rng: &rng), s = paintings.batch(2, size: 16, rng: &rng)
         let r = trainer.lossAndGradients(content: x, style: s)

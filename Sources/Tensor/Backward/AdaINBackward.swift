@@ -51,3 +51,36 @@ public func momentLoss(features f: Tensor, target: ChannelMoments, epsilon: Floa
     }
     return (Float(total / Double(planes)), channelMomentsBackward(f, moments: moments, gradMean: gradMean, gradStd: gradStd))
 }
+
+/// AdaIN's style loss for one layer as eq. 13 writes it, with norms rather than their squares:
+///   L = (1/N) Σₙ [ ‖μ(fₙ) − μₜ‖ + ‖σ(fₙ) − σₜ‖ ] / √C
+/// (each norm taken over the C channels of image n, i.e. an RMS difference). Unlike `momentLoss`
+/// every layer's and image's term pulls with unit strength however small it has become, and it is
+/// the quantity `ArbitraryStyleEvaluation` reports. Returns the loss and ∂L/∂features.
+public func momentNormLoss(features f: Tensor, target: ChannelMoments, epsilon: Float = 1e-5) -> (value: Float, gradient: Tensor) {
+    let moments = channelMoments(f, epsilon: epsilon)
+    let planes = moments.count, images = f.shape[0], channels = f.shape[1]
+    precondition(target.count == planes || target.count == channels, "moment norm loss: target of \(target.count) for \(planes) planes")
+    var total = 0.0
+    var gradMean = [Float](repeating: 0, count: planes), gradStd = gradMean
+    // A norm's gradient e/‖e‖ is undefined at 0: below this RMS the term's gradient is left at zero.
+    let tiny = 1e-12
+    for n in 0..<images {
+        var sm = 0.0, ss = 0.0
+        for c in 0..<channels {
+            let p = n * channels + c, t = target.count == planes ? p : c
+            let dm = Double(moments.mean[p] - target.mean[t]), ds = Double(moments.std[p] - target.std[t])
+            sm += dm * dm
+            ss += ds * ds
+        }
+        let rm = (sm / Double(channels)).squareRoot(), rs = (ss / Double(channels)).squareRoot()
+        total += rm + rs
+        for c in 0..<channels {
+            let p = n * channels + c, t = target.count == planes ? p : c
+            // ∂(RMS)/∂eᵢ = eᵢ / (C·RMS), then 1/N for the batch mean.
+            if rm > tiny { gradMean[p] = Float(Double(moments.mean[p] - target.mean[t]) / (Double(channels) * rm * Double(images))) }
+            if rs > tiny { gradStd[p] = Float(Double(moments.std[p] - target.std[t]) / (Double(channels) * rs * Double(images))) }
+        }
+    }
+    return (Float(total / Double(images)), channelMomentsBackward(f, moments: moments, gradMean: gradMean, gradStd: gradStd))
+}
