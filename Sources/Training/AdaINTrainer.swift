@@ -2,6 +2,12 @@ import Foundation
 import Models
 import Tensor
 
+/// How a style term measures the distance of a layer's channel means and deviations to the
+/// painting's: squared as the authors' code (`momentLoss`), or as eq. 13's norms (`momentNormLoss`).
+public enum AdaINStyleLoss: String, Sendable {
+    case squared, norm
+}
+
 /// Settings of AdaIN decoder training (Huang & Belongie 2017 and their PyTorch port).
 public struct AdaINTrainingConfig: Sendable {
     public var cropSize = 256
@@ -68,10 +74,6 @@ extension AdaINTrainer {
         }
         return sums.mapValues { Float($0 / Double(batches)) }
     }
-}
-
-public enum AdaINStyleLoss: String, Sendable {
-    case squared, norm
 }
 
 /// Losses of one AdaIN training step, already weighted.
