@@ -30,6 +30,8 @@ public struct AdaINTrainingConfig: Sendable {
     public var styleLoss: AdaINStyleLoss = .squared
     /// d of the exported weight average (`WeightAverage`); 0: export the raw weights, as the paper.
     public var averageDecay: Float = 0
+    /// The share of style crops given a new palette (`PaletteAugmentation`); 0: the paintings as they are.
+    public var styleAugmentation: Float = 0
     public init() {}
 
     public func learningRate(at iteration: Int) -> Float { learningRate / (1 + learningRateDecay * Float(iteration)) }
@@ -158,8 +160,10 @@ public final class AdaINTrainer {
     @discardableResult
     public func step(content: ImageFolder, styles: ImageFolder) -> AdaINLosses {
         let (x, s) = clock.time("crop") {
-            (content.batch(config.batchSize, size: config.cropSize, rng: &random),
-             styles.batch(config.batchSize, size: config.cropSize, rng: &random))
+            let x = content.batch(config.batchSize, size: config.cropSize, rng: &random)
+            var s = styles.batch(config.batchSize, size: config.cropSize, rng: &random)
+            PaletteAugmentation(probability: config.styleAugmentation).apply(to: &s, rng: &random)
+            return (x, s)
         }
         let r = lossAndGradients(content: x, style: s)
         clock.time("adam") {
@@ -186,7 +190,8 @@ public final class AdaINTrainer {
         return (parameters.mapKeys { "param.\($0)" }.merging(adam.tensors) { a, _ in a }.merging(avg.tensors) { a, _ in a },
                 adam.metadata.merging(["iteration": String(iteration), "random": String(random.state),
                                        "architecture": AdaINArchitecture.version, "loss_weights": config.lossWeightsText,
-                                       "layer_scales": config.layerScalesText]) { a, _ in a }.merging(avg.metadata) { a, _ in a })
+                                       "layer_scales": config.layerScalesText, "style_augmentation": String(config.styleAugmentation)])
+                    { a, _ in a }.merging(avg.metadata) { a, _ in a })
     }
 
     public static func parameters(inCheckpoint tensors: [String: Tensor]) -> [String: Tensor] {

@@ -14,7 +14,7 @@ enum TrainAdaINCommand {
         let a = try Arguments(args, flagNames: ["fresh"])
         try a.checkKnown(["content", "styles", "out", "size", "batch", "iterations", "checkpoint-every", "lr", "lr-decay",
                           "style-weight", "content-weight", "seed", "photo-side", "style-side", "max-images", "models", "data",
-                          "fresh", "log-every", "init", "average", "style-loss"])
+                          "fresh", "log-every", "init", "average", "style-loss", "style-augment"])
         guard let contentDir = a.options["content"], let stylesDir = a.options["styles"] else { throw CLIError(usage) }
         let config = ServiceSetup.config(a)
         let out = URL(fileURLWithPath: a.options["out"] ?? "data/training/adain")
@@ -31,6 +31,8 @@ enum TrainAdaINCommand {
             guard let f = AdaINStyleLoss(rawValue: form) else { throw CLIError("--style-loss is squared (the authors' code) or norm (eq. 13 as written)") }
             tc.styleLoss = f
         }
+        tc.styleAugmentation = try a.float("style-augment") ?? 0
+        guard (0...1).contains(tc.styleAugmentation) else { throw CLIError("--style-augment is the share of style crops given a new palette, 0 to 1") }
         guard tc.averageDecay == 0 || (0.5..<1).contains(tc.averageDecay) else { throw CLIError("--average is a decay from 0.5 to 1 (exclusive), e.g. 0.999") }
         guard (16...1024).contains(tc.cropSize), tc.cropSize % AdaINArchitecture.downsampling == 0, (1...64).contains(tc.batchSize) else {
             throw CLIError("--size must be a multiple of 8 from 16 to 1024 and --batch from 1 to 64")
@@ -56,6 +58,7 @@ enum TrainAdaINCommand {
         // its weight files, so a run continued from them with `--init` weighs its losses as before).
         // A resumed run keeps its style loss's form unless told otherwise.
         if a.options["style-loss"] == nil, saved?.metadata["loss_weights"]?.contains("style_loss=norm") == true { tc.styleLoss = .norm }
+        if a.options["style-augment"] == nil, let p = saved?.metadata["style_augmentation"].flatMap(Float.init) { tc.styleAugmentation = p }
         if let text = saved?.metadata["layer_scales"] {
             tc.layerScales = try AdaINTrainingConfig.layerScales(parsing: text)
         } else if let initial, !initial.layerScales.isEmpty {
@@ -89,6 +92,7 @@ enum TrainAdaINCommand {
                 - architecture: \(AdaINArchitecture.version) (encoder VGG16 to relu4_1, frozen)
                 - crop \(tc.cropSize), batch \(tc.batchSize), Adam lr \(tc.learningRate) / (1 + \(tc.learningRateDecay)·iteration)
                 - loss weights: content \(tc.contentWeight) (relu4_1), style \(tc.styleWeight) (mean/std at relu1_1, relu2_1, relu3_1, relu4_1, \(tc.styleLoss == .norm ? "as norms (eq. 13 as written), each divided by" : "squared (the authors' code), each divided by the square of") its mean activation on the photos (\(tc.layerScalesText))
+                - style crops given a new palette (hue turned, saturation and contrast scaled, a quarter of them inverted; `PaletteAugmentation`): \(tc.styleAugmentation == 0 ? "none" : String(format: "%g%%", 100 * tc.styleAugmentation))
                 - iterations: \(trainer.iteration)
                 - weights: \(trainer.average.map { "the average of the training weights, avg ← \($0.decay)·avg + \(String(format: "%g", 1 - $0.decay))·w after every step" } ?? "the training weights as they stand")
                 - recent losses:

@@ -8,9 +8,10 @@ import Tensor
 final class AdaINTrainerTests: XCTestCase {
     static let layerScales: [String: Float] = ["block1_conv1": 20, "block2_conv1": 150, "block3_conv1": 190, "block4_conv1": 110]
 
-    func makeTrainer(seed: UInt64 = 1, styleLoss: AdaINStyleLoss = .squared) throws -> (AdaINTrainer, ImageFolder, ImageFolder) {
+    func makeTrainer(seed: UInt64 = 1, styleLoss: AdaINStyleLoss = .squared, styleAugmentation: Float = 0) throws -> (AdaINTrainer, ImageFolder, ImageFolder) {
         var config = AdaINTrainingConfig()
         config.styleLoss = styleLoss
+        config.styleAugmentation = styleAugmentation
         config.cropSize = 16
         config.batchSize = 2
         config.learningRate = 1e-4
@@ -126,6 +127,26 @@ final class AdaINTrainerTests: XCTestCase {
         XCTAssertEqual(resumed.iteration, 2)
         for _ in 0..<2 { resumed.step(content: photos, styles: paintings) }
         XCTAssertEqual(resumed.iteration, 4)
+        for name in AdaINArchitecture.parameterNames {
+            XCTAssertEqual(resumed.parameters[name]!.scalars, straight.parameters[name]!.scalars, name)
+        }
+    }
+
+    /// With palette augmentation the style crops change (the run differs from one without it),
+    /// and a checkpoint still resumes exactly: the draws come from the trainer's saved random state.
+    func testPaletteAugmentationChangesTheRunAndResumesExactly() throws {
+        let (plain, photos, paintings) = try makeTrainer(seed: 4)
+        let (straight, _, _) = try makeTrainer(seed: 4, styleAugmentation: 1)
+        for _ in 0..<3 { plain.step(content: photos, styles: paintings); straight.step(content: photos, styles: paintings) }
+        XCTAssertNotEqual(plain.parameters["decoder.0.weight"]!.scalars, straight.parameters["decoder.0.weight"]!.scalars)
+
+        let (first, _, _) = try makeTrainer(seed: 4, styleAugmentation: 1)
+        first.step(content: photos, styles: paintings)
+        let c = first.checkpoint()
+        XCTAssertEqual(c.metadata["style_augmentation"], "1.0")
+        let (resumed, _, _) = try makeTrainer(seed: 99, styleAugmentation: 1)
+        try resumed.restore(tensors: c.tensors, metadata: c.metadata)
+        for _ in 0..<2 { resumed.step(content: photos, styles: paintings) }
         for name in AdaINArchitecture.parameterNames {
             XCTAssertEqual(resumed.parameters[name]!.scalars, straight.parameters[name]!.scalars, name)
         }
