@@ -66,10 +66,10 @@ public struct PaletteAugmentation: Sendable, Equatable {
             let base = n * 3 * plane
             var sums = [Double](repeating: 0, count: 3)
             for i in 0..<plane {
-                var v = (0..<3).map { p[base + $0 * plane + i] }
-                if draw.invert { v = v.map { 1 - $0 } }
+                var r = p[base + i], g = p[base + plane + i], b = p[base + 2 * plane + i]
+                if draw.invert { (r, g, b) = (1 - r, 1 - g, 1 - b) }
                 for c in 0..<3 {
-                    let y = m[c][0] * v[0] + m[c][1] * v[1] + m[c][2] * v[2]
+                    let y = m[c][0] * r + m[c][1] * g + m[c][2] * b
                     p[base + c * plane + i] = y
                     sums[c] += Double(y)
                 }
