@@ -5,10 +5,11 @@ import Tensor
 /// Training images from any folder tree of PNG/JPEG files (COCO, wallpapers, …).
 ///
 /// Every image is decoded once and kept with its shorter side at `keepSide` (≥ the crop size),
-/// so an epoch costs crops and flips, not JPEG decoding. Files that fail to decode are skipped
-/// and counted.
+/// so an epoch costs crops and flips, not JPEG decoding. Files that fail to decode are skipped,
+/// and so are flat ones (`minimumDeviation`), each named with its reason in `skipped`.
 public struct ImageFolder {
     public let images: [RGBImage]
+    /// "name (why)" for each file left out, in path order.
     public let skipped: [String]
 
     public static func imageFiles(in directory: URL) -> [URL] {
@@ -18,16 +19,26 @@ public struct ImageFolder {
             .sorted { $0.path < $1.path }
     }
 
-    /// Loads up to `limit` images (in path order) from `directory`.
-    public init(directory: URL, keepSide: Int, limit: Int = .max, maxPixels: Int = 50_000_000) throws {
+    /// Loads up to `limit` images (in path order) from `directory`. An image whose pixels' standard
+    /// deviation (0…1 values, all channels) is under `minimumDeviation` is left out: a blank page, or
+    /// a wallpaper overlay whose picture lives in its alpha channel (decoding composites it over
+    /// white, leaving plain white) teaches a style or a domain nothing.
+    public init(directory: URL, keepSide: Int, limit: Int = .max, maxPixels: Int = 50_000_000,
+                minimumDeviation: Float = 0.02) throws {
         var images: [RGBImage] = [], skipped: [String] = []
         for url in Self.imageFiles(in: directory).prefix(limit) {
             guard let data = FileManager.default.contents(atPath: url.path),
                   let image = try? ImageCodec.decode([UInt8](data), maxPixels: maxPixels) else {
-                skipped.append(url.lastPathComponent)
+                skipped.append("\(url.lastPathComponent) (unreadable)")
                 continue
             }
-            images.append(Self.shorterSide(image, keepSide))
+            let kept = Self.shorterSide(image, keepSide)
+            let deviation = Self.deviation(kept)
+            guard deviation >= minimumDeviation else {
+                skipped.append("\(url.lastPathComponent) (flat: standard deviation \(String(format: "%.3f", deviation)))")
+                continue
+            }
+            images.append(kept)
         }
         guard !images.isEmpty else { throw TrainingError("no usable PNG or JPEG images in \(directory.path)") }
         self.images = images
@@ -55,6 +66,14 @@ public struct ImageFolder {
             crops += crop.scalars
         }
         return Tensor(shape: [count, 3, size, size], values: crops)
+    }
+
+    /// Standard deviation of an image's bytes as 0…1 values, all channels together.
+    static func deviation(_ image: RGBImage) -> Float {
+        var sum = 0.0, squares = 0.0
+        for byte in image.pixels { let v = Double(byte) / 255; sum += v; squares += v * v }
+        let n = Double(max(image.pixels.count, 1)), mean = sum / n
+        return Float(max(squares / n - mean * mean, 0).squareRoot())
     }
 
     static func deviation(_ x: Tensor) -> Float {

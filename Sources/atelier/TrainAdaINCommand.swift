@@ -47,7 +47,7 @@ enum TrainAdaINCommand {
         let content = try ImageFolder(directory: URL(fileURLWithPath: contentDir), keepSide: photoSide, limit: limit)
         let styles = try ImageFolder(directory: URL(fileURLWithPath: stylesDir), keepSide: styleSide, limit: limit)
         print("content: \(content.images.count) images from \(contentDir) at \(photoSide) px; styles: \(styles.images.count) from \(stylesDir) at \(styleSide) px"
-              + (content.skipped.count + styles.skipped.count > 0 ? "; skipped \(content.skipped + styles.skipped)" : ""))
+              + (content.skipped.count + styles.skipped.count > 0 ? "; skipped \((content.skipped + styles.skipped).joined(separator: ", "))" : ""))
 
         let vgg = try PerceptualLoss(vggWeights: SafeTensors.load(config.modelsDirectory.appendingPathComponent("vgg16.safetensors")).tensors)
         let checkpointURL = out.appendingPathComponent("checkpoint.safetensors")

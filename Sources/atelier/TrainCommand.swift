@@ -58,7 +58,7 @@ enum TrainCommand {
         let photoSide = max(try a.int("photo-side") ?? Int(Double(tc.cropSize) * 1.15), tc.cropSize)
         let data = try ImageFolder(directory: URL(fileURLWithPath: contentDir), keepSide: photoSide,
                                    limit: try a.int("max-images") ?? .max)
-        print("content: \(data.images.count) images from \(contentDir)" + (data.skipped.isEmpty ? "" : ", skipped \(data.skipped.count) unreadable"))
+        print("content: \(data.images.count) images from \(contentDir)" + (data.skipped.isEmpty ? "" : "; skipped \(data.skipped.joined(separator: ", "))"))
 
         let vgg = try PerceptualLoss(vggWeights: SafeTensors.load(config.modelsDirectory.appendingPathComponent("vgg16.safetensors")).tensors)
         let ids = styles.map(\.id)

@@ -53,7 +53,7 @@ enum TrainMUNITCommand {
         let photos = try ImageFolder(directory: URL(fileURLWithPath: dirA), keepSide: side, limit: limit)
         let paintings = try ImageFolder(directory: URL(fileURLWithPath: dirB), keepSide: side, limit: limit)
         print("a: \(photos.images.count) images from \(dirA); b: \(paintings.images.count) from \(dirB); shorter side \(side) px"
-              + (photos.skipped.count + paintings.skipped.count > 0 ? "; skipped \(photos.skipped + paintings.skipped)" : ""))
+              + (photos.skipped.count + paintings.skipped.count > 0 ? "; skipped \((photos.skipped + paintings.skipped).joined(separator: ", "))" : ""))
 
         let warmup = try a.int("discriminator-warmup") ?? 300
         let trainer = try MUNITTrainer(config: tc)
