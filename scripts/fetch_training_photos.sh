@@ -3,11 +3,13 @@
 #   scripts/fetch_training_photos.sh [DEST]   (default .cache/training-photos)
 # Only the files named in scripts/training-photos.txt are kept (most wallpapers are abstract art);
 # WALLPAPERS=art keeps the rest instead (abstract art, paintings and gradients: AdaIN's extra styles),
-# WALLPAPERS=all (or ALL_WALLPAPERS=1) every raster image over 20 KB.
+# WALLPAPERS=paintings only those named in scripts/painted-wallpapers.txt (MUNIT's painting domain,
+# with the shared paintings), WALLPAPERS=all (or ALL_WALLPAPERS=1) every raster image over 20 KB.
 # `atelier train stylebank --content DIR` takes any folder of images (COCO works the same way).
 set -euo pipefail
 DEST=${1:-.cache/training-photos}
 LIST="$(cd "$(dirname "$0")" && pwd)/training-photos.txt"
+PAINTED="$(cd "$(dirname "$0")" && pwd)/painted-wallpapers.txt"
 PACKAGES=(mate-backgrounds gnome-backgrounds plasma-workspace-wallpapers ukui-wallpapers lomiri-wallpapers-16.04 lomiri-wallpapers-20.04)
 KEEP=${WALLPAPERS:-photos}; [ "${ALL_WALLPAPERS:-0}" = 1 ] && KEEP=all
 mkdir -p "$DEST"
@@ -37,6 +39,7 @@ for deb in "$tmp"/*.deb; do
       case "$KEEP" in
         all) cp -n "$tmp/$name/$f" "$DEST/$kept" ;;
         art) [ "$listed" = 0 ] && cp -n "$tmp/$name/$f" "$DEST/$kept" || true ;;
+        paintings) grep -qxF "$kept" "$PAINTED" && cp -n "$tmp/$name/$f" "$DEST/$kept" || true ;;
         *)   [ "$listed" = 1 ] && cp -n "$tmp/$name/$f" "$DEST/$kept" || true ;;
       esac
     done

@@ -34,7 +34,7 @@ iterations=$(grep -o '^- iterations: [0-9]*' "$OUT/.run-provenance.md.tmp" | gre
   # Folders by name only (docs/training.md says what they hold): no machine's paths in the repo.
   sed -n '3,$p' "$OUT/.run-provenance.md.tmp" | sed -E 's#/[^ `]*/([^/ `]+)#\1#g'
   [ -z "$(tail -c 1 "$OUT/.run-provenance.md.tmp")" ] || echo   # the run's file may end without a newline
-  echo "- the folders: \`adain-content\` (domain a) holds ../shared/data/content and \`make photos\`' photographs; \`adain-styles\` (domain b) the shared paintings but the held-out four, and the painted Debian wallpapers (docs/training.md)"
+  echo "- the folders: docs/training.md (\"MUNIT generators\", Data) says what each one named above holds"
   if [ -f "$RUN/history.txt" ]; then echo; echo "## Changes along the way"; echo; cat "$RUN/history.txt"; fi
   echo
   echo "Held-out paintings (never trained on): $(ls "$PAINTINGS" | sed 's/\.[a-z]*$//' | paste -sd, - | sed 's/,/, /g');"
