@@ -45,6 +45,29 @@ public struct MUNITLosses: Sendable, CustomStringConvertible {
     }
 }
 
+/// The discriminators' mean score (over scales and patches) on real images and on translations,
+/// per domain: LSGAN pushes them towards 1 and 0, and a critic that cannot tell the two apart
+/// scores both near ½ (its loss then near 3, the chance level of the six terms).
+public struct MUNITCriticScores: Sendable {
+    public var realA: Float = 0, translatedA: Float = 0, realB: Float = 0, translatedB: Float = 0
+    public init() {}
+
+    /// The mean of several steps' scores (the log's window).
+    public static func mean(_ all: [MUNITCriticScores]) -> MUNITCriticScores {
+        var m = MUNITCriticScores()
+        let n = Float(max(all.count, 1))
+        for s in all {
+            m.realA += s.realA / n; m.translatedA += s.translatedA / n
+            m.realB += s.realB / n; m.translatedB += s.translatedB / n
+        }
+        return m
+    }
+
+    public var description: String {
+        String(format: "a: real %.3f, translated %.3f; b: real %.3f, translated %.3f", realA, translatedA, realB, translatedB)
+    }
+}
+
 /// Trains MUNIT's two generators (photos = domain a, paintings = b) and their multi-scale
 /// discriminators in our core, alternating as the paper's code does: a discriminator step on
 /// freshly translated images, then a generator step on
@@ -88,7 +111,8 @@ public final class MUNITTrainer {
 
     /// LSGAN loss of both discriminators on real images and on translations of them (the
     /// generators run forward only), and the discriminators' gradients.
-    func discriminatorLossAndGradients(_ xa: Tensor, _ xb: Tensor, styles sa: Tensor, _ sb: Tensor) -> (loss: Float, gradients: [String: Tensor]) {
+    func discriminatorLossAndGradients(_ xa: Tensor, _ xb: Tensor, styles sa: Tensor, _ sb: Tensor)
+        -> (loss: Float, gradients: [String: Tensor], scores: MUNITCriticScores) {
         let p = parameters
         let (xba, xab) = clock.time("D: translate") { () -> (Tensor, Tensor) in
             let ca = a.content(xa, p), cb = b.content(xb, p)
@@ -96,10 +120,18 @@ public final class MUNITTrainer {
         }
         var grads: [String: Tensor] = [:]
         var loss: Float = 0
+        var means = MUNITCriticScores()
         clock.time("D: forward and backward") {
             for (passes, fake, real) in [(a, xba, xa), (b, xab, xb)] {
                 for (input, target) in [(fake, Float(0)), (real, Float(1))] {
                     let scores = passes.discriminate(input, p)
+                    let mean = scores.map { $0.output.scalars.reduce(0, +) / Float($0.output.count) }.reduce(0, +) / Float(scores.count)
+                    switch (passes.domain, target) {
+                    case ("a", 0): means.translatedA = mean
+                    case ("a", _): means.realA = mean
+                    case (_, 0): means.translatedB = mean
+                    default: means.realB = mean
+                    }
                     let l = LeastSquaresGAN.loss(scores, target: target)
                     loss += config.ganWeight * l.value
                     passes.discriminateBackward(scores, p, gradOutputs: l.gradients.map { scale($0, by: config.ganWeight) },
@@ -107,7 +139,7 @@ public final class MUNITTrainer {
                 }
             }
         }
-        return (loss, grads)
+        return (loss, grads, means)
     }
 
     // MARK: - The generators' step
@@ -184,12 +216,12 @@ public final class MUNITTrainer {
     /// fresh discriminators first learn to tell the trained generators' translations from paintings,
     /// so the generators' first updates do not follow the gradients of a random critic.
     @discardableResult
-    public func discriminatorStep(photos: ImageFolder, paintings: ImageFolder) -> Float {
+    public func discriminatorStep(photos: ImageFolder, paintings: ImageFolder) -> (loss: Float, scores: MUNITCriticScores) {
         let (xa, xb) = crops(photos: photos, paintings: paintings)
         let d = discriminatorLossAndGradients(MUNITImages.toSigned(xa), MUNITImages.toSigned(xb),
                                               styles: drawStyles(xa.shape[0]), drawStyles(xb.shape[0]))
         update("discriminators", d.gradients)
-        return d.loss
+        return (d.loss, d.scores)
     }
 
     /// One step on random crops of the two folders.

@@ -67,9 +67,14 @@ enum TrainMUNITCommand {
             try trainer.start(generators: initial.parameters, iteration: initial.iteration)
             print("starting from \(initPath) at iteration \(trainer.iteration) (fresh discriminators and Adam moments); "
                   + "\(warmup) discriminator updates first")
+            var window: [(loss: Float, scores: MUNITCriticScores)] = []
             for i in 0..<warmup {
-                let loss = trainer.discriminatorStep(photos: photos, paintings: paintings)
-                if (i + 1) % logEvery == 0 || i + 1 == warmup { print("discriminator warm-up \(i + 1)/\(warmup)  loss \(loss)") }
+                window.append(trainer.discriminatorStep(photos: photos, paintings: paintings))
+                if (i + 1) % logEvery == 0 || i + 1 == warmup {
+                    let loss = window.map(\.loss).reduce(0, +) / Float(window.count)
+                    print("discriminator warm-up \(i + 1)/\(warmup)  loss \(String(format: "%.3f", loss))  mean scores \(MUNITCriticScores.mean(window.map(\.scores)).description)")
+                    window = []
+                }
             }
         } else {
             print("starting afresh (\(MUNITArchitecture.version) \(tc.architecture.text), seed \(tc.seed))")

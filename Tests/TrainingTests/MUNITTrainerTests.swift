@@ -78,6 +78,25 @@ final class MUNITTrainerTests: XCTestCase {
         }
     }
 
+    /// The critic scores are each discriminator's mean output over its scales, on the same inputs.
+    func testCriticScoresAreTheDiscriminatorsMeanOutputs() throws {
+        let trainer = try makeTrainer(seed: 2)
+        let xa = MUNITImages.toSigned(TrainingFixtures.image([1, 3, 8, 8], seed: 3))
+        let xb = MUNITImages.toSigned(TrainingFixtures.image([1, 3, 8, 8], seed: 4))
+        let (sa, sb) = (trainer.drawStyles(1), trainer.drawStyles(1))
+        let scores = trainer.discriminatorLossAndGradients(xa, xb, styles: sa, sb).scores
+        let p = trainer.parameters
+        func mean(_ passes: MUNITPasses, _ x: Tensor) -> Float {
+            let outputs = passes.discriminate(x, p).map { $0.output.scalars.reduce(0, +) / Float($0.output.count) }
+            return outputs.reduce(0, +) / Float(outputs.count)
+        }
+        XCTAssertEqual(scores.realA, mean(trainer.a, xa), accuracy: 1e-6)
+        XCTAssertEqual(scores.realB, mean(trainer.b, xb), accuracy: 1e-6)
+        let xab = trainer.b.translate(content: trainer.a.content(xa, p), style: sb, p)
+        XCTAssertEqual(scores.translatedB, mean(trainer.b, xab), accuracy: 1e-6)
+        XCTAssertNotEqual(scores.realB, scores.translatedB)
+    }
+
     /// The alternating updates on one photo and one painting: the generators learn to
     /// reconstruct both, and the discriminators to tell them from the translations.
     func testAlternatingUpdatesOverfitOnePair() throws {
@@ -89,6 +108,9 @@ final class MUNITTrainerTests: XCTestCase {
         XCTAssertLessThan(last.image, 0.5 * first.image, "image reconstruction \(first.image) → \(last.image)")
         XCTAssertLessThan(last.discriminator, first.discriminator, "discriminators \(first.discriminator) → \(last.discriminator)")
         XCTAssertTrue([last.adversarial, last.style, last.content].allSatisfy(\.isFinite))
+        let scores = trainer.discriminatorLossAndGradients(MUNITImages.toSigned(xa), MUNITImages.toSigned(xb),
+                                                           styles: trainer.drawStyles(1), trainer.drawStyles(1)).scores
+        XCTAssertGreaterThan(scores.realB, scores.translatedB, "the painting's critic tells it from translations: \(scores.description)")
     }
 
     /// Checkpoint after 3 steps, restore into a fresh trainer: 2 more steps give the same bits.
