@@ -38,6 +38,8 @@ public struct MUNITLosses: Sendable, CustomStringConvertible {
     public var adversarial: Float = 0
     /// L1 reconstruction of the images, of the drawn style codes and of the content codes, both domains.
     public var image: Float = 0, style: Float = 0, content: Float = 0
+    /// The discriminators' mean scores in the step's discriminator update (before it).
+    public var critic = MUNITCriticScores()
     public init() {}
 
     public var description: String {
@@ -208,6 +210,7 @@ public final class MUNITTrainer {
         var g = generatorLossAndGradients(signedA, signedB, styles: ga, gb)
         clock.time("adam") { update("generators", g.gradients) }
         g.losses.discriminator = d.loss
+        g.losses.critic = d.scores
         iteration += 1
         return g.losses
     }

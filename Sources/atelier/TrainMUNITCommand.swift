@@ -101,10 +101,17 @@ enum TrainMUNITCommand {
                 """)
         }
 
+        var critics: [MUNITCriticScores] = []   // the log window's, for the printed line
         try BackgroundTraining.run(until: iterations, from: trainer.iteration, checkpointEvery: checkpointEvery, log: log, step: {
             let l = trainer.step(photos: photos, paintings: paintings)
-            let skipped = trainer.skippedUpdates > 0 ? "  (\(trainer.skippedUpdates) updates skipped: gradient not finite)" : ""
-            return (trainer.iteration, [l.discriminator, l.adversarial, l.image, l.style, l.content], skipped)
+            critics.append(l.critic)
+            var note = ""
+            if trainer.iteration % logEvery == 0 {
+                note = "  critics \(MUNITCriticScores.mean(critics).description)"
+                critics = []
+            }
+            if trainer.skippedUpdates > 0 { note += "  (\(trainer.skippedUpdates) updates skipped: gradient not finite)" }
+            return (trainer.iteration, [l.discriminator, l.adversarial, l.image, l.style, l.content], note)
         }, save: save)
     }
 }
