@@ -99,7 +99,7 @@ public final class MUNITTrainer {
         (a, b) = (MUNITPasses(arch, domain: "a"), MUNITPasses(arch, domain: "b"))
         let generators = Set(arch.generatorParameterNames("a") + arch.generatorParameterNames("b"))
         optimizers = OptimizerGroups(members: { group in { name in (group == "generators") == generators.contains(name) } },
-                                     settings: { _ in .init(beta1: 0.5, beta2: 0.999) })
+                                     settings: { _ in .init(beta1: 0.5, beta2: 0.999, weightDecay: config.weightDecay) })
         random = TrainingRandom(seed: config.seed)
     }
 
@@ -240,17 +240,13 @@ public final class MUNITTrainer {
          paintings.batch(config.batchSize, size: config.cropSize, minimumDeviation: config.minimumCropDeviation, rng: &random))
     }
 
-    /// Adam on one group with L2 weight decay (added to the gradient, as PyTorch's Adam does).
+    /// Adam on one group with L2 weight decay (added to the gradient inside Adam, as PyTorch's does).
     func update(_ group: String, _ gradients: [String: Tensor]) {
-        guard gradients.values.allSatisfy({ $0.scalars.allSatisfy(\.isFinite) }) else {
+        guard gradients.values.allSatisfy({ $0.withUnsafeBufferPointer { $0.allSatisfy(\.isFinite) } }) else {
             skippedUpdates += 1
             return
         }
-        var g = gradients
-        if config.weightDecay > 0 {
-            for (name, value) in g { g[name] = add(value, scale(parameters[name]!, by: config.weightDecay)) }
-        }
-        optimizers.update(group, parameters: &parameters, gradients: g, learningRate: config.learningRate(at: iteration))
+        optimizers.update(group, parameters: &parameters, gradients: gradients, learningRate: config.learningRate(at: iteration))
     }
 
     /// For gradient checks.

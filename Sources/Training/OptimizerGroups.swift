@@ -10,7 +10,11 @@ import Tensor
 public struct OptimizerGroups {
     public struct Settings: Sendable {
         public var beta1: Float = 0.9, beta2: Float = 0.999
-        public init(beta1: Float = 0.9, beta2: Float = 0.999) { (self.beta1, self.beta2) = (beta1, beta2) }
+        /// Adam's L2 penalty λ (g + λ·θ), 0 for none.
+        public var weightDecay: Float = 0
+        public init(beta1: Float = 0.9, beta2: Float = 0.999, weightDecay: Float = 0) {
+            (self.beta1, self.beta2, self.weightDecay) = (beta1, beta2, weightDecay)
+        }
     }
 
     /// The parameter names a group updates (given a parameter name: whether it is in the group).
@@ -33,8 +37,12 @@ public struct OptimizerGroups {
         var optimizer = optimizers[group] ?? Adam(parameterShapes: names.map { parameters[$0]!.shape }, learningRate: learningRate,
                                                   beta1: s.beta1, beta2: s.beta2)
         optimizer.learningRate = learningRate
-        var values = names.map { parameters[$0]! }
-        optimizer.update(&values, gradients: names.map { gradients[$0] ?? Tensor(zeros: parameters[$0]!.shape) })
+        optimizer.weightDecay = s.weightDecay
+        let zeros = names.map { gradients[$0] == nil ? Tensor(zeros: parameters[$0]!.shape) : nil }
+        // Taken out of the dictionary, each tensor's storage has one owner, so Adam updates it in
+        // place instead of copying it first (copy-on-write).
+        var values = names.map { parameters.removeValue(forKey: $0)! }
+        optimizer.update(&values, gradients: zip(names, zeros).map { gradients[$0] ?? $1! })
         for (n, v) in zip(names, values) { parameters[n] = v }
         optimizers[group] = optimizer
     }

@@ -36,6 +36,34 @@ final class AdamTests: XCTestCase {
         XCTAssertEqual(adam.step, 1)
     }
 
+    /// The plain per-element update, as the doc comment writes it: the reference the vectorized
+    /// update must equal bit for bit, whatever the size (lanes of 8 and a scalar tail).
+    func testUpdateEqualsThePlainLoopBitForBit() {
+        var rng = SeededValues(seed: 7)
+        for weightDecay: Float in [0, 1e-2] {
+            for count in [1, 7, 8, 9, 37] {
+                var params = [rng.tensor([count])]
+                var adam = Adam(parameterShapes: [[count]], learningRate: 0.01, beta1: 0.5, beta2: 0.999)
+                adam.weightDecay = weightDecay
+                var (theta, m, v) = (params[0].scalars, [Float](repeating: 0, count: count), [Float](repeating: 0, count: count))
+                for t in 1...3 {
+                    let gradient = rng.tensor([count])
+                    adam.update(&params, gradients: [gradient])
+                    let c1 = Float(1 - pow(0.5, Double(t))), c2 = Float(1 - pow(Double(Float(0.999)), Double(t)))
+                    for (i, raw) in gradient.scalars.enumerated() {
+                        let g = weightDecay == 0 ? raw : raw + theta[i] * weightDecay
+                        m[i] = 0.5 * m[i] + (1 - 0.5) * g
+                        v[i] = 0.999 * v[i] + (1 - 0.999) * g * g
+                        theta[i] -= 0.01 * (m[i] / c1) / ((v[i] / c2).squareRoot() + 1e-8)
+                    }
+                    XCTAssertEqual(params[0].scalars, theta, "\(count) parameters, λ \(weightDecay), step \(t)")
+                    XCTAssertEqual(adam.firstMoments[0].scalars, m)
+                    XCTAssertEqual(adam.secondMoments[0].scalars, v)
+                }
+            }
+        }
+    }
+
     func testMinimizesAQuadratic() {
         let (problem, start) = makeProblem()
         var params = start
