@@ -50,7 +50,7 @@ public struct MUNITLosses: Sendable, CustomStringConvertible {
 /// The discriminators' mean score (over scales and patches) on real images and on translations,
 /// per domain: LSGAN pushes them towards 1 and 0, and a critic that cannot tell the two apart
 /// scores both near ½ (its loss then near 3, the chance level of the six terms).
-public struct MUNITCriticScores: Sendable {
+public struct MUNITCriticScores: Sendable, CustomStringConvertible {
     public var realA: Float = 0, translatedA: Float = 0, realB: Float = 0, translatedB: Float = 0
     public init() {}
 
