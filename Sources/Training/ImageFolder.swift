@@ -69,17 +69,16 @@ public struct ImageFolder {
     }
 
     /// Standard deviation of an image's bytes as 0…1 values, all channels together.
-    static func deviation(_ image: RGBImage) -> Float {
-        var sum = 0.0, squares = 0.0
-        for byte in image.pixels { let v = Double(byte) / 255; sum += v; squares += v * v }
-        let n = Double(max(image.pixels.count, 1)), mean = sum / n
-        return Float(max(squares / n - mean * mean, 0).squareRoot())
-    }
+    static func deviation(_ image: RGBImage) -> Float { deviation(image.pixels) { Double($0) / 255 } }
 
-    static func deviation(_ x: Tensor) -> Float {
-        let v = x.scalars
-        let mean = v.reduce(0.0) { $0 + Double($1) } / Double(max(v.count, 1))
-        return Float((v.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) } / Double(max(v.count, 1))).squareRoot())
+    static func deviation(_ x: Tensor) -> Float { x.withUnsafeBufferPointer { deviation($0) { Double($0) } } }
+
+    /// Population standard deviation of `values` as `unit` maps them, in two passes (mean, then
+    /// squared differences from it).
+    static func deviation<C: Collection>(_ values: C, _ unit: (C.Element) -> Double) -> Float {
+        let n = Double(max(values.count, 1))
+        let mean = values.reduce(0.0) { $0 + unit($1) } / n
+        return Float((values.reduce(0.0) { $0 + (unit($1) - mean) * (unit($1) - mean) } / n).squareRoot())
     }
 
     /// A batch of random size×size crops with random horizontal flips, as [N, 3, size, size] in 0…1.

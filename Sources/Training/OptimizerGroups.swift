@@ -38,11 +38,11 @@ public struct OptimizerGroups {
                                                   beta1: s.beta1, beta2: s.beta2)
         optimizer.learningRate = learningRate
         optimizer.weightDecay = s.weightDecay
-        let zeros = names.map { gradients[$0] == nil ? Tensor(zeros: parameters[$0]!.shape) : nil }
+        let grads = names.map { gradients[$0] ?? Tensor(zeros: parameters[$0]!.shape) }
         // Taken out of the dictionary, each tensor's storage has one owner, so Adam updates it in
         // place instead of copying it first (copy-on-write).
         var values = names.map { parameters.removeValue(forKey: $0)! }
-        optimizer.update(&values, gradients: zip(names, zeros).map { gradients[$0] ?? $1! })
+        optimizer.update(&values, gradients: grads)
         for (n, v) in zip(names, values) { parameters[n] = v }
         optimizers[group] = optimizer
     }
