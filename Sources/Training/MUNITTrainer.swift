@@ -17,6 +17,10 @@ public struct MUNITTrainingConfig: Sendable {
     public var imageWeight: Float = 10
     public var styleWeight: Float = 1
     public var contentWeight: Float = 1
+    /// The domain-invariant perceptual loss (`DomainInvariantPerceptualLoss`; the paper's code's
+    /// `vgg_w`, 1 where it uses it, 0 = off as in its edges→shoes settings) and its VGG16 layer.
+    public var perceptualWeight: Float = 0
+    public var perceptualLayer = DomainInvariantPerceptualLoss.defaultLayer
     public var seed: UInt64 = 1
     /// Crops flatter than this (standard deviation, 0…1 pixels) are redrawn (`ImageFolder.batch`).
     public var minimumCropDeviation: Float = 0.02
@@ -26,8 +30,11 @@ public struct MUNITTrainingConfig: Sendable {
         learningRate * pow(0.5, Float(iteration / max(learningRateStep, 1)))
     }
 
-    /// As checkpoints and weight files record them: "gan=1,x=10,s=1,c=1".
-    public var lossWeightsText: String { "gan=\(ganWeight),x=\(imageWeight),s=\(styleWeight),c=\(contentWeight)" }
+    /// As checkpoints and weight files record them: "gan=1,x=10,s=1,c=1" (",vgg=1@block5_conv3" when on).
+    public var lossWeightsText: String {
+        "gan=\(ganWeight),x=\(imageWeight),s=\(styleWeight),c=\(contentWeight)"
+            + (perceptualWeight > 0 ? ",vgg=\(perceptualWeight)@\(perceptualLayer)" : "")
+    }
 }
 
 /// One step's losses, unweighted (the log prints them as MUNIT's code does).
@@ -38,12 +45,14 @@ public struct MUNITLosses: Sendable, CustomStringConvertible {
     public var adversarial: Float = 0
     /// L1 reconstruction of the images, of the drawn style codes and of the content codes, both domains.
     public var image: Float = 0, style: Float = 0, content: Float = 0
+    /// The domain-invariant perceptual loss of both translations (0 when its weight is 0).
+    public var perceptual: Float = 0
     /// The discriminators' mean scores in the step's discriminator update (before it).
     public var critic = MUNITCriticScores()
     public init() {}
 
     public var description: String {
-        String(format: "D %.4g  G %.4g  x %.4g  s %.4g  c %.4g", discriminator, adversarial, image, style, content)
+        String(format: "D %.4g  G %.4g  x %.4g  s %.4g  c %.4g  vgg %.4g", discriminator, adversarial, image, style, content, perceptual)
     }
 }
 
@@ -74,20 +83,33 @@ public struct MUNITCriticScores: Sendable, CustomStringConvertible {
 /// discriminators in our core, alternating as the paper's code does: a discriminator step on
 /// freshly translated images, then a generator step on
 ///   L = λ_gan (L_G^a + L_G^b) + λ_x (‖G_a(E_a(x_a)) − x_a‖₁ + …) + λ_s (‖E_s^a(x_ba) − s_a‖₁ + …)
-///       + λ_c (‖E_c^a(x_ba) − c_b‖₁ + …)
+///       + λ_c (‖E_c^a(x_ba) − c_b‖₁ + …) + λ_vgg (‖IN(φ(x_ba)) − IN(φ(x_b))‖² + …)
 /// with x_ba = G_a(c_b, s_a), x_ab = G_b(c_a, s_b), s_a, s_b ~ N(0, I) (eq. 5–9 of the paper).
 public final class MUNITTrainer {
     public private(set) var parameters: [String: Tensor]
     public let config: MUNITTrainingConfig
     let a: MUNITPasses, b: MUNITPasses
+    /// Present when `config.perceptualWeight` > 0.
+    let perceptual: DomainInvariantPerceptualLoss?
     var optimizers: OptimizerGroups
     public private(set) var iteration = 0
     public var random: TrainingRandom
     /// When set, every step adds the wall time of its phases to it (`atelier profile`).
     public var clock: PhaseClock?
 
-    public init(config: MUNITTrainingConfig, parameters: [String: Tensor]? = nil) throws {
+    /// `vgg` (our VGG16) is needed only for the perceptual loss.
+    public init(config: MUNITTrainingConfig, parameters: [String: Tensor]? = nil, vgg: PerceptualLoss? = nil) throws {
         let arch = config.architecture
+        if config.perceptualWeight > 0 {
+            guard let vgg else { throw TrainingError("the perceptual loss needs the VGG16 weights") }
+            let loss = try DomainInvariantPerceptualLoss(vgg: vgg, layer: config.perceptualLayer)
+            guard config.cropSize / loss.downsampling >= 2 else {
+                throw TrainingError("\(config.cropSize)² crops are \(config.cropSize / loss.downsampling) px wide at \(loss.layer); the perceptual loss needs at least 2")
+            }
+            perceptual = loss
+        } else {
+            perceptual = nil
+        }
         let initial = arch.initialParameters(seed: config.seed)
         if let given = parameters {
             for (name, value) in initial where given[name]?.shape != value.shape {
@@ -159,6 +181,15 @@ public final class MUNITTrainer {
         }
         let (eba, eab) = clock.time("G: encode translations") { (a.encode(ba.image, p), b.encode(ab.image, p)) }
         let (da, db) = clock.time("G: discriminate") { (a.discriminate(ba.image, p), b.discriminate(ab.image, p)) }
+        // ∂L_vgg/∂x_ba, ∂L_vgg/∂x_ab: each translation against the image its content came from.
+        let perceptualGradients = perceptual.map { vgg in
+            clock.time("G: perceptual") { () -> [String: Tensor] in
+                let lba = vgg.lossAndGradient(ba.image, target: vgg.target(xb))
+                let lab = vgg.lossAndGradient(ab.image, target: vgg.target(xa))
+                losses.perceptual = lba.value + lab.value
+                return ["a": scale(lba.gradient, by: w.perceptualWeight), "b": scale(lab.gradient, by: w.perceptualWeight)]
+            }
+        }
 
         clock.time("G: backward") {
             // Image reconstruction: back through each domain's decoder to its codes.
@@ -182,6 +213,7 @@ public final class MUNITTrainer {
                 let gReencoded = passes.encodeBackward(reencoded, p, gradContent: scale(lc.gradient, by: w.contentWeight),
                                                        gradStyle: scale(ls.gradient, by: w.styleWeight), inputGradient: true, into: &grads)!
                 gImage = add(gImage, gReencoded)
+                if let g = perceptualGradients?[passes.domain] { gImage = add(gImage, g) }
                 let g = passes.decodeBackward(translated, p, gradImage: gImage, styleGradient: false, into: &grads)
                 // The translation's content came from the other domain's encoder; the content
                 // reconstruction's target is that same code, so it gets −∂L/∂target too.

@@ -10,7 +10,8 @@ import Training
 /// that a training step computes (at `--size` crops, e.g. 128); the VGG loss runs `vgg16`'s shapes.
 /// `stylebank-learn` and `stylebank-train` time the phases of the trainer's own steps, learning a
 /// new style (`POST /styles`, e.g. at 128) or training the whole bank (e.g. at 256); `losses` the
-/// perceptual loss terms of one step; `munit-train` the phases of a MUNIT training step (e.g. at 128);
+/// perceptual loss terms of one step; `munit-train` the phases of a MUNIT training step (e.g. at 128),
+/// `munit-train-perceptual` with the domain-invariant perceptual loss;
 /// `magenta` the imported arbitrary network's graphs by kind of op.
 /// With `--step-file FILE`, the two StyleBank step profiles first write the step's inputs and our
 /// losses and gradients there (`ProfileStepFile`), for scripts/bench_train_peer.py.
@@ -31,9 +32,10 @@ enum ProfileCommand {
         case "stylebank-train": try stylebankSteps(config: config, size: size, repeats: repeats, learn: false, stepFile: stepFile)
         case "losses": try perceptualLosses(config: config, size: size, repeats: repeats)
         case "munit-train": try munitSteps(size: size, repeats: repeats)
+        case "munit-train-perceptual": try munitSteps(size: size, repeats: repeats, perceptualWith: config)
         case "adain-train": try adainSteps(config: config, size: size, repeats: repeats)
         case "magenta": try magenta(config: config, size: size, repeats: repeats)
-        case let other: throw CLIError("unknown network \(other): multistyle26, stylebank, vgg16, stylebank-backward, stylebank-learn, stylebank-train, losses, munit-train, adain-train or magenta")
+        case let other: throw CLIError("unknown network \(other): multistyle26, stylebank, vgg16, stylebank-backward, stylebank-learn, stylebank-train, losses, munit-train, munit-train-perceptual, adain-train or magenta")
         }
     }
 
@@ -296,11 +298,14 @@ enum ProfileCommand {
     }
 
     /// The phases of MUNIT training steps (the default architecture, batch 1, `size`² crops), then
-    /// the backward passes layer by layer.
-    static func munitSteps(size: Int, repeats: Int) throws {
+    /// the backward passes layer by layer; with the domain-invariant perceptual loss (weight 1)
+    /// when given the configuration to find the VGG16 weights with.
+    static func munitSteps(size: Int, repeats: Int, perceptualWith config: ServiceConfig? = nil) throws {
         var tc = MUNITTrainingConfig()
         tc.cropSize = size
-        let trainer = try MUNITTrainer(config: tc)
+        let vgg = try config.map { try PerceptualLoss(vggWeights: SafeTensors.load($0.modelsDirectory.appendingPathComponent("vgg16.safetensors")).tensors) }
+        if vgg != nil { tc.perceptualWeight = 1 }
+        let trainer = try MUNITTrainer(config: tc, vgg: vgg)
         var rng = SplitMix64(seed: 1)
         let (xa, xb) = (noise([1, 3, size, size], &rng), noise([1, 3, size, size], &rng))
         trainer.step(photos: xa, paintings: xb)   // warm-up: Adam state, buffers

@@ -10,13 +10,13 @@ import Training
 /// `--init` continues from such a file: the generators and iteration from it, fresh discriminators
 /// (trained alone for `--discriminator-warmup` updates first) and fresh Adam moments.
 enum TrainMUNITCommand {
-    static let usage = "usage: atelier train munit --a DIR --b DIR [--out data/training/munit] [--size 128] [--width 32] [--residual-blocks 3] [--init munit.safetensors [--discriminator-warmup 300]] …"
+    static let usage = "usage: atelier train munit --a DIR --b DIR [--out data/training/munit] [--size 128] [--width 32] [--residual-blocks 3] [--init munit.safetensors [--discriminator-warmup 300]] [--perceptual-weight 1 [--perceptual-layer block5_conv3]] …"
 
     static func run(_ args: ArraySlice<String>) throws {
         let a = try Arguments(args, flagNames: ["fresh"])
         try a.checkKnown(["a", "b", "out", "size", "batch", "iterations", "checkpoint-every", "lr", "lr-step", "seed", "side", "max-images",
                           "width", "residual-blocks", "gan-weight", "image-weight", "style-weight", "content-weight", "fresh", "log-every",
-                          "init", "discriminator-warmup"])
+                          "init", "discriminator-warmup", "perceptual-weight", "perceptual-layer", "models", "data"])
         guard let dirA = a.options["a"], let dirB = a.options["b"] else { throw CLIError(usage) }
         let out = URL(fileURLWithPath: a.options["out"] ?? "data/training/munit")
         var tc = MUNITTrainingConfig()
@@ -28,6 +28,9 @@ enum TrainMUNITCommand {
         tc.imageWeight = try a.float("image-weight") ?? tc.imageWeight
         tc.styleWeight = try a.float("style-weight") ?? tc.styleWeight
         tc.contentWeight = try a.float("content-weight") ?? tc.contentWeight
+        tc.perceptualWeight = try a.float("perceptual-weight") ?? tc.perceptualWeight
+        tc.perceptualLayer = a.options["perceptual-layer"] ?? tc.perceptualLayer
+        guard tc.perceptualWeight >= 0, tc.perceptualWeight.isFinite else { throw CLIError("--perceptual-weight must be 0 or more") }
         tc.seed = UInt64(try a.int("seed") ?? 1)
         tc.architecture.width = try a.int("width") ?? tc.architecture.width
         tc.architecture.residualBlocks = try a.int("residual-blocks") ?? tc.architecture.residualBlocks
@@ -56,7 +59,10 @@ enum TrainMUNITCommand {
               + (photos.skipped.count + paintings.skipped.count > 0 ? "; skipped \((photos.skipped + paintings.skipped).joined(separator: ", "))" : ""))
 
         let warmup = try a.int("discriminator-warmup") ?? 300
-        let trainer = try MUNITTrainer(config: tc)
+        let vgg = tc.perceptualWeight > 0
+            ? try PerceptualLoss(vggWeights: SafeTensors.load(ServiceSetup.config(a).modelsDirectory.appendingPathComponent("vgg16.safetensors")).tensors)
+            : nil
+        let trainer = try MUNITTrainer(config: tc, vgg: vgg)
         let checkpointURL = out.appendingPathComponent("checkpoint.safetensors")
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
         if !a.flags.contains("fresh"), FileManager.default.fileExists(atPath: checkpointURL.path) {
@@ -82,7 +88,7 @@ enum TrainMUNITCommand {
 
         let command = (["atelier train munit"] + args).joined(separator: " ")
         let log = StepLog(every: logEvery, file: out.appendingPathComponent("loss.tsv"),
-                          names: ["discriminator", "adversarial", "image", "style", "content"])
+                          names: ["discriminator", "adversarial", "image", "style", "content"] + (vgg == nil ? [] : ["perceptual"]))
         func save() throws {
             let c = trainer.checkpoint()
             try SafeTensors.write(c.tensors, to: checkpointURL, metadata: c.metadata)
@@ -111,7 +117,7 @@ enum TrainMUNITCommand {
                 critics = []
             }
             if trainer.skippedUpdates > 0 { note += "  (\(trainer.skippedUpdates) updates skipped: gradient not finite)" }
-            return (trainer.iteration, [l.discriminator, l.adversarial, l.image, l.style, l.content], note)
+            return (trainer.iteration, [l.discriminator, l.adversarial, l.image, l.style, l.content] + (vgg == nil ? [] : [l.perceptual]), note)
         }, save: save)
     }
 }

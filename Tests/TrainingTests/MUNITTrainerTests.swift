@@ -23,7 +23,8 @@ final class MUNITTrainerTests: XCTestCase {
     }
 
     func weighted(_ l: MUNITLosses, _ c: MUNITTrainingConfig) -> Double {
-        Double(c.ganWeight * l.adversarial + c.imageWeight * l.image + c.styleWeight * l.style + c.contentWeight * l.content)
+        Double(c.ganWeight * l.adversarial + c.imageWeight * l.image + c.styleWeight * l.style + c.contentWeight * l.content
+               + c.perceptualWeight * l.perceptual)
     }
 
     /// Central differences of a loss at a few coordinates of every parameter tensor that has a
@@ -63,6 +64,33 @@ final class MUNITTrainerTests: XCTestCase {
             trainer.setParameters(p)
             return weighted(trainer.generatorLossAndGradients(xa, xb, styles: sa, sb).losses, trainer.config)
         }
+    }
+
+    /// The same check with the domain-invariant perceptual loss on (at relu2_2: 8² crops are 4² there).
+    func testGeneratorGradientsWithThePerceptualLoss() throws {
+        var c = try makeTrainer().config
+        (c.perceptualWeight, c.perceptualLayer) = (2, "block2_conv2")
+        let trainer = try MUNITTrainer(config: c, vgg: TrainingFixtures.perceptualLoss)
+        let xa = MUNITImages.toSigned(TrainingFixtures.image([1, 3, 8, 8], seed: 1))
+        let xb = MUNITImages.toSigned(TrainingFixtures.image([1, 3, 8, 8], seed: 2))
+        let (sa, sb) = (trainer.drawStyles(1), trainer.drawStyles(1))
+        let r = trainer.generatorLossAndGradients(xa, xb, styles: sa, sb)
+        XCTAssertGreaterThan(r.losses.perceptual, 0.1)
+        XCTAssertEqual(c.lossWeightsText, "gan=1.0,x=10.0,s=1.0,c=1.0,vgg=2.0@block2_conv2")
+        checkGradients(trainer, gradients: r.gradients, allowedKinks: 3) { p in
+            trainer.setParameters(p)
+            return weighted(trainer.generatorLossAndGradients(xa, xb, styles: sa, sb).losses, trainer.config)
+        }
+    }
+
+    func testThePerceptualLossNeedsVGGAndCropsLargeEnoughForItsLayer() throws {
+        var c = try makeTrainer().config
+        c.perceptualWeight = 1
+        XCTAssertThrowsError(try MUNITTrainer(config: c), "no VGG16")
+        XCTAssertThrowsError(try MUNITTrainer(config: c, vgg: TrainingFixtures.perceptualLoss), "8² crops are 0² at relu5_3")
+        c.cropSize = 32
+        XCTAssertNoThrow(try MUNITTrainer(config: c, vgg: TrainingFixtures.perceptualLoss))
+        XCTAssertEqual(try makeTrainer().config.lossWeightsText, "gan=1.0,x=10.0,s=1.0,c=1.0", "off: the text of runs before it")
     }
 
     func testDiscriminatorGradientsByFiniteDifferences() throws {
