@@ -21,6 +21,9 @@ public struct MUNITTrainingConfig: Sendable {
     /// `vgg_w`, 1 where it uses it, 0 = off as in its edges→shoes settings) and its VGG16 layer.
     public var perceptualWeight: Float = 0
     public var perceptualLayer = DomainInvariantPerceptualLoss.defaultLayer
+    /// The explicit cycle reconstruction ‖G_a(E_c^b(x_ab), E_s^a(x_a)) − x_a‖₁ + … (the paper's
+    /// code's `recon_x_cyc_w`: 10 for some of its datasets, 0 = off as in the others).
+    public var cycleWeight: Float = 0
     public var seed: UInt64 = 1
     /// Crops flatter than this (standard deviation, 0…1 pixels) are redrawn (`ImageFolder.batch`).
     public var minimumCropDeviation: Float = 0.02
@@ -34,6 +37,7 @@ public struct MUNITTrainingConfig: Sendable {
     public var lossWeightsText: String {
         "gan=\(ganWeight),x=\(imageWeight),s=\(styleWeight),c=\(contentWeight)"
             + (perceptualWeight > 0 ? ",vgg=\(perceptualWeight)@\(perceptualLayer)" : "")
+            + (cycleWeight > 0 ? ",cyc=\(cycleWeight)" : "")
     }
 }
 
@@ -47,12 +51,14 @@ public struct MUNITLosses: Sendable, CustomStringConvertible {
     public var image: Float = 0, style: Float = 0, content: Float = 0
     /// The domain-invariant perceptual loss of both translations (0 when its weight is 0).
     public var perceptual: Float = 0
+    /// L1 of both cycle reconstructions (0 when its weight is 0).
+    public var cycle: Float = 0
     /// The discriminators' mean scores in the step's discriminator update (before it).
     public var critic = MUNITCriticScores()
     public init() {}
 
     public var description: String {
-        String(format: "D %.4g  G %.4g  x %.4g  s %.4g  c %.4g  vgg %.4g", discriminator, adversarial, image, style, content, perceptual)
+        String(format: "D %.4g  G %.4g  x %.4g  s %.4g  c %.4g  vgg %.4g  cyc %.4g", discriminator, adversarial, image, style, content, perceptual, cycle)
     }
 }
 
@@ -84,6 +90,7 @@ public struct MUNITCriticScores: Sendable, CustomStringConvertible {
 /// freshly translated images, then a generator step on
 ///   L = λ_gan (L_G^a + L_G^b) + λ_x (‖G_a(E_a(x_a)) − x_a‖₁ + …) + λ_s (‖E_s^a(x_ba) − s_a‖₁ + …)
 ///       + λ_c (‖E_c^a(x_ba) − c_b‖₁ + …) + λ_vgg (‖IN(φ(x_ba)) − IN(φ(x_b))‖² + …)
+///       + λ_cyc (‖G_b(E_c^a(x_ba), E_s^b(x_b)) − x_b‖₁ + …)
 /// with x_ba = G_a(c_b, s_a), x_ab = G_b(c_a, s_b), s_a, s_b ~ N(0, I) (eq. 5–9 of the paper).
 public final class MUNITTrainer {
     public private(set) var parameters: [String: Tensor]
@@ -181,6 +188,10 @@ public final class MUNITTrainer {
         }
         let (eba, eab) = clock.time("G: encode translations") { (a.encode(ba.image, p), b.encode(ab.image, p)) }
         let (da, db) = clock.time("G: discriminate") { (a.discriminate(ba.image, p), b.discriminate(ab.image, p)) }
+        // x_bab = G_b(E_c^a(x_ba), E_s^b(x_b)) and x_aba: each image back from its translation.
+        let cycles = w.cycleWeight > 0 ? clock.time("G: cycle decode") {
+            (a: a.decode(content: eab.contentCode, style: ea.styleCode, p), b: b.decode(content: eba.contentCode, style: eb.styleCode, p))
+        } : nil
         // ∂L_vgg/∂x_ba, ∂L_vgg/∂x_ab: each translation against the image its content came from.
         let perceptualGradients = perceptual.map { vgg in
             clock.time("G: perceptual") { () -> [String: Tensor] in
@@ -197,6 +208,20 @@ public final class MUNITTrainer {
             losses.image = lxa.value + lxb.value
             let gra = a.decodeBackward(ra, p, gradImage: scale(lxa.gradient, by: w.imageWeight), styleGradient: true, into: &grads)
             let grb = b.decodeBackward(rb, p, gradImage: scale(lxb.gradient, by: w.imageWeight), styleGradient: true, into: &grads)
+            var gradStyleA = gra.style!, gradStyleB = grb.style!   // ∂L/∂(E_s^a(x_a)), ∂L/∂(E_s^b(x_b))
+
+            // The cycles: back through the decoders to the re-encoded translations' content codes
+            // (∂L/∂E_c^b(x_ab) from x_aba, keyed by the translation's domain) and the source's style.
+            var cycleContent: [String: Tensor] = [:]
+            if let cycles {
+                for (passes, cycled, source, translation) in [(a, cycles.a, xa, "b"), (b, cycles.b, xb, "a")] {
+                    let l = l1Loss(cycled.image, source)
+                    losses.cycle += l.value
+                    let g = passes.decodeBackward(cycled, p, gradImage: scale(l.gradient, by: w.cycleWeight), styleGradient: true, into: &grads)
+                    cycleContent[translation] = g.content
+                    if passes.domain == "a" { gradStyleA = add(gradStyleA, g.style!) } else { gradStyleB = add(gradStyleB, g.style!) }
+                }
+            }
 
             // The translations: the GAN loss through the (fixed) discriminators, and the code
             // reconstructions through the re-encoding, meet at each translated image.
@@ -210,7 +235,9 @@ public final class MUNITTrainer {
                 let lc = l1Loss(reencoded.contentCode, source.contentCode)
                 losses.style += ls.value
                 losses.content += lc.value
-                let gReencoded = passes.encodeBackward(reencoded, p, gradContent: scale(lc.gradient, by: w.contentWeight),
+                var gradReencodedContent = scale(lc.gradient, by: w.contentWeight)
+                if let g = cycleContent[passes.domain] { gradReencodedContent = add(gradReencodedContent, g) }
+                let gReencoded = passes.encodeBackward(reencoded, p, gradContent: gradReencodedContent,
                                                        gradStyle: scale(ls.gradient, by: w.styleWeight), inputGradient: true, into: &grads)!
                 gImage = add(gImage, gReencoded)
                 if let g = perceptualGradients?[passes.domain] { gImage = add(gImage, g) }
@@ -220,8 +247,8 @@ public final class MUNITTrainer {
                 let toSource = add(g.content, scale(lc.gradient, by: -w.contentWeight))
                 if passes.domain == "a" { gradContentB = add(gradContentB, toSource) } else { gradContentA = add(gradContentA, toSource) }
             }
-            a.encodeBackward(ea, p, gradContent: gradContentA, gradStyle: gra.style, inputGradient: false, into: &grads)
-            b.encodeBackward(eb, p, gradContent: gradContentB, gradStyle: grb.style, inputGradient: false, into: &grads)
+            a.encodeBackward(ea, p, gradContent: gradContentA, gradStyle: gradStyleA, inputGradient: false, into: &grads)
+            b.encodeBackward(eb, p, gradContent: gradContentB, gradStyle: gradStyleB, inputGradient: false, into: &grads)
         }
         return (losses, grads)
     }

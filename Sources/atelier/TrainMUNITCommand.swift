@@ -10,13 +10,13 @@ import Training
 /// `--init` continues from such a file: the generators and iteration from it, fresh discriminators
 /// (trained alone for `--discriminator-warmup` updates first) and fresh Adam moments.
 enum TrainMUNITCommand {
-    static let usage = "usage: atelier train munit --a DIR --b DIR [--out data/training/munit] [--size 128] [--width 32] [--residual-blocks 3] [--init munit.safetensors [--discriminator-warmup 300]] [--perceptual-weight 1 [--perceptual-layer block5_conv3]] …"
+    static let usage = "usage: atelier train munit --a DIR --b DIR [--out data/training/munit] [--size 128] [--width 32] [--residual-blocks 3] [--init munit.safetensors [--discriminator-warmup 300]] [--perceptual-weight 1 [--perceptual-layer block5_conv3]] [--cycle-weight 10] …"
 
     static func run(_ args: ArraySlice<String>) throws {
         let a = try Arguments(args, flagNames: ["fresh"])
         try a.checkKnown(["a", "b", "out", "size", "batch", "iterations", "checkpoint-every", "lr", "lr-step", "seed", "side", "max-images",
                           "width", "residual-blocks", "gan-weight", "image-weight", "style-weight", "content-weight", "fresh", "log-every",
-                          "init", "discriminator-warmup", "perceptual-weight", "perceptual-layer", "models", "data"])
+                          "init", "discriminator-warmup", "perceptual-weight", "perceptual-layer", "cycle-weight", "models", "data"])
         guard let dirA = a.options["a"], let dirB = a.options["b"] else { throw CLIError(usage) }
         let out = URL(fileURLWithPath: a.options["out"] ?? "data/training/munit")
         var tc = MUNITTrainingConfig()
@@ -30,7 +30,10 @@ enum TrainMUNITCommand {
         tc.contentWeight = try a.float("content-weight") ?? tc.contentWeight
         tc.perceptualWeight = try a.float("perceptual-weight") ?? tc.perceptualWeight
         tc.perceptualLayer = a.options["perceptual-layer"] ?? tc.perceptualLayer
-        guard tc.perceptualWeight >= 0, tc.perceptualWeight.isFinite else { throw CLIError("--perceptual-weight must be 0 or more") }
+        tc.cycleWeight = try a.float("cycle-weight") ?? tc.cycleWeight
+        guard tc.perceptualWeight >= 0, tc.perceptualWeight.isFinite, tc.cycleWeight >= 0, tc.cycleWeight.isFinite else {
+            throw CLIError("--perceptual-weight and --cycle-weight must be 0 or more")
+        }
         tc.seed = UInt64(try a.int("seed") ?? 1)
         tc.architecture.width = try a.int("width") ?? tc.architecture.width
         tc.architecture.residualBlocks = try a.int("residual-blocks") ?? tc.architecture.residualBlocks
@@ -87,8 +90,11 @@ enum TrainMUNITCommand {
         }
 
         let command = (["atelier train munit"] + args).joined(separator: " ")
+        // The optional terms' columns only when they are on (a run's loss.tsv keeps one header).
+        let optional: [(name: String, on: Bool, value: (MUNITLosses) -> Float)] = [("perceptual", vgg != nil, \.perceptual),
+                                                                                  ("cycle", tc.cycleWeight > 0, \.cycle)].filter(\.on)
         let log = StepLog(every: logEvery, file: out.appendingPathComponent("loss.tsv"),
-                          names: ["discriminator", "adversarial", "image", "style", "content"] + (vgg == nil ? [] : ["perceptual"]))
+                          names: ["discriminator", "adversarial", "image", "style", "content"] + optional.map(\.name))
         func save() throws {
             let c = trainer.checkpoint()
             try SafeTensors.write(c.tensors, to: checkpointURL, metadata: c.metadata)
@@ -117,7 +123,7 @@ enum TrainMUNITCommand {
                 critics = []
             }
             if trainer.skippedUpdates > 0 { note += "  (\(trainer.skippedUpdates) updates skipped: gradient not finite)" }
-            return (trainer.iteration, [l.discriminator, l.adversarial, l.image, l.style, l.content] + (vgg == nil ? [] : [l.perceptual]), note)
+            return (trainer.iteration, [l.discriminator, l.adversarial, l.image, l.style, l.content] + optional.map { $0.value(l) }, note)
         }, save: save)
     }
 }
