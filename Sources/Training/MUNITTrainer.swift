@@ -192,15 +192,8 @@ public final class MUNITTrainer {
         let cycles = w.cycleWeight > 0 ? clock.time("G: cycle decode") {
             (a: a.decode(content: eab.contentCode, style: ea.styleCode, p), b: b.decode(content: eba.contentCode, style: eb.styleCode, p))
         } : nil
-        // ∂L_vgg/∂x_ba, ∂L_vgg/∂x_ab: each translation against the image its content came from.
-        let perceptualGradients = perceptual.map { vgg in
-            clock.time("G: perceptual") { () -> [String: Tensor] in
-                let lba = vgg.lossAndGradient(ba.image, target: vgg.target(xb))
-                let lab = vgg.lossAndGradient(ab.image, target: vgg.target(xa))
-                losses.perceptual = lba.value + lab.value
-                return ["a": scale(lba.gradient, by: w.perceptualWeight), "b": scale(lab.gradient, by: w.perceptualWeight)]
-            }
-        }
+        let perceptualTerm = perceptual == nil ? nil : clock.time("G: perceptual") { perceptualGradients(translations: ba.image, ab.image, sources: xa, xb) }
+        losses.perceptual = perceptualTerm?.loss ?? 0
 
         clock.time("G: backward") {
             // Image reconstruction: back through each domain's decoder to its codes.
@@ -209,18 +202,12 @@ public final class MUNITTrainer {
             let gra = a.decodeBackward(ra, p, gradImage: scale(lxa.gradient, by: w.imageWeight), styleGradient: true, into: &grads)
             let grb = b.decodeBackward(rb, p, gradImage: scale(lxb.gradient, by: w.imageWeight), styleGradient: true, into: &grads)
             var gradStyleA = gra.style!, gradStyleB = grb.style!   // ∂L/∂(E_s^a(x_a)), ∂L/∂(E_s^b(x_b))
-
-            // The cycles: back through the decoders to the re-encoded translations' content codes
-            // (∂L/∂E_c^b(x_ab) from x_aba, keyed by the translation's domain) and the source's style.
-            var cycleContent: [String: Tensor] = [:]
+            var cycleContent: [String: Tensor] = [:]   // ∂L/∂(re-encoded translation's content), by its domain
             if let cycles {
-                for (passes, cycled, source, translation) in [(a, cycles.a, xa, "b"), (b, cycles.b, xb, "a")] {
-                    let l = l1Loss(cycled.image, source)
-                    losses.cycle += l.value
-                    let g = passes.decodeBackward(cycled, p, gradImage: scale(l.gradient, by: w.cycleWeight), styleGradient: true, into: &grads)
-                    cycleContent[translation] = g.content
-                    if passes.domain == "a" { gradStyleA = add(gradStyleA, g.style!) } else { gradStyleB = add(gradStyleB, g.style!) }
-                }
+                let c = cycleBackward(cycles, sources: xa, xb, p, into: &grads)
+                losses.cycle = c.loss
+                cycleContent = c.reencodedContent
+                (gradStyleA, gradStyleB) = (add(gradStyleA, c.styleA), add(gradStyleB, c.styleB))
             }
 
             // The translations: the GAN loss through the (fixed) discriminators, and the code
@@ -240,7 +227,7 @@ public final class MUNITTrainer {
                 let gReencoded = passes.encodeBackward(reencoded, p, gradContent: gradReencodedContent,
                                                        gradStyle: scale(ls.gradient, by: w.styleWeight), inputGradient: true, into: &grads)!
                 gImage = add(gImage, gReencoded)
-                if let g = perceptualGradients?[passes.domain] { gImage = add(gImage, g) }
+                if let g = perceptualTerm?.gradients[passes.domain] { gImage = add(gImage, g) }
                 let g = passes.decodeBackward(translated, p, gradImage: gImage, styleGradient: false, into: &grads)
                 // The translation's content came from the other domain's encoder; the content
                 // reconstruction's target is that same code, so it gets −∂L/∂target too.
@@ -251,6 +238,28 @@ public final class MUNITTrainer {
             b.encodeBackward(eb, p, gradContent: gradContentB, gradStyle: gradStyleB, inputGradient: false, into: &grads)
         }
         return (losses, grads)
+    }
+
+    /// λ_vgg ∂L_vgg/∂x_ba and ∂/∂x_ab, keyed by the translation's domain: each translation
+    /// against the image its content came from; nil when the term is off.
+    func perceptualGradients(translations ba: Tensor, _ ab: Tensor, sources xa: Tensor, _ xb: Tensor)
+        -> (loss: Float, gradients: [String: Tensor])? {
+        guard let vgg = perceptual else { return nil }
+        let lba = vgg.lossAndGradient(ba, target: vgg.target(xb))
+        let lab = vgg.lossAndGradient(ab, target: vgg.target(xa))
+        return (lba.value + lab.value, ["a": scale(lba.gradient, by: config.perceptualWeight), "b": scale(lab.gradient, by: config.perceptualWeight)])
+    }
+
+    /// The cycles' L1 back through the decoders: the decoders' gradients into `grads`, ∂L/∂ of
+    /// the re-encoded translations' content codes (x_aba's reaches E_c^b(x_ab): keyed "b", the
+    /// translation's domain) and of the sources' style codes E_s^a(x_a), E_s^b(x_b).
+    func cycleBackward(_ cycles: (a: MUNITPasses.Decoded, b: MUNITPasses.Decoded), sources xa: Tensor, _ xb: Tensor,
+                       _ p: [String: Tensor], into grads: inout [String: Tensor])
+        -> (loss: Float, reencodedContent: [String: Tensor], styleA: Tensor, styleB: Tensor) {
+        let la = l1Loss(cycles.a.image, xa), lb = l1Loss(cycles.b.image, xb)
+        let ga = a.decodeBackward(cycles.a, p, gradImage: scale(la.gradient, by: config.cycleWeight), styleGradient: true, into: &grads)
+        let gb = b.decodeBackward(cycles.b, p, gradImage: scale(lb.gradient, by: config.cycleWeight), styleGradient: true, into: &grads)
+        return (la.value + lb.value, ["b": ga.content, "a": gb.content], ga.style!, gb.style!)
     }
 
     // MARK: - Steps
