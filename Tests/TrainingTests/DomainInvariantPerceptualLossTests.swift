@@ -58,18 +58,9 @@ final class DomainInvariantPerceptualLossTests: XCTestCase {
             let x = MUNITImages.toSigned(TrainingFixtures.image([1, 3, side, side], seed: 7))
             let target = loss.target(MUNITImages.toSigned(TrainingFixtures.image([1, 3, side, side], seed: 8)))
             let g = loss.lossAndGradient(x, target: target).gradient
-            let h: Float = 2e-3
-            var rng = TrainingRandom(seed: 9)
-            var agreeing = 0, report: [String] = []
-            for _ in 0..<10 {
-                let i = rng.int(x.count)
-                var xp = x, xm = x
-                xp[i] += h; xm[i] -= h
-                let numeric = Double(loss.lossAndGradient(xp, target: target).value - loss.lossAndGradient(xm, target: target).value) / (2 * Double(h))
-                if abs(Double(g[i]) - numeric) <= 5e-2 * abs(numeric) + 1e-5 { agreeing += 1 }
-                report.append("∂x[\(i)]: \(g[i]) vs \(numeric)")
-            }
-            XCTAssertGreaterThanOrEqual(agreeing, 8, "\(layer): " + report.joined(separator: "; "))
+            var tally = GradientAgreement(relative: 5e-2, absolute: 1e-5)   // the gradients are 1e-5…1e-2
+            tally.compareInputGradient(g, at: x, pixels: 10, step: 2e-3, seed: 9) { Double(loss.lossAndGradient($0, target: target).value) }
+            XCTAssertGreaterThanOrEqual(tally.agreeing, 8, "\(layer): " + tally.summary)
         }
     }
 }

@@ -20,17 +20,8 @@ final class PerceptualLossTests: XCTestCase {
             let f = vgg.forward(input, layers: layers).features
             return layers.reduce(0.0) { $0 + TrainingFixtures.dot(f[$1]!, r[$1]!) }
         }
-        let h: Float = 1e-3
-        var rng = TrainingRandom(seed: 5)
-        var agreeing = 0, report: [String] = []
-        for _ in 0..<10 {
-            let i = rng.int(x.count)
-            var xp = x, xm = x
-            xp[i] += h; xm[i] -= h
-            let numeric = (loss(xp) - loss(xm)) / (2 * Double(h))
-            if abs(Double(g[i]) - numeric) <= 3e-2 * max(1, abs(numeric)) { agreeing += 1 }
-            report.append("∂x[\(i)]: \(g[i]) vs \(numeric)")
-        }
-        XCTAssertGreaterThanOrEqual(agreeing, 8, report.joined(separator: "; "))
+        var tally = GradientAgreement(relative: 3e-2, absolute: 3e-2)   // 3% of max(1, |numeric|)
+        tally.compareInputGradient(g, at: x, pixels: 10, step: 1e-3, seed: 5, loss: loss)
+        XCTAssertGreaterThanOrEqual(tally.agreeing, 8, tally.summary)
     }
 }

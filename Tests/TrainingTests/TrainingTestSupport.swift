@@ -48,4 +48,15 @@ struct GradientAgreement {
     }
 
     var summary: String { report.joined(separator: "; ") }
+
+    /// ∂loss/∂x at `pixels` random coordinates of x against central differences of step h.
+    mutating func compareInputGradient(_ g: Tensor, at x: Tensor, pixels: Int, step h: Float, seed: UInt64, loss: (Tensor) -> Double) {
+        var rng = TrainingRandom(seed: seed)
+        for _ in 0..<pixels {
+            let i = rng.int(x.count)
+            var xp = x, xm = x
+            xp[i] += h; xm[i] -= h
+            compare(g[i], (loss(xp) - loss(xm)) / (2 * Double(h)), "∂x[\(i)]")
+        }
+    }
 }
