@@ -26,7 +26,7 @@ enum EvalArbitraryCommand {
         let decoder = try AdaINExport.read(config.modelsDirectory.appendingPathComponent(AdaINExport.fileName))
         guard !decoder.layerScales.isEmpty else { throw CLIError("the AdaIN decoder file records no layer scales") }
         let evaluation = ArbitraryStyleEvaluation(
-            vgg: try PerceptualLoss(vggWeights: SafeTensors.load(config.modelsDirectory.appendingPathComponent("vgg16.safetensors")).tensors),
+            vgg: try ServiceSetup.perceptualLoss(config),
             layerScales: decoder.layerScales)
         let photoFiles = Array(ImageFolder.imageFiles(in: URL(fileURLWithPath: contentDir)).prefix(limit))
         let paintingFiles = Array(ImageFolder.imageFiles(in: URL(fileURLWithPath: paintingsDir)).prefix(limit))

@@ -32,7 +32,7 @@ enum EvalCommand {
             let path = URL(fileURLWithPath: stylesDir).appendingPathComponent(style.source).path
             styleImages[style.id] = ImageTensor.tensor(from: ImageFolder.shorterSide(try ServiceSetup.readImage(path, maxPixels: config.maxInputPixels), styleSize))
         }
-        let vgg = try PerceptualLoss(vggWeights: SafeTensors.load(config.modelsDirectory.appendingPathComponent("vgg16.safetensors")).tensors)
+        let vgg = try ServiceSetup.perceptualLoss(config)
         let defaults = StyleBankTrainingConfig()
         let contentWeight = try a.float("content-weight") ?? defaults.contentWeight
         let result = StyleBankEvaluation(network: network, photos: photos, styleImages: styleImages, loss: vgg,

@@ -26,7 +26,7 @@ enum EvalMUNITCommand {
         let munit = try MUNITModel(weightsFile: weights)
         let size = try a.int("size") ?? 256, seeds = try a.int("seeds") ?? 8, limit = try a.int("max-images") ?? .max
         guard seeds >= 2 else { throw CLIError("--seeds must be at least 2 (diversity compares pairs)") }
-        let vgg = try PerceptualLoss(vggWeights: SafeTensors.load(config.modelsDirectory.appendingPathComponent("vgg16.safetensors")).tensors)
+        let vgg = try ServiceSetup.perceptualLoss(config)
         let photos = try ImageFolder.imageFiles(in: URL(fileURLWithPath: photosDir)).prefix(limit).map {
             let image = ImageFolder.shorterSide(try ServiceSetup.readImage($0.path, maxPixels: 50_000_000), size)
             return image.cropped(x: (image.width - size) / 2, y: (image.height - size) / 2, width: size, height: size)   // the central square

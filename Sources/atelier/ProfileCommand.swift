@@ -204,7 +204,7 @@ enum ProfileCommand {
     /// noise image (real features: about a third are ReLU zeros): each style layer's Gram matrix,
     /// Gram backward (with GFLOP/s) and the rest of its style loss, and the content MSEs.
     static func perceptualLosses(config: ServiceConfig, size: Int, repeats: Int) throws {
-        let loss = try PerceptualLoss(vggWeights: SafeTensors.load(config.modelsDirectory.appendingPathComponent("vgg16.safetensors")).tensors)
+        let loss = try ServiceSetup.perceptualLoss(config)
         var rng = SplitMix64(seed: 1)
         func image() -> Tensor { noise([1, 3, size, size], &rng) }
         let layers = Set(PerceptualLoss.styleLayers + [PerceptualLoss.shallowContentLayer, PerceptualLoss.contentLayer])
@@ -237,7 +237,7 @@ enum ProfileCommand {
         let file = try StyleBankExport.read(models.appendingPathComponent("stylebank.safetensors"))
         var tc = StyleBankTrainingConfig()
         (tc.cropSize, tc.batchSize, tc.lossWeights) = (size, 1, file.lossWeights)
-        let loss = try PerceptualLoss(vggWeights: SafeTensors.load(models.appendingPathComponent("vgg16.safetensors")).tensors)
+        let loss = try ServiceSetup.perceptualLoss(config)
         var rng = SplitMix64(seed: 1)
         let x = noise([1, 3, size, size], &rng)
         let trainer = learn
@@ -284,7 +284,7 @@ enum ProfileCommand {
     static func adainSteps(config: ServiceConfig, size: Int, repeats: Int) throws {
         var tc = AdaINTrainingConfig()
         (tc.cropSize, tc.batchSize) = (size, 4)
-        let loss = try PerceptualLoss(vggWeights: SafeTensors.load(config.modelsDirectory.appendingPathComponent("vgg16.safetensors")).tensors)
+        let loss = try ServiceSetup.perceptualLoss(config)
         let trainer = try AdaINTrainer(parameters: AdaINArchitecture.initialWeights(seed: 1), loss: loss, config: tc)
         var rng = SplitMix64(seed: 1)
         let (x, s) = (noise([4, 3, size, size], &rng), noise([4, 3, size, size], &rng))
@@ -303,7 +303,7 @@ enum ProfileCommand {
     static func munitSteps(size: Int, repeats: Int, perceptualWith config: ServiceConfig? = nil) throws {
         var tc = MUNITTrainingConfig()
         tc.cropSize = size
-        let vgg = try config.map { try PerceptualLoss(vggWeights: SafeTensors.load($0.modelsDirectory.appendingPathComponent("vgg16.safetensors")).tensors) }
+        let vgg = try config.map(ServiceSetup.perceptualLoss)
         if vgg != nil { tc.perceptualWeight = 1 }
         let trainer = try MUNITTrainer(config: tc, vgg: vgg)
         var rng = SplitMix64(seed: 1)

@@ -1,7 +1,9 @@
 import Foundation
 import ImageIO
+import Models
 import Service
 import Tensor
+import Training
 
 /// Configuration shared by the commands: flags first, then ATELIER_* environment, then defaults.
 enum ServiceSetup {
@@ -19,6 +21,11 @@ enum ServiceSetup {
             config.trainingPhotosDirectory = URL(fileURLWithPath: p)
         }
         return config
+    }
+
+    /// Our VGG16 as a differentiable loss network, from the models folder (`make weights`).
+    static func perceptualLoss(_ config: ServiceConfig) throws -> PerceptualLoss {
+        try PerceptualLoss(vggWeights: SafeTensors.load(config.modelsDirectory.appendingPathComponent("vgg16.safetensors")).tensors)
     }
 
     static func readImage(_ path: String, maxPixels: Int) throws -> RGBImage {

@@ -49,7 +49,7 @@ enum TrainAdaINCommand {
         print("content: \(content.images.count) images from \(contentDir) at \(photoSide) px; styles: \(styles.images.count) from \(stylesDir) at \(styleSide) px"
               + (content.skipped.count + styles.skipped.count > 0 ? "; skipped \((content.skipped + styles.skipped).joined(separator: ", "))" : ""))
 
-        let vgg = try PerceptualLoss(vggWeights: SafeTensors.load(config.modelsDirectory.appendingPathComponent("vgg16.safetensors")).tensors)
+        let vgg = try ServiceSetup.perceptualLoss(config)
         let checkpointURL = out.appendingPathComponent("checkpoint.safetensors")
         let resuming = !a.flags.contains("fresh") && FileManager.default.fileExists(atPath: checkpointURL.path)
         let saved = resuming ? try SafeTensors.load(checkpointURL) : nil

@@ -60,7 +60,7 @@ enum TrainCommand {
                                    limit: try a.int("max-images") ?? .max)
         print("content: \(data.images.count) images from \(contentDir)" + (data.skipped.isEmpty ? "" : "; skipped \(data.skipped.joined(separator: ", "))"))
 
-        let vgg = try PerceptualLoss(vggWeights: SafeTensors.load(config.modelsDirectory.appendingPathComponent("vgg16.safetensors")).tensors)
+        let vgg = try ServiceSetup.perceptualLoss(config)
         let ids = styles.map(\.id)
         let requested = try a.options["residual-blocks"].map(residualBlocks)
         let checkpointURL = out.appendingPathComponent("checkpoint.safetensors")

@@ -63,7 +63,7 @@ enum TrainMUNITCommand {
 
         let warmup = try a.int("discriminator-warmup") ?? 300
         let vgg = tc.perceptualWeight > 0
-            ? try PerceptualLoss(vggWeights: SafeTensors.load(ServiceSetup.config(a).modelsDirectory.appendingPathComponent("vgg16.safetensors")).tensors)
+            ? try ServiceSetup.perceptualLoss(ServiceSetup.config(a))
             : nil
         let trainer = try MUNITTrainer(config: tc, vgg: vgg)
         let checkpointURL = out.appendingPathComponent("checkpoint.safetensors")
